@@ -1,0 +1,3 @@
+export { freePort, waitForPort } from './ports.js';
+export { startNats, type NatsHandle } from './nats.js';
+export { startMongo, type MongoHandle } from './mongo.js';
