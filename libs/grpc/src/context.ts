@@ -1,0 +1,36 @@
+import type { Metadata } from '@grpc/grpc-js';
+import type { Principal } from '@flix/auth';
+import type { Logger } from '@flix/logging';
+
+/** What a handler knows about the call besides its request message. */
+export interface CallContext {
+  /** Full method path, e.g. `/flix.identity.v1.IdentityService/Login`. */
+  method: string;
+  /** Set when the caller sent a valid access token. */
+  principal?: Principal;
+  requestId: string;
+  /** Client address as the gateway saw it (last x-forwarded-for entry), else the peer. */
+  clientIp: string;
+  traceparent?: string;
+  userAgent?: string;
+  logger: Logger;
+  /** Aborted when the call's deadline passes or the client cancels. */
+  signal: AbortSignal;
+  metadata: Metadata;
+}
+
+export function firstValue(md: Metadata, key: string): string | undefined {
+  const v = md.get(key)[0];
+  return v === undefined ? undefined : String(v);
+}
+
+/** Envoy (use_remote_address) appends the real peer, so the trustworthy entry is the last one. */
+export function clientIpFrom(md: Metadata, peer: string): string {
+  const xff = firstValue(md, 'x-forwarded-for');
+  if (xff) {
+    const parts = xff.split(',').map((s) => s.trim()).filter(Boolean);
+    if (parts.length > 0) return parts[parts.length - 1]!;
+  }
+  // grpc-js peers look like "ipv4:127.0.0.1:5555" or "ipv6:[::1]:5555".
+  return peer.replace(/^ipv[46]:/, '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Server,
+  ServerCredentials,
+  status as Code,
+  type MethodDefinition,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
+import { bearerToken, type AccessTokenVerifier, type Principal } from '@flix/auth';
+import { DomainError, isDomainError, unauthenticated } from '@flix/errors';
+import type { Logger } from '@flix/logging';
+import { clientIpFrom, firstValue, type CallContext } from './context.js';
+import { rpcDuration, rpcErrors } from './metrics.js';
+import { internalError, toServiceError } from './status.js';
+
+export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
+
+/** Handlers for every method of a ts-proto generated grpc-js service definition. */
+export type ServiceHandlers<D extends ServiceDefinition> = {
+  [K in keyof D]: D[K] extends MethodDefinition<infer Req, infer Res> ? UnaryHandler<Req, Res> : never;
+};
+
+export interface AddServiceOptions<D> {
+  /** Fully-qualified service name, e.g. `flix.identity.v1.IdentityService` (for health status). */
+  name: string;
+  /** Methods callable without an access token. A token, when sent, is still verified. */
+  publicMethods?: (keyof D & string)[];
+}
+
+export interface GrpcServerOptions {
+  /** Short service name, e.g. `identity`; used in logs, metrics and error domains. */
+  service: string;
+  logger: Logger;
+  verifier: AccessTokenVerifier;
+  /** FileDescriptorSet for server reflection. */
+  descriptorSet?: Uint8Array;
+  /** Upper bound for a call without a deadline (or with a longer one). */
+  maxCallMs?: number;
+}
+
+/**
+ * One gRPC server per process: health, reflection, and around every handler the same
+ * interceptor chain — request id, caller identity, deadline, structured log line, metrics and
+ * the single domain-error → status mapping.
+ */
+export class GrpcServer {
+  readonly server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private readonly serviceNames: string[] = [];
+  private readonly domain: string;
+
+  constructor(private readonly opts: GrpcServerOptions) {
+    this.domain = `flix.${opts.service}`;
+    this.health.addToServer(this.server);
+    if (opts.descriptorSet) {
+      const reflection = new ReflectionService(loadFileDescriptorSetFromBuffer(Buffer.from(opts.descriptorSet)));
+      reflection.addToServer(this.server);
+    }
+  }
+
+  add<D extends ServiceDefinition>(definition: D, handlers: ServiceHandlers<D>, options: AddServiceOptions<D>): void {
+    const publicMethods = new Set<string>(options.publicMethods ?? []);
+    const impl: UntypedServiceImplementation = {};
+    for (const key of Object.keys(definition)) {
+      const method = definition[key] as MethodDefinition<unknown, unknown>;
+      const handler = handlers[key as keyof D] as UnaryHandler<unknown, unknown>;
+      impl[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+        void this.handle(method.path, handler, !publicMethods.has(key), call, callback);
+    }
+    this.server.addService(definition, impl);
+    this.serviceNames.push(options.name);
+    this.health.setStatus(options.name, 'NOT_SERVING');
+  }
+
+  private async handle(
+    path: string,
+    handler: UnaryHandler<unknown, unknown>,
+    requiresAuth: boolean,
+    call: ServerUnaryCall<unknown, unknown>,
+    callback: sendUnaryData<unknown>,
+  ): Promise<void> {
+    const started = process.hrtime.bigint();
+    const md = call.metadata;
+    const requestId = firstValue(md, 'x-request-id') ?? randomUUID();
+    const methodName = path.slice(path.lastIndexOf('/') + 1);
+    let logger = this.opts.logger.child({ rpc: methodName, requestId });
+    const abort = new AbortController();
+    const maxMs = this.opts.maxCallMs ?? 30_000;
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    const budget = Number.isFinite(deadlineMs) && deadlineMs > 0 ? Math.min(deadlineMs - Date.now(), maxMs) : maxMs;
+    const timer = setTimeout(() => abort.abort(new DomainError('unavailable', 'DEADLINE_EXCEEDED', 'deadline exceeded')), Math.max(budget, 0));
+    call.on('cancelled', () => abort.abort(new DomainError('unavailable', 'CANCELLED', 'cancelled by the client')));
+    let code: Code = Code.OK;
+    try {
+      let principal: Principal | undefined;
+      const token = bearerToken(firstValue(md, 'authorization'));
+      if (token) principal = await this.opts.verifier(token);
+      else if (requiresAuth) throw unauthenticated('this call needs an access token: send "authorization: Bearer <token>"');
+      if (principal) logger = logger.child({ sub: principal.subject });
+      const ctx: CallContext = {
+        method: path,
+        principal,
+        requestId,
+        clientIp: clientIpFrom(md, call.getPeer()),
+        traceparent: firstValue(md, 'traceparent'),
+        userAgent: firstValue(md, 'user-agent'),
+        logger,
+        signal: abort.signal,
+        metadata: md,
+      };
+      if (budget <= 0) throw new DomainError('unavailable', 'DEADLINE_EXCEEDED', 'deadline exceeded before the call started');
+      const response = await Promise.race([
+        handler(call.request, ctx),
+        new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason))),
+      ]);
+      callback(null, response);
+    } catch (err) {
+      if (isDomainError(err)) {
+        const se = err.reason === 'DEADLINE_EXCEEDED' ? { code: Code.DEADLINE_EXCEEDED, details: err.message } : toServiceError(err, this.domain);
+        code = se.code ?? Code.UNKNOWN;
+        callback(se, null);
+      } else {
+        code = Code.INTERNAL;
+        rpcErrors.inc({ service: this.opts.service, method: methodName });
+        logger.error({ err }, 'unexpected error');
+        callback(internalError(), null);
+      }
+    } finally {
+      clearTimeout(timer);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      rpcDuration.observe({ service: this.opts.service, method: methodName, code: Code[code] }, seconds);
+      logger.info({ code: Code[code], ms: Math.round(seconds * 1e4) / 10 }, 'rpc');
+    }
+  }
+
+  /** Binds and starts; returns the bound port (useful with port 0 in tests). */
+  start(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      );
+    });
+  }
+
+  /** Flips grpc.health.v1 for the whole server and each service. */
+  setServing(serving: boolean): void {
+    const s = serving ? 'SERVING' : 'NOT_SERVING';
+    this.health.setStatus('', s);
+    for (const name of this.serviceNames) this.health.setStatus(name, s);
+  }
+
+  /** Stops accepting calls, lets in-flight ones finish for up to graceMs, then forces. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.setServing(false);
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
+import { DomainError, type ErrorKind } from '@flix/errors';
+import { Any } from '@flix/proto/google/protobuf/any';
+import { BadRequest, ErrorInfo, RetryInfo } from '@flix/proto/google/rpc/error_details';
+import { Status } from '@flix/proto/google/rpc/status';
+
+/** The one mapping from domain error kinds to gRPC codes. The gateway maps codes to HTTP. */
+export const CODE_BY_KIND: Record<ErrorKind, Code> = {
+  invalid_argument: Code.INVALID_ARGUMENT,
+  failed_precondition: Code.FAILED_PRECONDITION,
+  unauthenticated: Code.UNAUTHENTICATED,
+  permission_denied: Code.PERMISSION_DENIED,
+  not_found: Code.NOT_FOUND,
+  already_exists: Code.ALREADY_EXISTS,
+  aborted: Code.ABORTED,
+  resource_exhausted: Code.RESOURCE_EXHAUSTED,
+  unavailable: Code.UNAVAILABLE,
+  internal: Code.INTERNAL,
+};
+
+const KIND_BY_CODE = new Map<number, ErrorKind>(Object.entries(CODE_BY_KIND).map(([k, c]) => [c, k as ErrorKind]));
+
+const TYPE_PREFIX = 'type.googleapis.com/';
+const pack = (typeName: string, value: Uint8Array): Any => ({ typeUrl: TYPE_PREFIX + typeName, value: Buffer.from(value) });
+
+/**
+ * Turns a domain error into a gRPC error whose `grpc-status-details-bin` trailer carries a
+ * google.rpc.Status with ErrorInfo (reason), BadRequest (field violations) and RetryInfo — what
+ * Envoy's convert_grpc_status renders as the JSON error body.
+ */
+export function toServiceError(err: DomainError, domain: string): Partial<ServiceError> {
+  const code = CODE_BY_KIND[err.kind];
+  const details: Any[] = [
+    pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason: err.reason, domain, metadata: err.metadata }).finish()),
+  ];
+  if (err.fieldViolations.length > 0) {
+    details.push(
+      pack(
+        'google.rpc.BadRequest',
+        BadRequest.encode({
+          fieldViolations: err.fieldViolations.map((v) => ({
+            field: v.field,
+            description: v.description,
+            reason: '',
+            localizedMessage: undefined,
+          })),
+        }).finish(),
+      ),
+    );
+  }
+  if (err.retryAfterSeconds !== undefined) {
+    details.push(
+      pack(
+        'google.rpc.RetryInfo',
+        RetryInfo.encode({ retryDelay: { seconds: Math.ceil(err.retryAfterSeconds), nanos: 0 } }).finish(),
+      ),
+    );
+  }
+  const metadata = new Metadata();
+  metadata.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message: err.message, details }).finish()));
+  return { code, details: err.message, metadata };
+}
+
+export const internalError = (): Partial<ServiceError> => ({ code: Code.INTERNAL, details: 'internal error' });
+
+/** Client side: rebuilds a DomainError from a gRPC error so callers keep typed errors across hops. */
+export function fromServiceError(err: ServiceError): DomainError {
+  const kind = KIND_BY_CODE.get(err.code) ?? (err.code === Code.DEADLINE_EXCEEDED ? 'unavailable' : 'internal');
+  let reason = Code[err.code] ?? 'UNKNOWN';
+  let metadata: Record<string, string> = {};
+  const raw = err.metadata?.get('grpc-status-details-bin')[0];
+  if (raw instanceof Buffer) {
+    for (const any of Status.decode(raw).details) {
+      if (any.typeUrl === TYPE_PREFIX + 'google.rpc.ErrorInfo') {
+        const info = ErrorInfo.decode(any.value);
+        reason = info.reason;
+        metadata = info.metadata;
+      }
+    }
+  }
+  return new DomainError(kind, reason, err.details || err.message, [], metadata);
+}

@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { collectDefaultMetrics, register } from 'prom-client';
+import type { Logger } from '@flix/logging';
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  /** Raw body bytes (webhook signatures are computed over them). */
+  body: Buffer;
+  /** Peer address, or the last x-forwarded-for entry when behind the gateway. */
+  clientIp: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer | object;
+}
+
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  path: string;
+  handle(req: HttpRequest): Promise<HttpResponse>;
+}
+
+export interface HttpServerOptions {
+  service: string;
+  host?: string;
+  port: number;
+  logger: Logger;
+  routes?: HttpRoute[];
+  /** Answers /healthz: 200 when true, 503 otherwise. */
+  ready: () => boolean;
+  maxBodyBytes?: number;
+}
+
+let defaultMetricsStarted = false;
+
+/**
+ * The plain-HTTP side of a service: /metrics (Prometheus), /healthz, and whatever routes the
+ * service adds (OAuth token endpoint, JWKS, webhooks). Every other API is gRPC.
+ */
+export async function startHttpServer(opts: HttpServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  if (!defaultMetricsStarted) {
+    collectDefaultMetrics({ prefix: 'flix_' });
+    defaultMetricsStarted = true;
+  }
+  const routes = new Map<string, HttpRoute>();
+  for (const r of opts.routes ?? []) routes.set(`${r.method} ${r.path}`, r);
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+
+  const server = createServer((req, res) => {
+    void dispatch(req, res).catch((err) => {
+      opts.logger.error({ err, path: req.url }, 'http handler failed');
+      if (!res.headersSent) send(res, { status: 500, body: { code: 13, message: 'internal error', details: [] } });
+    });
+  });
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      return send(res, { status: 200, headers: { 'content-type': register.contentType }, body: await register.metrics() });
+    }
+    if (req.method === 'GET' && url.pathname === '/healthz') {
+      const ok = opts.ready();
+      return send(res, { status: ok ? 200 : 503, body: { status: ok ? 'SERVING' : 'NOT_SERVING', service: opts.service } });
+    }
+    const route = routes.get(`${req.method} ${url.pathname}`);
+    if (!route) {
+      const allowed = [...routes.values()].filter((r) => r.path === url.pathname).map((r) => r.method);
+      if (allowed.length > 0)
+        return send(res, { status: 405, headers: { allow: allowed.join(', ') }, body: { code: 12, message: `method ${req.method} not allowed`, details: [] } });
+      return send(res, { status: 404, body: { code: 5, message: `no route for ${url.pathname}`, details: [] } });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBody) return send(res, { status: 413, body: { code: 3, message: `request body larger than ${maxBody} bytes`, details: [] } });
+      chunks.push(chunk as Buffer);
+    }
+    const xff = String(req.headers['x-forwarded-for'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const response = await route.handle({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+      clientIp: xff.length > 0 ? xff[xff.length - 1]! : (req.socket.remoteAddress ?? ''),
+    });
+    send(res, response);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, r: HttpResponse): void {
+  const isText = typeof r.body === 'string' || Buffer.isBuffer(r.body);
+  const payload = r.body === undefined ? '' : isText ? (r.body as string | Buffer) : JSON.stringify(r.body);
+  const headers: Record<string, string> = { ...(r.headers ?? {}) };
+  if (r.body !== undefined && !isText && !headers['content-type']) headers['content-type'] = 'application/json';
+  res.writeHead(r.status, headers);
+  res.end(payload);
+}
