@@ -1,0 +1,38 @@
+import { bool, durationSeconds, loadConfig, port, serviceEnv, z } from '@flix/config';
+
+/** Everything identity reads from the environment, validated once at start. */
+export function readIdentityConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(
+    {
+      ...serviceEnv,
+      GRPC_PORT: port(50051),
+      HTTP_PORT: port(8081),
+      MONGO_DB: z.string().min(1).default('identity'),
+      /** Base URL clients use to reach the gateway; advertised in openid-configuration. */
+      FLIX_PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),
+      FLIX_ACCESS_TOKEN_TTL_SECONDS: durationSeconds(900),
+      FLIX_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+      FLIX_SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+      FLIX_ADMIN_EMAIL: z.string().optional(),
+      FLIX_ADMIN_PASSWORD: z.string().optional(),
+      /** Failed logins tolerated per account / per client address within the window. */
+      FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+      FLIX_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+      FLIX_LOGIN_THROTTLE_WINDOW_SECONDS: durationSeconds(900),
+      /** Internal OAuth clients for client_credentials: "id:secret[:scope scope],id2:secret2". */
+      FLIX_OAUTH_CLIENTS: z
+        .string()
+        .default('')
+        .refine((v) => v === '' || v.split(',').every((c) => /^[\w.-]+:[^:,\s]{16,}(:[\w:. -]*)?$/.test(c)), {
+          message: 'expected "id:secret[:scopes]" entries (secret at least 16 characters), comma-separated',
+        }),
+      /** argon2id cost; defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane). */
+      FLIX_ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
+      FLIX_ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
+      FLIX_SEED_ADMIN: bool(true),
+    },
+    env,
+  );
+}
+
+export type IdentityConfig = ReturnType<typeof readIdentityConfig>;

@@ -1,0 +1,46 @@
+/** Roles as they appear in the access token's `roles` claim. */
+export type RoleName = 'viewer' | 'admin';
+export const ROLE_NAMES: readonly RoleName[] = ['viewer', 'admin'];
+
+/** Ordered from the youngest audience up; a profile may watch up to its limit. */
+export const MATURITY_LEVELS = ['G', 'PG', 'PG13', 'R', 'NC17'] as const;
+export type Maturity = (typeof MATURITY_LEVELS)[number];
+export const KIDS_MAX_MATURITY: Maturity = 'PG';
+export const MAX_PROFILES = 5;
+
+export interface ProfileRecord {
+  id: string;
+  name: string;
+  kids: boolean;
+  maxMaturity: Maturity;
+  avatarUrl: string;
+  createdAt: Date;
+}
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string;
+  displayName: string;
+  preferredLanguage: string;
+  favouriteGenres: string[];
+  roles: RoleName[];
+  profiles: ProfileRecord[];
+  createdAt: Date;
+  updatedAt: Date;
+  /** Compare-and-set version; every write bumps it. */
+  version: number;
+}
+
+/** Who asked, from where: for throttling and the audit trail. */
+export interface RequestMeta {
+  clientIp: string;
+  userAgent?: string;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}

@@ -1,0 +1,74 @@
+import type { IdentityEvent } from './events.js';
+import type { UserRecord } from './model.js';
+
+/** Persistence the domain needs; implemented over MongoDB in storage/. Events are written atomically with the change. */
+export interface UserRepository {
+  /** Throws DomainError already_exists (EMAIL_TAKEN) when the e-mail is in use. */
+  create(user: UserRecord, events: IdentityEvent[]): Promise<void>;
+  findById(id: string): Promise<UserRecord | null>;
+  findByEmail(email: string): Promise<UserRecord | null>;
+  /** Compare-and-set on `expectedVersion`; returns the stored record (version bumped). */
+  replace(user: UserRecord, expectedVersion: number, events: IdentityEvent[]): Promise<UserRecord>;
+  /** Newest first; `after` is the position returned with the previous page. */
+  list(query: { limit: number; after?: { createdAt: Date; id: string }; emailPrefix?: string }): Promise<UserRecord[]>;
+  count(query: { emailPrefix?: string }): Promise<number>;
+}
+
+export interface RefreshTokenRecord {
+  /** SHA-256 of the opaque token; the token itself is never stored. */
+  hash: string;
+  familyId: string;
+  userId: string;
+  roles: string[];
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  revokedAt: Date | null;
+  clientIp: string;
+}
+
+export type ConsumeResult =
+  | { kind: 'ok'; record: RefreshTokenRecord }
+  | { kind: 'reused'; record: RefreshTokenRecord }
+  | { kind: 'invalid' };
+
+export interface RefreshTokenRepository {
+  insert(record: RefreshTokenRecord, events: IdentityEvent[]): Promise<void>;
+  /** Atomically marks an unused, unrevoked, unexpired token as used. */
+  consume(hash: string, now: Date): Promise<ConsumeResult>;
+  /** Spends `old` and stores `next` in one step, so a crash cannot leave a family without a live token. */
+  rotate(oldHash: string, next: RefreshTokenRecord, now: Date): Promise<ConsumeResult>;
+  findByHash(hash: string): Promise<RefreshTokenRecord | null>;
+  /** Revokes every token of the family; `events` gets the number of tokens revoked. */
+  revokeFamily(familyId: string, now: Date, events: (revoked: number) => IdentityEvent[]): Promise<number>;
+  /** Revokes every live token of the user; returns (and passes to `events`) the number of families revoked. */
+  revokeAllForUser(userId: string, now: Date, events: (families: number) => IdentityEvent[]): Promise<number>;
+}
+
+export interface LoginAttemptRepository {
+  /** Failures recorded under `key` since `since`, with the oldest one's time. */
+  failuresSince(key: string, since: Date): Promise<{ count: number; oldest: Date | null }>;
+  recordFailure(keys: string[], at: Date, expiresAt: Date, events: IdentityEvent[]): Promise<void>;
+  /** A successful login clears the account's failures and records the audit event. */
+  recordSuccess(clearKey: string, events: IdentityEvent[]): Promise<void>;
+}
+
+export interface StoredSigningKey {
+  kid: string;
+  /** Ed25519 JWKs. The private one never leaves identity. */
+  privateJwk: Record<string, unknown>;
+  publicJwk: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface SigningKeyRepository {
+  all(): Promise<StoredSigningKey[]>;
+  insert(key: StoredSigningKey): Promise<void>;
+  delete(kids: string[]): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,199 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { DomainError, invalidArgument, unauthenticated, Violations } from '@flix/errors';
+import { LoginFailureReason } from '@flix/proto/flix/identity/v1/events';
+import type { Principal } from '@flix/auth';
+import { normaliseEmail } from './email.js';
+import type { IdentityEvent } from './events.js';
+import type { KeyRing } from './key-ring.js';
+import type { RequestMeta, TokenPair, UserRecord } from './model.js';
+import type { PasswordHasher } from './password-hasher.js';
+import type { Clock, LoginAttemptRepository, RefreshTokenRecord, RefreshTokenRepository, UserRepository } from './ports.js';
+
+export interface SessionPolicy {
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  maxFailuresPerAccount: number;
+  maxFailuresPerIp: number;
+  throttleWindowSeconds: number;
+}
+
+export interface OAuthClient {
+  id: string;
+  secret: string;
+  scopes: string[];
+}
+
+// The same generic answer for an unknown e-mail and a wrong password: no account enumeration.
+const BAD_CREDENTIALS = () => unauthenticated('e-mail or password is incorrect', 'INVALID_CREDENTIALS');
+const BAD_REFRESH = () => unauthenticated('refresh token is invalid, expired or revoked; sign in again', 'INVALID_REFRESH_TOKEN');
+
+export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * Sign-in, token issuance and rotation. Access tokens are short-lived EdDSA JWTs; refresh tokens
+ * are opaque, stored hashed, single-use, and grouped in families so that replaying a spent one
+ * revokes every token descended from the same sign-in.
+ */
+export class Sessions {
+  private dummyHash: Promise<string>;
+
+  constructor(
+    private readonly deps: {
+      users: UserRepository;
+      refreshTokens: RefreshTokenRepository;
+      attempts: LoginAttemptRepository;
+      hasher: PasswordHasher;
+      keys: KeyRing;
+      clock: Clock;
+      policy: SessionPolicy;
+      clients: OAuthClient[];
+    },
+  ) {
+    // Verifying against a real hash when the account does not exist keeps both paths equally slow.
+    this.dummyHash = deps.hasher.hash(randomBytes(16).toString('hex'));
+  }
+
+  async login(rawEmail: string, password: string, meta: RequestMeta): Promise<{ user: UserRecord; tokens: TokenPair }> {
+    const v = new Violations();
+    if (rawEmail.trim() === '') v.add('email', 'is required');
+    if (password === '') v.add('password', 'is required');
+    v.throwIfAny();
+    const email = normaliseEmail(rawEmail);
+    const { users, attempts, hasher, clock, policy } = this.deps;
+    const now = clock.now();
+    const since = new Date(now.getTime() - policy.throttleWindowSeconds * 1000);
+    const accountKey = `email:${email}`;
+    const ipKey = `ip:${meta.clientIp}`;
+    const [byAccount, byIp] = await Promise.all([attempts.failuresSince(accountKey, since), attempts.failuresSince(ipKey, since)]);
+    const throttledBy =
+      byAccount.count >= policy.maxFailuresPerAccount ? byAccount : byIp.count >= policy.maxFailuresPerIp ? byIp : null;
+    const user = await users.findByEmail(email);
+    if (throttledBy) {
+      const retryAfter = Math.max(1, Math.ceil(((throttledBy.oldest?.getTime() ?? now.getTime()) + policy.throttleWindowSeconds * 1000 - now.getTime()) / 1000));
+      await attempts.recordFailure([], now, now, [loginFailed(email, user?.id ?? '', meta, LoginFailureReason.LOGIN_FAILURE_REASON_THROTTLED)]);
+      throw new DomainError(
+        'resource_exhausted',
+        'LOGIN_THROTTLED',
+        `too many failed sign-in attempts; try again in ${retryAfter} seconds`,
+        [],
+        { retryAfterSeconds: String(retryAfter) },
+        retryAfter,
+      );
+    }
+    const ok = user ? await hasher.verify(user.passwordHash, password) : (await hasher.verify(await this.dummyHash, password), false);
+    if (!user || !ok) {
+      const expiresAt = new Date(now.getTime() + policy.throttleWindowSeconds * 1000);
+      await attempts.recordFailure([accountKey, ipKey], now, expiresAt, [
+        loginFailed(email, user?.id ?? '', meta, LoginFailureReason.LOGIN_FAILURE_REASON_BAD_CREDENTIALS),
+      ]);
+      throw BAD_CREDENTIALS();
+    }
+    let current = user;
+    if (hasher.needsRehash(user.passwordHash)) {
+      // Parameters were raised since this hash was made: upgrade it while we know the password.
+      current = await users
+        .replace({ ...user, passwordHash: await hasher.hash(password), updatedAt: now }, user.version, [])
+        .catch(() => user);
+    }
+    await attempts.recordSuccess(accountKey, [
+      { subject: 'identity.auth.login_succeeded', payload: { userId: user.id, clientIp: meta.clientIp, method: 'password' } },
+    ]);
+    return { user: current, tokens: await this.issue(current, meta, randomUUID()) };
+  }
+
+  /** Issues an access token and the first refresh token of a new (or given) family. */
+  async issue(user: UserRecord, meta: RequestMeta, familyId: string, events: IdentityEvent[] = []): Promise<TokenPair> {
+    const refresh = this.newRefreshToken(user.id, user.roles, familyId, meta);
+    await this.deps.refreshTokens.insert(refresh.record, events);
+    return { accessToken: await this.accessToken(user.id, user.roles), refreshToken: refresh.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
+  }
+
+  async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
+    if (token.trim() === '') throw invalidArgument('refreshToken', 'is required');
+    const { refreshTokens, users, clock } = this.deps;
+    const now = clock.now();
+    const existing = await refreshTokens.findByHash(hashRefreshToken(token));
+    if (!existing) throw BAD_REFRESH();
+    const user = await users.findById(existing.userId);
+    if (!user) throw BAD_REFRESH();
+    const next = this.newRefreshToken(user.id, user.roles, existing.familyId, meta);
+    const result = await refreshTokens.rotate(existing.hash, next.record, now);
+    if (result.kind === 'reused') {
+      await refreshTokens.revokeFamily(result.record.familyId, now, () => [
+        {
+          subject: 'identity.auth.refresh_reuse_detected',
+          payload: { userId: result.record.userId, familyId: result.record.familyId, clientIp: meta.clientIp },
+        },
+      ]);
+      throw unauthenticated('refresh token was already used; every session from that sign-in has been revoked', 'REFRESH_TOKEN_REUSED');
+    }
+    if (result.kind === 'invalid') throw BAD_REFRESH();
+    return { accessToken: await this.accessToken(user.id, user.roles), refreshToken: next.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
+  }
+
+  /** Revokes the family of the given refresh token (it must be the caller's), or all of them. */
+  async logout(principal: Principal, refreshToken: string, allSessions: boolean): Promise<number> {
+    const { refreshTokens, clock } = this.deps;
+    const now = clock.now();
+    const event = (revoked: number): IdentityEvent => ({
+      subject: 'identity.auth.logged_out',
+      payload: { userId: principal.subject, revokedSessions: revoked },
+    });
+    if (allSessions) return refreshTokens.revokeAllForUser(principal.subject, now, (n) => [event(n)]);
+    if (refreshToken === '') throw invalidArgument('refreshToken', 'is required unless allSessions is true');
+    const record = await refreshTokens.findByHash(hashRefreshToken(refreshToken));
+    // Someone else's token is treated like an unknown one: nothing to reveal, nothing revoked.
+    if (!record || record.userId !== principal.subject) throw BAD_REFRESH();
+    await refreshTokens.revokeFamily(record.familyId, now, () => [event(1)]);
+    return 1;
+  }
+
+  /** RFC 6749 §4.4: internal services authenticate as themselves. */
+  async clientCredentials(clientId: string, clientSecret: string, requestedScopes: string[]): Promise<{ accessToken: string; expiresIn: number; scope: string }> {
+    const client = this.deps.clients.find((c) => c.id === clientId);
+    if (!client || !safeEqual(client.secret, clientSecret)) throw unauthenticated('client authentication failed', 'INVALID_CLIENT');
+    const scopes = requestedScopes.length > 0 ? requestedScopes : client.scopes;
+    const notAllowed = scopes.filter((s) => !client.scopes.includes(s));
+    if (notAllowed.length > 0)
+      throw new DomainError('invalid_argument', 'INVALID_SCOPE', `scope not allowed for this client: ${notAllowed.join(' ')}`);
+    const { policy, keys } = this.deps;
+    const accessToken = await keys.sign({ roles: ['service'], scope: scopes.join(' '), client_id: client.id }, client.id, policy.audience, policy.issuer, policy.accessTokenTtlSeconds, randomUUID());
+    return { accessToken, expiresIn: policy.accessTokenTtlSeconds, scope: scopes.join(' ') };
+  }
+
+  private accessToken(userId: string, roles: string[]): Promise<string> {
+    const { policy, keys } = this.deps;
+    return keys.sign({ roles }, userId, policy.audience, policy.issuer, policy.accessTokenTtlSeconds, randomUUID());
+  }
+
+  private newRefreshToken(userId: string, roles: string[], familyId: string, meta: RequestMeta): { token: string; record: RefreshTokenRecord } {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.deps.clock.now();
+    return {
+      token,
+      record: {
+        hash: hashRefreshToken(token),
+        familyId,
+        userId,
+        roles,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.deps.policy.refreshTokenTtlDays * 86_400_000),
+        usedAt: null,
+        revokedAt: null,
+        clientIp: meta.clientIp,
+      },
+    };
+  }
+}
+
+function loginFailed(email: string, userId: string, meta: RequestMeta, reason: LoginFailureReason): IdentityEvent {
+  return { subject: 'identity.auth.login_failed', payload: { email, userId, clientIp: meta.clientIp, reason } };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,95 @@
+import type { IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
+import { requireAdmin, requireUser } from '@flix/auth';
+import type { CallContext, ServiceHandlers } from '@flix/grpc';
+import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
+import type { Accounts } from '../domain/accounts.js';
+import type { KeyRing } from '../domain/key-ring.js';
+import type { RequestMeta } from '../domain/model.js';
+import type { Sessions } from '../domain/sessions.js';
+import { maskToFields, maturityFromProto, profileToProto, roleFromProto, userToProto } from './mappers.js';
+
+const meta = (ctx: CallContext): RequestMeta => ({ clientIp: ctx.clientIp, userAgent: ctx.userAgent });
+
+/** The gRPC face of identity: translate messages, call the domain, translate back. */
+export function identityHandlers(deps: { accounts: Accounts; sessions: Sessions; keys: KeyRing }): ServiceHandlers<IdentityServiceService> {
+  const { accounts, sessions, keys } = deps;
+  return {
+    async register(req, ctx) {
+      const { user, tokens } = await accounts.register(req, meta(ctx));
+      return { user: userToProto(user), ...tokens };
+    },
+    async login(req, ctx) {
+      const { user, tokens } = await sessions.login(req.email, req.password, meta(ctx));
+      return { user: userToProto(user), ...tokens };
+    },
+    async refresh(req, ctx) {
+      return sessions.refresh(req.refreshToken, meta(ctx));
+    },
+    async logout(req, ctx) {
+      const revokedSessions = await sessions.logout(requireUser(ctx.principal), req.refreshToken, req.allSessions);
+      return { revokedSessions };
+    },
+    async getMe(_req, ctx) {
+      return userToProto(await accounts.me(ctx.principal));
+    },
+    async updateMe(req, ctx) {
+      const u = req.user;
+      const mask = maskToFields(req.updateMask);
+      // Without a mask, proto3 cannot tell "absent" from "empty": only non-empty values count.
+      const patch = mask.length > 0
+        ? { displayName: u?.displayName ?? '', preferredLanguage: u?.preferredLanguage ?? '', favouriteGenres: u?.favouriteGenres ?? [] }
+        : { displayName: u?.displayName || undefined, preferredLanguage: u?.preferredLanguage || undefined, favouriteGenres: u?.favouriteGenres.length ? u.favouriteGenres : undefined };
+      return userToProto(await accounts.updateMe(ctx.principal, patch, mask));
+    },
+    async listProfiles(req, ctx) {
+      const user = await accounts.me(ctx.principal);
+      const size = pageSize(req.pageSize, 10, 10);
+      const start = Number(decodePageToken(req.pageToken)?.o ?? 0);
+      const page = user.profiles.slice(start, start + size);
+      const more = start + size < user.profiles.length;
+      return { profiles: page.map(profileToProto), nextPageToken: more ? encodePageToken({ o: start + size }) : '' };
+    },
+    async createProfile(req, ctx) {
+      const p = req.profile;
+      const created = await accounts.createProfile(ctx.principal, {
+        name: p?.name ?? '',
+        kids: p?.kids ?? false,
+        maxMaturity: p ? maturityFromProto(p.maxMaturity) : undefined,
+        avatarUrl: p?.avatarUrl ?? '',
+      });
+      return profileToProto(created);
+    },
+    async updateProfile(req, ctx) {
+      const p = req.profile;
+      const mask = maskToFields(req.updateMask);
+      const input = mask.length > 0
+        ? { name: p?.name ?? '', kids: p?.kids ?? false, maxMaturity: p ? maturityFromProto(p.maxMaturity) : undefined, avatarUrl: p?.avatarUrl ?? '' }
+        : { name: p?.name || undefined, kids: p?.kids || undefined, maxMaturity: p ? maturityFromProto(p.maxMaturity) : undefined, avatarUrl: p?.avatarUrl || undefined };
+      return profileToProto(await accounts.updateProfile(ctx.principal, p?.id ?? '', input, mask));
+    },
+    async deleteProfile(req, ctx) {
+      await accounts.deleteProfile(ctx.principal, req.profileId);
+      return {};
+    },
+    async listUsers(req, ctx) {
+      const limit = pageSize(req.pageSize, 20, 100);
+      const token = decodePageToken(req.pageToken);
+      const after = token ? { createdAt: new Date(Number(token.c)), id: String(token.i) } : undefined;
+      const { users, total } = await accounts.listUsers(ctx.principal, { limit: limit + 1, after, emailPrefix: req.emailPrefix });
+      const page = users.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        users: page.map(userToProto),
+        nextPageToken: users.length > limit && last ? encodePageToken({ c: last.createdAt.getTime(), i: last.id }) : '',
+        totalSize: total,
+      };
+    },
+    async setUserRoles(req, ctx) {
+      return userToProto(await accounts.setRoles(ctx.principal, req.userId, req.roles.map(roleFromProto)));
+    },
+    async rotateSigningKey(_req, ctx) {
+      requireAdmin(ctx.principal);
+      return { kid: await keys.rotate() };
+    },
+  };
+}

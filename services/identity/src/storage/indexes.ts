@@ -1,0 +1,19 @@
+import type { IndexPlan } from '@flix/mongo';
+
+export const IDENTITY_INDEXES: IndexPlan = {
+  users: [
+    { key: { email: 1 }, name: 'email_unique', unique: true },
+    { key: { createdAt: -1, _id: -1 }, name: 'newest_first' },
+  ],
+  refresh_tokens: [
+    { key: { familyId: 1 }, name: 'family' },
+    { key: { userId: 1 }, name: 'user' },
+    // Expired refresh tokens are useless (and a replay of one is just "invalid"): let them go.
+    { key: { expiresAt: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 },
+  ],
+  login_failures: [
+    { key: { key: 1, at: -1 }, name: 'key_time' },
+    { key: { expiresAt: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 },
+  ],
+  signing_keys: [{ key: { createdAt: -1 }, name: 'newest_first' }],
+};

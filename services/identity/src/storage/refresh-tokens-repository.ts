@@ -1,0 +1,76 @@
+import type { Collection, Db, MongoClient } from 'mongodb';
+import type { IdentityEvent } from '../domain/events.js';
+import type { ConsumeResult, RefreshTokenRecord, RefreshTokenRepository } from '../domain/ports.js';
+import type { EventWriter } from '../events/event-writer.js';
+import { inTransaction } from './transaction.js';
+
+type TokenDoc = Omit<RefreshTokenRecord, 'hash'> & { _id: string };
+
+const toDoc = ({ hash, ...rest }: RefreshTokenRecord): TokenDoc => ({ _id: hash, ...rest });
+const fromDoc = ({ _id, ...rest }: TokenDoc): RefreshTokenRecord => ({ hash: _id, ...rest });
+
+export class MongoRefreshTokenRepository implements RefreshTokenRepository {
+  private readonly tokens: Collection<TokenDoc>;
+
+  constructor(private readonly client: MongoClient, db: Db, private readonly writeEvents: EventWriter) {
+    this.tokens = db.collection<TokenDoc>('refresh_tokens');
+  }
+
+  async insert(record: RefreshTokenRecord, events: IdentityEvent[]): Promise<void> {
+    await inTransaction(this.client, async (session) => {
+      await this.tokens.insertOne(toDoc(record), { session });
+      await this.writeEvents(session, events);
+    });
+  }
+
+  async findByHash(hash: string): Promise<RefreshTokenRecord | null> {
+    const doc = await this.tokens.findOne({ _id: hash });
+    return doc ? fromDoc(doc) : null;
+  }
+
+  async consume(hash: string, now: Date): Promise<ConsumeResult> {
+    const spent = await this.tokens.findOneAndUpdate(
+      { _id: hash, usedAt: null, revokedAt: null, expiresAt: { $gt: now } },
+      { $set: { usedAt: now } },
+      { returnDocument: 'after' },
+    );
+    if (spent) return { kind: 'ok', record: fromDoc(spent) };
+    const existing = await this.tokens.findOne({ _id: hash });
+    if (existing && existing.usedAt !== null && existing.revokedAt === null) return { kind: 'reused', record: fromDoc(existing) };
+    return { kind: 'invalid' };
+  }
+
+  async rotate(oldHash: string, next: RefreshTokenRecord, now: Date): Promise<ConsumeResult> {
+    return inTransaction(this.client, async (session) => {
+      const spent = await this.tokens.findOneAndUpdate(
+        { _id: oldHash, usedAt: null, revokedAt: null, expiresAt: { $gt: now } },
+        { $set: { usedAt: now } },
+        { returnDocument: 'after', session },
+      );
+      if (spent) {
+        await this.tokens.insertOne(toDoc(next), { session });
+        return { kind: 'ok', record: fromDoc(spent) } as const;
+      }
+      const existing = await this.tokens.findOne({ _id: oldHash }, { session });
+      if (existing && existing.usedAt !== null && existing.revokedAt === null) return { kind: 'reused', record: fromDoc(existing) } as const;
+      return { kind: 'invalid' } as const;
+    });
+  }
+
+  async revokeFamily(familyId: string, now: Date, events: (revoked: number) => IdentityEvent[]): Promise<number> {
+    return inTransaction(this.client, async (session) => {
+      const res = await this.tokens.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: now } }, { session });
+      await this.writeEvents(session, events(res.modifiedCount));
+      return res.modifiedCount;
+    });
+  }
+
+  async revokeAllForUser(userId: string, now: Date, events: (families: number) => IdentityEvent[]): Promise<number> {
+    return inTransaction(this.client, async (session) => {
+      const families = await this.tokens.distinct('familyId', { userId, revokedAt: null, usedAt: null, expiresAt: { $gt: now } }, { session });
+      await this.tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: now } }, { session });
+      await this.writeEvents(session, events(families.length));
+      return families.length;
+    });
+  }
+}
