@@ -1,0 +1,26 @@
+# The two commands a new user needs: `make run` (the whole system on its embedded defaults)
+# and `make test` (every test). Both install what is missing first.
+.PHONY: run test setup generate lint typecheck bench clean-data
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@node --import tsx dev/stack/src/main.ts
+
+test: setup
+	@npx buf lint
+	@npx tsc -p tsconfig.json
+	@npx vitest run
+
+generate:
+	@npm run generate
+
+typecheck:
+	@npx tsc -p tsconfig.json
+
+bench: setup
+	@node --import tsx bench/run.ts
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,179 @@
+/**
+ * `make run`: the whole system on its embedded defaults, in the foreground — an embedded
+ * MongoDB-compatible server, a nats-server with JetStream, every service, and the local gateway
+ * that behaves as gateway-envoy/envoy.yaml does. State lives under FLIX_DATA_DIR (./.data).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalGateway } from '@flix/gateway-local';
+import { createLogger } from '@flix/logging';
+import { readDescriptorSet } from '@flix/proto/descriptor';
+import { supervise, type Supervised } from './process.js';
+import { LOCAL_SERVICES, upstreamMap, type StackContext } from './services.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const log = createLogger('stack');
+
+function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) fail(`${name} must be a port number (1-65535), got "${raw}"`);
+  return n;
+}
+
+function fail(message: string): never {
+  console.error(`flix: ${message}`);
+  process.exit(1);
+}
+
+function assertPortFree(port: number, variable: string): Promise<void> {
+  return new Promise((resolvePort) => {
+    const srv = createServer();
+    srv.once('error', () => fail(`port ${port} is already in use; free it or set ${variable}`));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolvePort()));
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} not ready after ${timeoutMs / 1000}s`);
+}
+
+const tcpOpen = (port: number) => () =>
+  new Promise<boolean>((res) => {
+    import('node:net').then(({ connect }) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), res(true)));
+      s.once('error', () => res(false));
+    });
+  });
+
+/** The first admin: from FLIX_ADMIN_EMAIL/PASSWORD, or generated once and kept in the data dir. */
+function adminCredentials(dataDir: string): { email: string; password: string; generated: boolean } {
+  const file = join(dataDir, 'admin-credentials.json');
+  if (process.env.FLIX_ADMIN_EMAIL && process.env.FLIX_ADMIN_PASSWORD)
+    return { email: process.env.FLIX_ADMIN_EMAIL, password: process.env.FLIX_ADMIN_PASSWORD, generated: false };
+  if (existsSync(file)) return { ...(JSON.parse(readFileSync(file, 'utf8')) as { email: string; password: string }), generated: false };
+  const creds = { email: process.env.FLIX_ADMIN_EMAIL ?? 'admin@flix.local', password: `flix-${randomBytes(12).toString('base64url')}` };
+  writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { ...creds, generated: true };
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.env.FLIX_DATA_DIR ?? join(root, '.data'));
+  const gatewayPort = envPort('FLIX_GATEWAY_PORT', 8080);
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  mkdirSync(dataDir, { recursive: true });
+  await assertPortFree(gatewayPort, 'FLIX_GATEWAY_PORT');
+  for (const s of LOCAL_SERVICES) {
+    await assertPortFree(s.grpcPort, `(gRPC port of ${s.name})`);
+    await assertPortFree(s.httpPort, `(HTTP port of ${s.name})`);
+  }
+
+  const children: Supervised[] = [];
+  let stopping = false;
+  let gateway: { close(): Promise<void> } | undefined;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping');
+    await gateway?.close().catch(() => {});
+    // Services first (they drain consumers and the outbox), then NATS and Mongo.
+    const services = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats');
+    await Promise.all(services.map((c) => c.stop('SIGTERM')));
+    for (const name of ['nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
+    log.info('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  const watch = (c: Supervised) => {
+    children.push(c);
+    void c.exited.then((code) => {
+      if (!stopping) {
+        log.error({ process: c.name, code }, 'a process exited unexpectedly; stopping everything');
+        void shutdown(1);
+      }
+    });
+  };
+  const tsx = (file: string) => ['--import', 'tsx', join(root, file)];
+
+  let mongoUrl = process.env.MONGO_URL;
+  if (!mongoUrl) {
+    const port = envPort('FLIX_MONGO_PORT', 27018);
+    await assertPortFree(port, 'FLIX_MONGO_PORT');
+    watch(supervise('mongo', process.execPath, [...tsx('dev/mongo-embedded/src/cli.ts'), '--port', String(port), '--dir', join(dataDir, 'mongo')], process.env, root));
+    await waitFor('embedded MongoDB', tcpOpen(port), 30_000);
+    mongoUrl = `mongodb://127.0.0.1:${port}/?directConnection=true`;
+  }
+
+  let natsUrl = process.env.NATS_URL;
+  if (!natsUrl) {
+    const port = envPort('FLIX_NATS_PORT', 4223);
+    await assertPortFree(port, 'FLIX_NATS_PORT');
+    const monitor = envPort('FLIX_NATS_MONITOR_PORT', 8223);
+    watch(supervise('nats', process.env.NATS_SERVER_BIN ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', join(dataDir, 'nats'), '-n', 'flix-local'], process.env, root));
+    await waitFor('nats-server', tcpOpen(port), 15_000);
+    natsUrl = `nats://127.0.0.1:${port}`;
+  }
+
+  const admin = adminCredentials(dataDir);
+  const identity = LOCAL_SERVICES.find((s) => s.name === 'identity')!;
+  const ctx: StackContext = {
+    dataDir,
+    gatewayUrl,
+    adminEmail: admin.email,
+    adminPassword: admin.password,
+    jwksUrl: `http://127.0.0.1:${identity.httpPort}/.well-known/jwks.json`,
+  };
+  for (const s of LOCAL_SERVICES) {
+    const env = {
+      ...process.env,
+      MONGO_URL: mongoUrl,
+      NATS_URL: natsUrl,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(s.grpcPort),
+      HTTP_PORT: String(s.httpPort),
+      FLIX_JWKS_URL: ctx.jwksUrl,
+      ...(s.env?.(ctx) ?? {}),
+    };
+    watch(supervise(s.name, process.execPath, tsx(`services/${s.name}/src/main.ts`), env, root));
+  }
+
+  gateway = await startLocalGateway({
+    port: gatewayPort,
+    host: '127.0.0.1',
+    envoyConfig: join(root, 'gateway-envoy/envoy.yaml'),
+    descriptorSet: readDescriptorSet(),
+    upstreams: upstreamMap(LOCAL_SERVICES),
+    logger: createLogger('gateway'),
+  });
+  await waitFor('every service (gateway /healthz)', async () => (await fetch(`${gatewayUrl}/healthz`)).status === 200, 120_000);
+
+  const banner = [
+    '',
+    `Flix is up: ${gatewayUrl}  (GET /healthz → 200)`,
+    `  data:      ${dataDir}`,
+    `  MongoDB:   ${mongoUrl}`,
+    `  NATS:      ${natsUrl}   (nats --server ${natsUrl} stream ls)`,
+    `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
+    `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<password above>"}'`,
+    'Ctrl-C stops everything; the next `make run` finds the data where it was.',
+    '',
+  ];
+  process.stdout.write(banner.join('\n') + '\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(`flix: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+/**
+ * The services `make run` starts, with their local ports. Envoy reaches the same services in
+ * docker compose as `<name>:50051` (gRPC) and `<name>:8081` (HTTP); locally each gets its own
+ * pair, and the local gateway's cluster map (`<name>_grpc`, `<name>_http`) points at them.
+ */
+export interface LocalService {
+  name: string;
+  grpcPort: number;
+  httpPort: number;
+  /** Extra environment for this service in the embedded default. */
+  env?: (ctx: StackContext) => Record<string, string>;
+}
+
+export interface StackContext {
+  dataDir: string;
+  gatewayUrl: string;
+  adminEmail: string;
+  adminPassword: string;
+  jwksUrl: string;
+}
+
+export const LOCAL_SERVICES: LocalService[] = [
+  {
+    name: 'identity',
+    grpcPort: 50051,
+    httpPort: 8091,
+    env: (ctx) => ({
+      FLIX_ADMIN_EMAIL: ctx.adminEmail,
+      FLIX_ADMIN_PASSWORD: ctx.adminPassword,
+      FLIX_PUBLIC_URL: ctx.gatewayUrl,
+    }),
+  },
+];
+
+/** Cluster name → local address, in the shape the local gateway takes. */
+export function upstreamMap(services: LocalService[], host = '127.0.0.1'): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const s of services) {
+    map[`${s.name}_grpc`] = `${host}:${s.grpcPort}`;
+    map[`${s.name}_http`] = `${host}:${s.httpPort}`;
+  }
+  return map;
+}
