@@ -46,7 +46,7 @@ export async function updateIfVersion<T extends Document & Versioned>(
 ): Promise<void> {
   const res = await collection.updateOne(
     { ...filter, version: expectedVersion } as Filter<T>,
-    { ...update, $inc: { ...((update.$inc as object) ?? {}), version: 1 } } as UpdateFilter<T>,
+    { ...update, $inc: { ...((update.$inc as object) ?? {}), version: 1 } } as unknown as UpdateFilter<T>,
     { session: options.session },
   );
   if (res.matchedCount === 0)
