@@ -2,6 +2,9 @@
 # and `make test` (every test). Both install what is missing first.
 .PHONY: run test setup generate lint typecheck bench clean-data
 
+# Debian installs nats-server in /usr/sbin, which is not on a non-root user's PATH.
+export PATH := $(PATH):/usr/sbin
+
 setup:
 	@bash scripts/setup.sh
 

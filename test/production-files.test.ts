@@ -1,0 +1,589 @@
+// Static checks of the production files: docker-compose.yml, the Dockerfiles, .dockerignore,
+// gateway-envoy/envoy.yaml (against compose) and scripts/setup.sh. There is no Docker engine and
+// no Envoy binary on the development machines, so these files must be right by construction;
+// this suite is what keeps them consistent with each other and with services/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+type Doc = Record<string, any>;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+
+const GRPC_PORT = 50051;
+const HTTP_PORT = 8081;
+const INFRA = ['mongo', 'nats', 'envoy'];
+
+/** Folders of services/ that are services (have a package.json). */
+const serviceDirs = readdirSync(join(root, 'services'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(root, 'services', entry.name, 'package.json')))
+  .map((entry) => entry.name)
+  .sort();
+
+// `merge: true`: docker compose supports YAML merge keys (`<<: *anchor`), the file uses them.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as Doc;
+const services = (compose.services ?? {}) as Record<string, Doc>;
+const appServices = Object.keys(services).filter((name) => !INFRA.includes(name));
+
+/** A compose `environment` as a map, whichever of its two forms is used. */
+function envOf(service: Doc): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((item: string) => {
+        const at = item.indexOf('=');
+        return at < 0 ? [item, ''] : [item.slice(0, at), item.slice(at + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value ?? '')]));
+}
+
+/** A compose `depends_on` as name → condition, whichever of its two forms is used. */
+function dependsOn(service: Doc): Record<string, string> {
+  const deps = service.depends_on ?? {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((name: string) => [name, 'service_started']));
+  return Object.fromEntries(Object.entries(deps).map(([name, spec]) => [name, (spec as Doc)?.condition ?? 'service_started']));
+}
+
+/** A compose command / healthcheck test as one string. */
+const asText = (value: unknown): string => (Array.isArray(value) ? value.join(' ') : String(value ?? ''));
+
+// --- Dockerfile parsing -------------------------------------------------------------------------
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  image: string;
+  name?: string;
+  instructions: Instruction[];
+}
+
+/** Stages of a Dockerfile: continuation lines joined, comments dropped, global ARG defaults applied to FROM. */
+function parseDockerfile(text: string): { stages: Stage[]; all: Instruction[] } {
+  const logical: string[] = [];
+  let current = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('#') || (line === '' && current === '')) continue;
+    if (line.endsWith('\\')) {
+      current += `${line.slice(0, -1)} `;
+      continue;
+    }
+    current += line;
+    if (current.trim()) logical.push(current.trim());
+    current = '';
+  }
+  if (current.trim()) logical.push(current.trim());
+
+  const globalArgs: Record<string, string> = {};
+  const stages: Stage[] = [];
+  const all: Instruction[] = [];
+  for (const line of logical) {
+    const space = line.search(/\s/);
+    const op = (space < 0 ? line : line.slice(0, space)).toUpperCase();
+    const args = space < 0 ? '' : line.slice(space + 1).trim();
+    const instruction = { op, args };
+    all.push(instruction);
+    if (op === 'FROM') {
+      const [image = '', as, name] = args.replace(/--platform=\S+\s+/, '').split(/\s+/);
+      const resolved = image.replace(/\$\{?(\w+)\}?/g, (_, arg: string) => globalArgs[arg] ?? '');
+      stages.push({ image: resolved, name: as?.toUpperCase() === 'AS' ? name : undefined, instructions: [] });
+    } else if (stages.length === 0) {
+      if (op === 'ARG') {
+        const [key, value = ''] = args.split('=');
+        globalArgs[key] = value;
+      }
+    } else {
+      stages[stages.length - 1].instructions.push(instruction);
+    }
+  }
+  return { stages, all };
+}
+
+const runs = (stage: Stage): string => stage.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+const lastOf = (stage: Stage, op: string): Instruction | undefined => stage.instructions.filter((i) => i.op === op).at(-1);
+
+// --- .dockerignore matching (Docker's rules, enough for these patterns) -------------------------
+
+function dockerignore(): (path: string) => boolean {
+  const rules = read('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const negate = line.startsWith('!');
+      const pattern = (negate ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, '');
+      const source = pattern
+        .split(/(\*\*\/?|\*|\?)/)
+        .map((part) =>
+          part === '**/' ? '(?:.*/)?' : part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('');
+      return { negate, regex: new RegExp(`^${source}$`) };
+    });
+  return (path: string) => {
+    // A path is excluded when it, or any folder above it, matches (the last matching rule wins).
+    const parts = path.split('/');
+    let excluded = false;
+    for (const rule of rules) {
+      for (let i = 1; i <= parts.length; i += 1) {
+        if (rule.regex.test(parts.slice(0, i).join('/'))) {
+          excluded = !rule.negate;
+          break;
+        }
+      }
+    }
+    return excluded;
+  };
+}
+
+// =================================================================================================
+
+describe('docker-compose.yml', () => {
+  it('parses and names mongo, nats, envoy and one service per folder of services/', () => {
+    expect(serviceDirs.length).toBeGreaterThan(0);
+    expect(Object.keys(services)).toEqual(expect.arrayContaining([...INFRA, ...serviceDirs]));
+    // …and nothing that is not infrastructure or a folder of services/.
+    expect(appServices.sort()).toEqual(serviceDirs);
+  });
+
+  describe.each(serviceDirs)('service %s', (name) => {
+    const service = () => services[name] ?? {};
+
+    it('is built from the root Dockerfile with SERVICE set to its folder', () => {
+      const build = service().build;
+      expect(build, 'build section').toBeTypeOf('object');
+      expect(build.context).toBe('.');
+      expect(build.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
+      expect(build.args?.SERVICE).toBe(name);
+      expect(existsSync(join(root, 'services', name, 'src'))).toBe(true);
+    });
+
+    it('is scalable: no container_name, no host ports', () => {
+      expect(service().container_name).toBeUndefined();
+      expect(service().ports).toBeUndefined();
+    });
+
+    it('gets MONGO_URL (replica set rs0 on mongo), NATS_URL, GRPC_PORT, HTTP_PORT and LOG_LEVEL', () => {
+      const env = envOf(service());
+      expect(env.MONGO_URL).toMatch(/^mongodb:\/\/mongo:27017\/[^?]*\?(.*&)?replicaSet=rs0(&|$)/);
+      expect(env.NATS_URL).toBe('nats://nats:4222');
+      expect(env.GRPC_PORT).toBe(String(GRPC_PORT));
+      expect(env.HTTP_PORT).toBe(String(HTTP_PORT));
+      expect(env.LOG_LEVEL).toBeTruthy();
+    });
+
+    it('has a healthcheck on GET /healthz (HTTP port)', () => {
+      const test = asText(service().healthcheck?.test);
+      expect(test).toContain(`:${HTTP_PORT}/healthz`);
+      expect(service().healthcheck?.disable).not.toBe(true);
+    });
+
+    it('starts after mongo and nats are healthy', () => {
+      const deps = dependsOn(service());
+      expect(deps.mongo).toBe('service_healthy');
+      expect(deps.nats).toBe('service_healthy');
+    });
+  });
+
+  it('identity gets its admin account, JWT issuer/audience and public URL', () => {
+    const env = envOf(services.identity ?? {});
+    for (const key of ['FLIX_ADMIN_EMAIL', 'FLIX_ADMIN_PASSWORD', 'FLIX_PUBLIC_URL']) expect(env[key], key).toBeTruthy();
+    expect(env.FLIX_JWT_ISSUER).toBe('flix-identity');
+    expect(env.FLIX_JWT_AUDIENCE).toBe('flix-api');
+  });
+
+  it('mongo is a single-node replica set rs0 that the healthcheck initiates, on a volume', () => {
+    const mongo = services.mongo;
+    expect(mongo.image).toMatch(/^mongo:7(\.|$)/);
+    expect(asText(mongo.command)).toMatch(/--replSet[ =]rs0\b/);
+    const health = asText(mongo.healthcheck?.test);
+    expect(health).toContain('rs.initiate');
+    expect(health).toContain("_id: 'rs0'");
+    expect(health).toContain('mongo:27017');
+    expect(asText(mongo.volumes)).toMatch(/:\/data\/db\b/);
+  });
+
+  it('nats runs JetStream with a store on a volume and monitoring on 8222, with a healthcheck', () => {
+    const nats = services.nats;
+    expect(nats.image).toMatch(/^nats:2\.(1\d|[2-9]\d)/);
+    const command = ` ${asText(nats.command)} `;
+    expect(command).toMatch(/ (-js|--jetstream) /);
+    expect(command).toMatch(/ (-sd|--store_dir) \/data /);
+    expect(command).toMatch(/ (-m|--http_port) 8222 /);
+    expect(asText(nats.volumes)).toMatch(/:\/data\b/);
+    expect(asText(nats.healthcheck?.test)).toContain('8222/healthz');
+  });
+
+  it('envoy is built from gateway-envoy/Dockerfile, publishes 8080 and starts after every service', () => {
+    const envoy = services.envoy;
+    expect(envoy.build?.context).toBe('.');
+    expect(envoy.build?.dockerfile).toBe('gateway-envoy/Dockerfile');
+    expect((envoy.ports ?? []).map(String)).toContain('8080:8080');
+    expect(Object.keys(dependsOn(envoy)).sort()).toEqual(expect.arrayContaining(serviceDirs));
+  });
+
+  it('commits no secrets: secret-looking variables come only from the environment, without defaults', () => {
+    const secretName = /PASSWORD|SECRET|TOKEN|PRIVATE|API_?KEY|CREDENTIAL/i;
+    for (const [name, service] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(envOf(service))) {
+        if (!secretName.test(key)) continue;
+        // `${VAR}` or `${VAR:?message}` / `${VAR?message}`, never `${VAR:-default}` or a literal.
+        expect(value, `${name}.${key}`).toMatch(/^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}$/);
+      }
+      expect(service.env_file, `${name} reads secrets from a committed env_file`).toBeUndefined();
+    }
+    // The example env file holds no secret values and the real one is git-ignored.
+    for (const line of read('deploy/env.example').split('\n')) {
+      const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+      if (match && secretName.test(match[1])) expect(match[2], match[1]).toBe('');
+    }
+    expect(read('.gitignore').split('\n').map((line) => line.trim())).toContain('.env');
+  });
+});
+
+describe('Dockerfile (one image for every service)', () => {
+  const { stages, all } = parseDockerfile(read('Dockerfile'));
+  const final = stages.at(-1)!;
+  const buildStage = stages.find((stage) => /apt-get install[^\n]*\bpython3\b/.test(runs(stage)));
+
+  it('builds on node:20-bookworm-slim', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of stages) if (!stages.some((s) => s.name && s.name === stage.image)) expect(stage.image).toBe('node:20-bookworm-slim');
+  });
+
+  it('has a build stage with python3, make and g++ (argon2 compiles at install) that runs npm ci and npm run generate', () => {
+    expect(buildStage, 'a stage installing python3').toBeDefined();
+    const text = runs(buildStage!);
+    for (const tool of ['python3', 'make', 'g++']) expect(text).toMatch(new RegExp(`apt-get install[^\\n]*\\s${tool.replace(/\+/g, '\\+')}(\\s|$)`));
+    expect(text).toMatch(/\bnpm ci\b/);
+    expect(text).toContain('npm run generate');
+    // argon2's own compiled addon, not the bundled prebuild that crashes Node 20.
+    expect(text).toContain('node_modules/argon2/build/Release/argon2.node');
+  });
+
+  it('never skips install scripts', () => {
+    expect(read('Dockerfile')).not.toContain('--ignore-scripts');
+    expect(read('Dockerfile')).not.toMatch(/ignore-scripts\s*=?\s*true/i);
+  });
+
+  it('prunes dev dependencies but keeps tsx, which runs the services', () => {
+    const text = runs(buildStage!);
+    expect(text).toMatch(/prune-dev-deps\.mjs\s+(\S+\s+)*tsx\b/);
+    const kept = execFileSync('node', ['deploy/docker/prune-dev-deps.mjs', '--dry-run', 'tsx'], { cwd: root, encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    expect(kept).toEqual(expect.arrayContaining(['node_modules/tsx', 'node_modules/esbuild']));
+  });
+
+  it('runs as a non-root user in a final stage without compilers', () => {
+    expect(final).not.toBe(buildStage);
+    expect(runs(final)).not.toMatch(/apt-get install/);
+    const user = lastOf(final, 'USER')?.args;
+    expect(user, 'USER in the final stage').toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+    expect(final.instructions.some((i) => i.op === 'COPY' && /--from=/.test(i.args))).toBe(true);
+  });
+
+  it('takes ARG SERVICE and runs services/${SERVICE}/src/main.ts with node --import tsx', () => {
+    expect(final.instructions.some((i) => i.op === 'ARG' && /^SERVICE(=|$)/.test(i.args))).toBe(true);
+    const cmd = lastOf(final, 'CMD')?.args ?? '';
+    expect(cmd).toMatch(/node --import tsx/);
+    expect(cmd).toContain('services/${SERVICE}/src/main.ts');
+    // Exec form does not expand variables: it must go through a shell (or be shell form).
+    if (cmd.startsWith('[')) expect(JSON.parse(cmd).slice(0, 2)).toEqual(['/bin/sh', '-c']);
+  });
+
+  it('COPYs only files that exist and are not dockerignored', () => {
+    const ignored = dockerignore();
+    for (const { op, args } of all) {
+      if (op !== 'COPY' || args.includes('--from=')) continue;
+      const sources = args.split(/\s+/).filter((part) => !part.startsWith('--')).slice(0, -1);
+      for (const source of sources) {
+        if (source === '.') continue;
+        expect(existsSync(join(root, source)), source).toBe(true);
+        expect(ignored(source), source).toBe(false);
+      }
+    }
+  });
+});
+
+describe('gateway-envoy/Dockerfile', () => {
+  const text = read('gateway-envoy/Dockerfile');
+  const { stages } = parseDockerfile(text);
+  const final = stages.at(-1)!;
+  const nodeStage = stages.find((stage) => /npm run generate/.test(runs(stage)));
+
+  it('generates the descriptor in a node stage with npm ci + npm run generate (scripts allowed)', () => {
+    expect(nodeStage, 'stage running npm run generate').toBeDefined();
+    expect(nodeStage!.image).toBe('node:20-bookworm-slim');
+    expect(runs(nodeStage!)).toMatch(/\bnpm ci\b/);
+    expect(text).not.toContain('--ignore-scripts');
+  });
+
+  it('copies envoy.yaml and flix.binpb into an Envoy image and runs it with that config', () => {
+    expect(final.image).toMatch(/^envoyproxy\/envoy:v1\.\d+/);
+    const copies = final.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(copies).toContainEqual(expect.stringMatching(/^gateway-envoy\/envoy\.yaml\s+\/etc\/envoy\/envoy\.yaml$/));
+    expect(copies).toContainEqual(expect.stringMatching(new RegExp(`^--from=${nodeStage!.name}\\s+\\S*/build/flix\\.binpb\\s+/etc/envoy/flix\\.binpb$`)));
+    expect(lastOf(final, 'CMD')?.args).toContain('/etc/envoy/envoy.yaml');
+  });
+});
+
+describe('.dockerignore', () => {
+  const ignored = dockerignore();
+
+  it.each([
+    'node_modules/argon2/package.json',
+    'libs/grpc/node_modules/@grpc/proto-loader/package.json',
+    '.data/mongo/x',
+    'build/flix.binpb',
+    'libs/proto/gen/flix/identity/v1/resources.ts',
+    '.git/HEAD',
+    '.env',
+    '.bench/results.json',
+  ])('excludes %s', (path) => {
+    expect(ignored(path)).toBe(true);
+  });
+
+  it.each([
+    'package.json',
+    'package-lock.json',
+    'proto/flix/identity/v1/identity_service.proto',
+    'services/identity/src/main.ts',
+    'libs/proto/src/descriptor.ts',
+    'scripts/generate.mjs',
+    'deploy/docker/prune-dev-deps.mjs',
+    'gateway-envoy/envoy.yaml',
+    'buf.yaml',
+    'buf.gen.yaml',
+  ])('keeps %s', (path) => {
+    expect(ignored(path)).toBe(false);
+  });
+});
+
+const envoyPath = join(root, 'gateway-envoy/envoy.yaml');
+const hasEnvoy = existsSync(envoyPath);
+describe.skipIf(!hasEnvoy)(
+  hasEnvoy ? 'gateway-envoy/envoy.yaml against docker-compose.yml' : 'gateway-envoy/envoy.yaml (SKIPPED: the file does not exist yet)',
+  () => {
+    const envoy = (hasEnvoy ? parse(readFileSync(envoyPath, 'utf8'), { merge: true }) : {}) as Doc;
+    const clusters = (envoy.static_resources?.clusters ?? []) as Doc[];
+
+    const addresses = (cluster: Doc): { host: string; port: number }[] =>
+      (cluster.load_assignment?.endpoints ?? []).flatMap((group: Doc) =>
+        (group.lb_endpoints ?? []).map((lb: Doc) => {
+          const socket = lb.endpoint?.address?.socket_address ?? {};
+          return { host: String(socket.address), port: Number(socket.port_value) };
+        }),
+      );
+
+    it('every cluster points at a compose service on that service port (50051 for *_grpc, 8081 for *_http)', () => {
+      expect(clusters.length).toBeGreaterThan(0);
+      for (const cluster of clusters) {
+        const list = addresses(cluster);
+        expect(list.length, `${cluster.name} has no socket_address`).toBeGreaterThan(0);
+        const kind = /_(grpc|http)$/.exec(cluster.name)?.[1];
+        for (const { host, port } of list) {
+          expect(appServices, `${cluster.name} → ${host}`).toContain(host);
+          if (kind === 'grpc') expect(`${host}:${port}`, cluster.name).toBe(`${cluster.name.slice(0, -5)}:${GRPC_PORT}`);
+          else if (kind === 'http') expect(`${host}:${port}`, cluster.name).toBe(`${cluster.name.slice(0, -5)}:${HTTP_PORT}`);
+          else expect([GRPC_PORT, HTTP_PORT], `${cluster.name} → ${host}:${port}`).toContain(port);
+        }
+      }
+    });
+
+    it('every compose service has both a <svc>_grpc and a <svc>_http cluster', () => {
+      const names = clusters.map((cluster) => cluster.name);
+      for (const service of appServices) {
+        expect(names, service).toContain(`${service}_grpc`);
+        expect(names, service).toContain(`${service}_http`);
+      }
+    });
+
+    it('service clusters resolve every replica (STRICT_DNS) and *_grpc clusters speak HTTP/2', () => {
+      for (const cluster of clusters) {
+        if (!/_(grpc|http)$/.test(cluster.name)) continue;
+        expect(cluster.type, `${cluster.name}.type`).toBe('STRICT_DNS');
+        if (cluster.name.endsWith('_grpc')) expect(JSON.stringify(cluster), cluster.name).toContain('http2_protocol_options');
+      }
+    });
+
+    it('listens on 8080, has its admin on 9901 and transcodes with /etc/envoy/flix.binpb', () => {
+      const ports = (envoy.static_resources?.listeners ?? []).map((listener: Doc) => listener.address?.socket_address?.port_value);
+      expect(ports).toContain(8080);
+      expect(envoy.admin?.address?.socket_address?.port_value).toBe(9901);
+      expect(JSON.stringify(envoy)).toContain('/etc/envoy/flix.binpb');
+    });
+  },
+);
+
+// --- scripts/setup.sh ---------------------------------------------------------------------------
+
+describe('scripts/setup.sh', () => {
+  const script = read('scripts/setup.sh');
+
+  it('is valid bash, strict, and never skips install scripts', () => {
+    execFileSync('bash', ['-n', join(root, 'scripts/setup.sh')]);
+    expect(script).toMatch(/^set -euo pipefail$/m);
+    expect(script).not.toContain('--ignore-scripts');
+    expect(script).toMatch(/apt-get install[^\n]*nats-server/);
+  });
+
+  // Runs the real script in a scratch checkout with fake npm / nats-server / apt-get / sudo / id
+  // on PATH, recording what it calls: nothing real is installed.
+  describe('in a scratch checkout', () => {
+    let dir: string;
+    let bin: string;
+    const calls = () => (existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean) : []);
+    const fake = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/usr/bin/env bash\necho "${name} $*" >> "${dir}/calls.log"\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    const at = (path: string, seconds: number) => utimesSync(join(dir, path), seconds, seconds);
+    const run = (env: Record<string, string> = {}) => {
+      rmSync(join(dir, 'calls.log'), { force: true });
+      const { NATS_SERVER_BIN: _ignored, ...base } = process.env;
+      const result = spawnSync('bash', [join(dir, 'scripts/setup.sh')], {
+        env: {
+          ...base,
+          PATH: `${bin}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+          CI: 'true',
+          // This machine's own /usr/sbin/nats-server must not count for the scratch checkout.
+          FLIX_SETUP_SBIN_DIRS: join(dir, 'sbin'),
+          ...env,
+        },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: calls() };
+    };
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'flix-setup-'));
+      bin = join(dir, 'fakebin');
+      for (const folder of ['scripts', 'fakebin', 'node_modules/argon2/build/Release', 'libs/proto/gen/flix', 'build', 'proto/flix/x/v1']) {
+        mkdirSync(join(dir, folder), { recursive: true });
+      }
+      writeFileSync(join(dir, 'scripts/setup.sh'), script);
+      for (const file of ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'buf.yaml', 'buf.gen.yaml', 'scripts/generate.mjs']) {
+        writeFileSync(join(dir, file), '{}\n');
+      }
+      writeFileSync(join(dir, 'node_modules/argon2/build/Release/argon2.node'), '');
+      writeFileSync(join(dir, 'libs/proto/gen/flix/x.ts'), '');
+      writeFileSync(join(dir, 'proto/flix/x/v1/x.proto'), 'syntax = "proto3";\n');
+      writeFileSync(join(dir, 'build/flix.binpb'), '');
+      fake('npm', 'if [[ "$1" == ci && -n "${FAKE_NPM_CI_FAILS:-}" ]]; then exit 1; fi\nexit 0');
+      fake('nats-server', 'exit 0');
+      fake('apt-get', 'exit 1');
+      fake('sudo', 'exit 1');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const fresh = () => {
+      // Everything up to date: sources older than what was built from them.
+      for (const path of ['package.json', 'package-lock.json', 'buf.yaml', 'buf.gen.yaml', 'scripts/generate.mjs', 'proto/flix/x/v1/x.proto', 'proto/flix/x/v1', 'proto/flix/x', 'proto/flix', 'proto']) at(path, 1_000);
+      at('node_modules/.package-lock.json', 2_000);
+      at('build/flix.binpb', 3_000);
+    };
+
+    it('does nothing but verify when nothing is missing, and prints only to stderr', () => {
+      fresh();
+      const result = run();
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual([]);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('ready');
+    });
+
+    it('regenerates when a .proto is newer than build/flix.binpb', () => {
+      fresh();
+      at('proto/flix/x/v1/x.proto', 4_000);
+      const result = run();
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual(['npm run --silent generate']);
+    });
+
+    it('regenerates when the generated code is missing', () => {
+      fresh();
+      rmSync(join(dir, 'libs/proto/gen'), { recursive: true });
+      const result = run();
+      mkdirSync(join(dir, 'libs/proto/gen/flix'), { recursive: true });
+      writeFileSync(join(dir, 'libs/proto/gen/flix/x.ts'), '');
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual(['npm run --silent generate']);
+    });
+
+    it('runs npm ci (then generate) when package-lock.json is newer than the install', () => {
+      fresh();
+      at('package-lock.json', 5_000);
+      const result = run();
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual(['npm ci --no-audit --no-fund', 'npm run --silent generate']);
+      // …and the next run is quick again.
+      at('build/flix.binpb', Date.now() / 1000 + 10);
+      expect(run().calls).toEqual([]);
+    });
+
+    it('falls back to npm install when npm ci refuses the lockfile', () => {
+      fresh();
+      at('package-lock.json', 5_000);
+      const result = run({ FAKE_NPM_CI_FAILS: '1' });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual(['npm ci --no-audit --no-fund', 'npm install --no-audit --no-fund', 'npm run --silent generate']);
+    });
+
+    it('rebuilds argon2 when it was installed without its compiled addon', () => {
+      fresh();
+      rmSync(join(dir, 'node_modules/argon2/build/Release/argon2.node'));
+      const result = run();
+      writeFileSync(join(dir, 'node_modules/argon2/build/Release/argon2.node'), '');
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual(['npm rebuild argon2']);
+    });
+
+    it('without nats-server and without root, says what to install and fails', () => {
+      fresh();
+      rmSync(join(bin, 'nats-server'));
+      fake('id', 'echo 1000');
+      try {
+        const result = run();
+        expect(result.status).not.toBe(0);
+        expect(result.stderr).toMatch(/nats-server/);
+        expect(result.stderr).toMatch(/apt-get install -y nats-server|NATS_SERVER_BIN|PATH/);
+        expect(result.calls.filter((call) => call.startsWith('apt-get'))).toEqual([]);
+      } finally {
+        rmSync(join(bin, 'id'));
+        fake('nats-server', 'exit 0');
+      }
+    });
+
+    it('as root without nats-server, installs it with apt-get', () => {
+      fresh();
+      rmSync(join(bin, 'nats-server'));
+      fake('id', 'echo 0');
+      // The fake apt-get "installs" nats-server into the fake bin folder.
+      fake('apt-get', `if [[ "$1" == install ]]; then printf '#!/bin/sh\\nexit 0\\n' > "${bin}/nats-server"; chmod +x "${bin}/nats-server"; fi\nexit 0`);
+      try {
+        const result = run();
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.calls.filter((call) => !call.startsWith('id '))).toEqual([
+          'apt-get update -qq',
+          'apt-get install -y -qq --no-install-recommends nats-server',
+        ]);
+      } finally {
+        rmSync(join(bin, 'id'));
+        fake('apt-get', 'exit 1');
+        fake('nats-server', 'exit 0');
+      }
+    });
+  });
+});
