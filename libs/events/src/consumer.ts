@@ -1,0 +1,424 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { ClosedConnectionError, DrainingConnectionError, headers as natsHeaders, nanos, type MsgHdrs } from '@nats-io/nats-core';
+import type { Logger } from '@flix/logging';
+import type { ClientSession } from 'mongodb';
+import { decodeEvent, EventHeaders, type EventDef, type FlixEventMessage } from './event.js';
+import type { IdempotencyStore } from './idempotency.js';
+import { metrics, type HandledResult } from './metrics.js';
+
+export interface HandlerContext {
+  eventId: string;
+  subject: string;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  streamSequence: number;
+  /** Message headers (first value of each). */
+  headers: Readonly<Record<string, string>>;
+  traceparent: string | undefined;
+  /** Child logger carrying the event id, subject and delivery count. */
+  logger: Logger;
+  /**
+   * Records the event as handled inside the handler's own transaction, so the business change
+   * and the "handled" mark commit together (no second run even if the process dies before the
+   * ack). Optional: the consumer records it after the handler returns anyway.
+   */
+  recordProcessed(session: ClientSession): Promise<void>;
+}
+
+export interface EventHandler<T extends FlixEventMessage> {
+  event: EventDef<T>;
+  handle(payload: T, ctx: HandlerContext): Promise<void>;
+}
+
+/** Handlers by subject; each subject's handler is typed by its event definition. */
+export type HandlerMap<H extends Record<string, FlixEventMessage>> = { [S in keyof H]: EventHandler<H[S]> };
+
+/** Builds a typed handler entry (the payload type comes from the definition). */
+export function on<T extends FlixEventMessage>(
+  event: EventDef<T>,
+  handle: (payload: T, ctx: HandlerContext) => Promise<void>,
+): EventHandler<T> {
+  return { event, handle };
+}
+
+/** Thrown by a handler for a message that can never succeed: parked on the DLQ at once. */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+export interface ConsumerOptions<H extends Record<string, FlixEventMessage>> {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  /** Durable name: the consuming service. */
+  durable: string;
+  /** One subject filter (nats-server 2.9 has no filter_subjects). Default: the whole stream. */
+  filterSubject?: string;
+  handlers: HandlerMap<H>;
+  /** null when every handler is naturally idempotent. */
+  idempotency: IdempotencyStore | null;
+  /** Handler attempts before the message is parked on the DLQ. Default 5. */
+  maxDeliver?: number;
+  /** Redelivery delay after the n-th failed attempt (last value repeats). */
+  backoffMs?: readonly number[];
+  /** Default `dlq.<durable>`. */
+  dlqSubject?: string;
+  logger: Logger;
+  /** Server-side ack wait (ms); slow handlers are kept alive with working(). Default 30 s. */
+  ackWaitMs?: number;
+  /** Messages pulled per request. Default 10. */
+  batchSize?: number;
+  /** Unacknowledged messages the server allows in flight for this consumer. Default 1000. */
+  maxAckPending?: number;
+  /** Only on creation: replay the stream ('all', default) or start with new messages. */
+  deliverPolicy?: 'all' | 'new';
+  /** How often the num_pending gauge is refreshed (ms). Default 15 s. */
+  pendingRefreshMs?: number;
+}
+
+export interface ConsumerHandle {
+  readonly stream: string;
+  readonly durable: string;
+  /** Stops pulling, finishes the messages already received (ack/nak each), then resolves. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_BACKOFF_MS = [1000, 5000, 30_000, 60_000] as const;
+// The server keeps redelivering a few times past maxDeliver so that a message whose last
+// attempt never finished (crash, ack timeout) still reaches our DLQ step instead of being
+// dropped silently by the server.
+const SERVER_DELIVERY_SLACK = 3;
+
+function headerRecord(h: MsgHdrs | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const k of h.keys()) out[k] = h.get(k);
+  return out;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Starts a durable pull consumer (creating or updating it) and processes messages in order. */
+export async function startConsumer<H extends Record<string, FlixEventMessage>>(
+  opts: ConsumerOptions<H>,
+): Promise<ConsumerHandle> {
+  const runner = new ConsumerRunner(opts as unknown as ConsumerOptions<Record<string, FlixEventMessage>>);
+  await runner.start();
+  return runner;
+}
+
+class ConsumerRunner implements ConsumerHandle {
+  readonly stream: string;
+  readonly durable: string;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+  private readonly handlers: Map<string, EventHandler<FlixEventMessage>>;
+  private readonly idem: IdempotencyStore | null;
+  private readonly maxDeliver: number;
+  private readonly backoffMs: readonly number[];
+  private readonly dlqSubject: string;
+  private readonly log: Logger;
+  private readonly ackWaitMs: number;
+  private readonly opts: ConsumerOptions<Record<string, FlixEventMessage>>;
+
+  private stopping = false;
+  private stopPromise: Promise<void> | null = null;
+  private wakeStop: () => void = () => {};
+  private readonly stopSignal: Promise<void>;
+  private messages: ConsumerMessages | null = null;
+  private loop: Promise<void> = Promise.resolve();
+  private pendingTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: ConsumerOptions<Record<string, FlixEventMessage>>) {
+    this.opts = opts;
+    this.js = opts.js;
+    this.jsm = opts.jsm;
+    this.stream = opts.stream;
+    this.durable = opts.durable;
+    this.handlers = new Map(Object.entries(opts.handlers));
+    for (const [subject, h] of this.handlers) {
+      if (h.event.subject !== subject) {
+        throw new Error(`handler for '${subject}' is given event '${h.event.subject}'`);
+      }
+    }
+    this.idem = opts.idempotency;
+    this.maxDeliver = opts.maxDeliver ?? 5;
+    if (this.maxDeliver < 1) throw new Error('maxDeliver must be at least 1');
+    this.backoffMs = opts.backoffMs && opts.backoffMs.length > 0 ? opts.backoffMs : DEFAULT_BACKOFF_MS;
+    this.dlqSubject = opts.dlqSubject ?? `dlq.${opts.durable}`;
+    this.ackWaitMs = opts.ackWaitMs ?? 30_000;
+    this.log = opts.logger.child({ stream: opts.stream, consumer: opts.durable });
+    this.stopSignal = new Promise((resolve) => {
+      this.wakeStop = resolve;
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.idem?.init?.();
+    await this.ensureConsumer();
+    await this.refreshPending();
+    const every = this.opts.pendingRefreshMs ?? 15_000;
+    this.pendingTimer = setInterval(() => void this.refreshPending(), every);
+    this.pendingTimer.unref();
+    this.loop = this.run();
+    this.log.info({ filterSubject: this.opts.filterSubject }, 'consumer started');
+  }
+
+  stop(): Promise<void> {
+    this.stopPromise ??= (async () => {
+      this.stopping = true;
+      this.wakeStop();
+      if (this.pendingTimer) clearInterval(this.pendingTimer);
+      // close() lets the iterator hand out what was already received before it ends, so the
+      // loop below finishes (and acks or naks) those messages: that is the drain.
+      // (close() resolves only once the loop has iterated up to the end, so it is not awaited
+      // before the loop.)
+      const closing = this.messages?.close();
+      await this.loop;
+      await closing;
+      // A request/reply on the same connection returns only after the server has read
+      // everything sent before it, so the fire-and-forget naks/terms have arrived too.
+      await this.jsm.consumers.info(this.stream, this.durable).catch(() => undefined);
+      metrics.consumerPending(this.stream, this.durable, null);
+      this.log.info('consumer stopped');
+    })();
+    return this.stopPromise;
+  }
+
+  private async ensureConsumer(): Promise<void> {
+    const want: Partial<ConsumerConfig> = {
+      durable_name: this.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: this.opts.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+      ack_wait: nanos(this.ackWaitMs),
+      max_deliver: this.maxDeliver + SERVER_DELIVERY_SLACK,
+      max_ack_pending: this.opts.maxAckPending ?? 1000,
+      ...(this.opts.filterSubject ? { filter_subject: this.opts.filterSubject } : {}),
+    };
+    let info: ConsumerInfo | null = null;
+    try {
+      info = await this.jsm.consumers.info(this.stream, this.durable);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    }
+    if (info === null) {
+      try {
+        await this.jsm.consumers.add(this.stream, want);
+        return;
+      } catch (err) {
+        // Another instance of the service created it first; compare with theirs below.
+        info = await this.jsm.consumers.info(this.stream, this.durable).catch(() => {
+          throw err;
+        });
+      }
+    }
+    const cur = info.config;
+    if ((cur.filter_subject ?? '') !== (want.filter_subject ?? '')) {
+      throw new Error(
+        `consumer ${this.stream}/${this.durable} filters '${cur.filter_subject ?? ''}', not ` +
+          `'${want.filter_subject ?? ''}'; nats-server 2.9 cannot change that in place (delete the consumer)`,
+      );
+    }
+    if (cur.ack_wait !== want.ack_wait || cur.max_deliver !== want.max_deliver || cur.max_ack_pending !== want.max_ack_pending) {
+      await this.jsm.consumers.update(this.stream, this.durable, {
+        ack_wait: want.ack_wait,
+        max_deliver: want.max_deliver,
+        max_ack_pending: want.max_ack_pending,
+      });
+    }
+  }
+
+  private async refreshPending(): Promise<void> {
+    try {
+      const info = await this.jsm.consumers.info(this.stream, this.durable);
+      if (!this.stopping) metrics.consumerPending(this.stream, this.durable, info.num_pending);
+    } catch (err) {
+      this.log.debug({ err: errMessage(err) }, 'consumer info failed');
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const consumer = await this.js.consumers.get(this.stream, this.durable);
+        const messages = await consumer.consume({ max_messages: this.opts.batchSize ?? 10 });
+        this.messages = messages;
+        if (this.stopping) void messages.close(); // stop() came while subscribing
+        for await (const m of messages) {
+          await this.process(m);
+          failures = 0;
+        }
+        if (!this.stopping) throw new Error('message iterator ended');
+      } catch (err) {
+        if (this.stopping) break;
+        if (err instanceof ClosedConnectionError || err instanceof DrainingConnectionError) {
+          // Nothing to resubscribe to; stop() still resolves.
+          this.log.error('NATS connection closed or draining under a running consumer (stop consumers before draining)');
+          break;
+        }
+        failures++;
+        const wait = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+        this.log.error({ err: errMessage(err), retryInMs: wait }, 'consumer loop failed; resubscribing');
+        await Promise.race([new Promise((r) => setTimeout(r, wait).unref()), this.stopSignal]);
+      }
+    }
+  }
+
+  private backoff(deliveryCount: number): number {
+    return this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)];
+  }
+
+  private async process(m: JsMsg): Promise<void> {
+    const subject = m.subject;
+    const deliveryCount = m.info.deliveryCount;
+    const hdrs = headerRecord(m.headers);
+    const handler = this.handlers.get(subject);
+    if (!handler) {
+      // Filters are subject wildcards; a consumer need not care about every event under them.
+      this.log.debug({ subject, seq: m.info.streamSequence }, 'no handler for subject; acked');
+      await this.ack(m, subject, 'ignored');
+      return;
+    }
+    let log = this.log.child({ subject, seq: m.info.streamSequence, deliveryCount });
+
+    let payload: FlixEventMessage;
+    try {
+      payload = decodeEvent(handler.event, m.data);
+    } catch (err) {
+      await this.deadLetter(m, `undecodable payload: ${errMessage(err)}`, deliveryCount, log);
+      return;
+    }
+    const eventId = payload.eventId || hdrs[EventHeaders.MsgId] || '';
+    if (!eventId) {
+      await this.deadLetter(m, 'event has no event id', deliveryCount, log);
+      return;
+    }
+    log = log.child({ eventId });
+    if (deliveryCount > this.maxDeliver) {
+      // Earlier attempts ended without an ack or nak (crash, ack timeout): still give up.
+      await this.deadLetter(m, `no result after ${deliveryCount - 1} deliveries`, deliveryCount - 1, log);
+      return;
+    }
+
+    const key = `${this.durable}:${eventId}`;
+    if (this.idem) {
+      try {
+        if (await this.idem.has(key)) {
+          log.info('event already handled; acked');
+          await this.ack(m, subject, 'duplicate');
+          return;
+        }
+      } catch (err) {
+        this.retry(m, `idempotency lookup failed: ${errMessage(err)}`, deliveryCount, log);
+        return;
+      }
+    }
+
+    const ctx: HandlerContext = {
+      eventId,
+      subject,
+      deliveryCount,
+      streamSequence: m.info.streamSequence,
+      headers: hdrs,
+      traceparent: hdrs[EventHeaders.TraceParent],
+      logger: log,
+      recordProcessed: async (session) => {
+        await this.idem?.record(key, session);
+      },
+    };
+    // Tell the server the message is still being worked on, well inside ack_wait, so a slow
+    // handler does not get the message redelivered to another instance meanwhile.
+    const keepAlive = setInterval(() => m.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    try {
+      await handler.handle(payload, ctx);
+    } catch (err) {
+      clearInterval(keepAlive);
+      if (err instanceof PoisonMessageError) {
+        await this.deadLetter(m, `handler rejected the event: ${err.message}`, deliveryCount, log);
+      } else if (deliveryCount >= this.maxDeliver) {
+        await this.deadLetter(m, `handler failed ${deliveryCount} times: ${errMessage(err)}`, deliveryCount, log);
+      } else {
+        this.retry(m, `handler failed: ${errMessage(err)}`, deliveryCount, log);
+      }
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+
+    if (this.idem) {
+      try {
+        await this.idem.record(key);
+      } catch (err) {
+        // The work is done; acking is still right. Only a later re-publish of the same event
+        // could now run the handler twice.
+        log.error({ err: errMessage(err) }, 'could not record the event as handled');
+      }
+    }
+    await this.ack(m, subject, 'ok');
+  }
+
+  /** Acks and waits for the server to confirm, so a stopped consumer never sees it again. */
+  private async ack(m: JsMsg, subject: string, result: HandledResult): Promise<void> {
+    try {
+      await m.ackAck();
+    } catch (err) {
+      // Unconfirmed: at worst the message comes back and the idempotency check acks it.
+      this.log.warn({ subject, seq: m.info.streamSequence, err: errMessage(err) }, 'ack not confirmed');
+    }
+    metrics.handled(this.durable, subject, result);
+  }
+
+  private retry(m: JsMsg, reason: string, deliveryCount: number, log: Logger): void {
+    const delay = this.backoff(deliveryCount);
+    m.nak(delay);
+    metrics.handled(this.durable, m.subject, 'retry');
+    log.warn({ reason, retryInMs: delay }, 'event failed; will retry');
+  }
+
+  private async deadLetter(m: JsMsg, reason: string, attempts: number, log: Logger): Promise<void> {
+    const h = natsHeaders();
+    if (m.headers) {
+      for (const k of m.headers.keys()) {
+        // The DLQ stream de-duplicates on its own id: the same event parked by two consumers
+        // must be stored twice.
+        if (k === EventHeaders.MsgId) continue;
+        for (const v of m.headers.values(k)) h.append(k, v);
+      }
+    }
+    const originalId = m.headers?.get(EventHeaders.MsgId);
+    if (originalId) h.set('Flix-Event-Id', originalId);
+    h.set(EventHeaders.DlqReason, reason.slice(0, 1024).replace(/[\r\n]+/g, ' '));
+    h.set(EventHeaders.DlqConsumer, this.durable);
+    h.set(EventHeaders.DlqAttempts, String(attempts));
+    h.set(EventHeaders.DlqStream, this.stream);
+    h.set(EventHeaders.DlqSubject, m.subject);
+    h.set(EventHeaders.DlqStreamSeq, String(m.info.streamSequence));
+    try {
+      await this.js.publish(this.dlqSubject, m.data, {
+        headers: h,
+        msgID: `${this.stream}:${this.durable}:${m.info.streamSequence}`,
+      });
+    } catch (err) {
+      // Never drop it: leave it with the consumer and try again later.
+      this.retry(m, `dead-lettering failed: ${errMessage(err)}`, Number.MAX_SAFE_INTEGER, log);
+      return;
+    }
+    m.term();
+    metrics.handled(this.durable, m.subject, 'dlq');
+    log.error({ reason, dlqSubject: this.dlqSubject, attempts }, 'event parked on the DLQ');
+  }
+}
