@@ -88,8 +88,8 @@ export async function startIdentity(env: Record<string, string | undefined> = pr
     ready: () => ready,
     routes: oauthRoutes({ sessions, keys, issuer: cfg.FLIX_JWT_ISSUER, publicUrl: cfg.FLIX_PUBLIC_URL }),
   });
-  // Other instances may rotate keys; pick their keys up without waiting for an unknown kid.
-  const keyRefresh = setInterval(() => void keys.reload().catch((err) => logger.warn({ err }, 'key reload failed')), 30_000);
+  // Picks up keys other instances created, and rotates when the newest key is due.
+  const keyRefresh = setInterval(() => void keys.init().catch((err) => logger.warn({ err }, 'key refresh failed')), 30_000);
   keyRefresh.unref();
   ready = true;
   grpc.setServing(true);

@@ -39,7 +39,10 @@ export class KeyRing {
     private readonly opts: KeyRingOptions,
   ) {}
 
-  /** Loads keys, creating the first one (or a new one when the newest is due for rotation). */
+  /**
+   * Loads keys, creating the first one (or a new one when the newest is due for rotation).
+   * Called at start and then periodically, so long-running instances rotate on schedule too.
+   */
   async init(): Promise<void> {
     await this.reload();
     const newest = this.keys[0];
