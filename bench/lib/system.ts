@@ -19,7 +19,7 @@ export interface RunningSystem {
 export async function startSystem(opts: { gatewayPort?: number; env?: Record<string, string> } = {}): Promise<RunningSystem> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flix-bench-'));
   const gatewayPort = opts.gatewayPort ?? 18080;
-  const admin = { email: 'bench-admin@flix.local', password: 'bench-admin-passphrase-1' };
+  const admin = { email: 'bench-admin@flix.local', password: 'operator-passphrase-for-bench-1' };
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'dev/stack/src/main.ts')], {
     cwd: root,
     env: {

@@ -41,7 +41,8 @@ const counts = async () => ({
 });
 
 beforeAll(async () => {
-  stack = await startTestStack({ FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', FLIX_OAUTH_CLIENTS: 'svc-billing:billing-secret-0123456789:catalog.read entitlements.check' });
+  // A short key propagation delay; the gateway has cached the JWKS well before it ends.
+  stack = await startTestStack({ FLIX_SIGNING_KEY_PROPAGATION_SECONDS: '6', FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', FLIX_OAUTH_CLIENTS: 'svc-billing:billing-secret-0123456789:catalog.read entitlements.check' });
   mongo = new MongoClient(stack.mongo.url);
   db = mongo.db(stack.identity.db);
 });
@@ -174,10 +175,10 @@ describe('bad input gets a clear error and leaves no trace', () => {
       expect(res.body.message).toMatch(/expired/i);
     });
 
-    it('a token for another audience → 401', async () => {
+    it('a token for another audience → 403, as Envoy jwt_authn answers', async () => {
       const token = await signWithServiceKey({ sub: userId, roles: ['viewer'] }, { exp: now() + 600, aud: 'someone-else' });
       const res = await gw('GET', '/v1/users/me', { token });
-      expect(res.status).toBe(401);
+      expect(res.status).toBe(403);
       expect(res.body.message).toMatch(/audience/i);
     });
 
@@ -251,19 +252,25 @@ describe('profiles, admin and keys', () => {
     expect(promoted.body.roles).toEqual(['ROLE_ADMIN', 'ROLE_VIEWER']);
   });
 
-  it('rotates signing keys: new tokens use the new key, old tokens keep working', async () => {
+  it('rotates signing keys: published first, signing after the delay, old tokens keep working', async () => {
     const admin = await gw('POST', '/v1/auth/login', { body: ADMIN });
     const oldToken = admin.body.accessToken as string;
+    const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).kid as string;
     const rotated = await gw('POST', '/v1/admin/signing-keys:rotate', { token: oldToken, body: {} });
     expect(rotated.status).toBe(200);
+    expect(Date.parse(rotated.body.activateTime)).toBeGreaterThan(Date.now());
     const jwks = await gw('GET', '/.well-known/jwks.json');
-    expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(rotated.body.kid);
-    expect(jwks.body.keys.length).toBeGreaterThanOrEqual(2);
-    const fresh = await gw('POST', '/v1/auth/login', { body: ADMIN });
-    const header = JSON.parse(Buffer.from(fresh.body.accessToken.split('.')[0], 'base64url').toString());
-    expect(header.kid).toBe(rotated.body.kid);
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toEqual(expect.arrayContaining([rotated.body.kid, kidOf(oldToken)]));
+    // Until activation, logins still get tokens from the old key.
+    expect(kidOf((await gw('POST', '/v1/auth/login', { body: ADMIN })).body.accessToken)).toBe(kidOf(oldToken));
+    let fresh = '';
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      fresh = (await gw('POST', '/v1/auth/login', { body: ADMIN })).body.accessToken;
+      if (kidOf(fresh) === rotated.body.kid) break;
+    }
+    expect(kidOf(fresh)).toBe(rotated.body.kid);
+    expect((await gw('GET', '/v1/users/me', { token: fresh })).status).toBe(200);
     expect((await gw('GET', '/v1/users/me', { token: oldToken })).status).toBe(200);
-    expect((await gw('GET', '/v1/users/me', { token: fresh.body.accessToken })).status).toBe(200);
   });
 });
 

@@ -6,7 +6,7 @@ import { readDescriptorSet } from '@flix/proto/descriptor';
 import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import { startIdentity } from '../../services/identity/src/main.js';
 
-export const ADMIN = { email: 'admin@flix.test', password: 'admin-Passphrase-for-tests-1' };
+export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
 
 export interface TestStack {
   gatewayUrl: string;

@@ -13,6 +13,8 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
       FLIX_ACCESS_TOKEN_TTL_SECONDS: durationSeconds(900),
       FLIX_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
       FLIX_SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+      /** Publish-before-sign delay: longer than Envoy's JWKS cache (300 s) plus the JWKS max-age (60 s). */
+      FLIX_SIGNING_KEY_PROPAGATION_SECONDS: z.coerce.number().int().min(0).default(360),
       FLIX_ADMIN_EMAIL: z.string().optional(),
       FLIX_ADMIN_PASSWORD: z.string().optional(),
       /** Failed logins tolerated per account / per client address within the window. */

@@ -43,6 +43,7 @@ export async function startIdentity(env: Record<string, string | undefined> = pr
   const keys = new KeyRing(new MongoSigningKeyRepository(mongo.db), clock, {
     rotationDays: cfg.FLIX_SIGNING_KEY_ROTATION_DAYS,
     accessTokenTtlSeconds: cfg.FLIX_ACCESS_TOKEN_TTL_SECONDS,
+    propagationSeconds: cfg.FLIX_SIGNING_KEY_PROPAGATION_SECONDS,
   });
   await keys.init();
   const hasher = argon2Hasher({ memoryCost: cfg.FLIX_ARGON2_MEMORY_KIB, timeCost: cfg.FLIX_ARGON2_TIME_COST, parallelism: 1 });

@@ -59,6 +59,8 @@ export interface StoredSigningKey {
   privateJwk: Record<string, unknown>;
   publicJwk: Record<string, unknown>;
   createdAt: Date;
+  /** When it starts signing; until then it is only published. */
+  activatesAt: Date;
 }
 
 export interface SigningKeyRepository {

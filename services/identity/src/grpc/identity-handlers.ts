@@ -89,7 +89,8 @@ export function identityHandlers(deps: { accounts: Accounts; sessions: Sessions;
     },
     async rotateSigningKey(_req, ctx) {
       requireAdmin(ctx.principal);
-      return { kid: await keys.rotate() };
+      const { kid, activatesAt } = await keys.rotate();
+      return { kid, activateTime: activatesAt };
     },
   };
 }
