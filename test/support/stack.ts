@@ -4,6 +4,7 @@ import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
+import { startCatalog } from '../../services/catalog/src/main.js';
 import { startIdentity } from '../../services/identity/src/main.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
@@ -13,15 +14,23 @@ export interface TestStack {
   mongo: MongoHandle;
   nats: NatsHandle;
   identity: { grpcAddress: string; httpUrl: string; db: string };
+  catalog: { grpcAddress: string; httpUrl: string; db: string };
   stop(): Promise<void>;
 }
 
+export interface TestStackOptions {
+  /** Extra environment for the catalog (e.g. MUX_BASE_URL of an emulator). */
+  catalog?: Record<string, string>;
+}
+
+const ENVOY_YAML = join(import.meta.dirname, '../../gateway-envoy/envoy.yaml');
+
 /**
  * The system as `make run` starts it, but on free ports with throwaway stores: a real
- * nats-server, the embedded MongoDB (or MONGO_URL), identity, and the local gateway built from
- * gateway-envoy/envoy.yaml.
+ * nats-server, the embedded MongoDB (or MONGO_URL), every service, and the local gateway built
+ * from gateway-envoy/envoy.yaml (whose /healthz needs every service up).
  */
-export async function startTestStack(identityEnv: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(identityEnv: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
   const [mongo, nats] = await Promise.all([startMongo(), startNats()]);
   const [grpcPort, httpPort, gatewayPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const db = `identity_${randomBytes(4).toString('hex')}`;
@@ -38,12 +47,34 @@ export async function startTestStack(identityEnv: Record<string, string> = {}): 
     FLIX_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
     ...identityEnv,
   });
+  const [cGrpc, cHttp] = await Promise.all([freePort(), freePort()]);
+  const catalogDb = `catalog_${randomBytes(4).toString('hex')}`;
+  const catalog = await startCatalog({
+    MONGO_URL: mongo.url,
+    MONGO_DB: catalogDb,
+    NATS_URL: nats.url,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(cGrpc),
+    HTTP_PORT: String(cHttp),
+    LOG_LEVEL: 'silent',
+    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
+    IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+    // No Mux unless a test passes its emulator: createUpload then fails as UNAVAILABLE.
+    MUX_BASE_URL: 'http://127.0.0.1:1',
+    ...options.catalog,
+  });
+  const upstreams: Record<string, string> = {
+    identity_grpc: `127.0.0.1:${grpcPort}`,
+    identity_http: `127.0.0.1:${httpPort}`,
+    catalog_grpc: `127.0.0.1:${cGrpc}`,
+    catalog_http: `127.0.0.1:${cHttp}`,
+  };
   const gateway = await startLocalGateway({
     port: gatewayPort,
     host: '127.0.0.1',
-    envoyConfig: join(import.meta.dirname, '../../gateway-envoy/envoy.yaml'),
+    envoyConfig: ENVOY_YAML,
     descriptorSet: readDescriptorSet(),
-    upstreams: { identity_grpc: `127.0.0.1:${grpcPort}`, identity_http: `127.0.0.1:${httpPort}` },
+    upstreams,
     logger: createLogger('gateway', { level: 'silent' }),
   });
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -57,8 +88,10 @@ export async function startTestStack(identityEnv: Record<string, string> = {}): 
     mongo,
     nats,
     identity: { grpcAddress: `127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, db },
+    catalog: { grpcAddress: upstreams.catalog_grpc!, httpUrl: `http://${upstreams.catalog_http}`, db: catalogDb },
     async stop() {
       await gateway.close();
+      await catalog.stop();
       await identity.stop();
       await Promise.all([mongo.stop(), nats.stop()]);
     },

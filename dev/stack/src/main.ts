@@ -56,16 +56,27 @@ const tcpOpen = (port: number) => () =>
     });
   });
 
+/** Secrets made once per data directory (0600), so a restart finds the same ones. */
+function persistentSecrets<T extends object>(dataDir: string, file: string, make: () => T): T {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as T;
+  const value = make();
+  writeFileSync(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return value;
+}
+
 /** The first admin: from FLIX_ADMIN_EMAIL/PASSWORD, or generated once and kept in the data dir. */
 function adminCredentials(dataDir: string): { email: string; password: string; generated: boolean } {
   const file = join(dataDir, 'admin-credentials.json');
   if (process.env.FLIX_ADMIN_EMAIL && process.env.FLIX_ADMIN_PASSWORD)
     return { email: process.env.FLIX_ADMIN_EMAIL, password: process.env.FLIX_ADMIN_PASSWORD, generated: false };
-  if (existsSync(file)) return { ...(JSON.parse(readFileSync(file, 'utf8')) as { email: string; password: string }), generated: false };
-  const creds = { email: process.env.FLIX_ADMIN_EMAIL ?? 'admin@flix.local', password: `flix-${randomBytes(12).toString('base64url')}` };
-  writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { ...creds, generated: true };
+  const generated = !existsSync(file);
+  const creds = persistentSecrets(dataDir, 'admin-credentials.json', () => ({
+    email: process.env.FLIX_ADMIN_EMAIL ?? 'admin@flix.local',
+    password: `flix-${randomBytes(12).toString('base64url')}`,
+  }));
+  return { ...creds, generated };
 }
 
 async function main(): Promise<void> {
@@ -88,9 +99,9 @@ async function main(): Promise<void> {
     log.info('stopping');
     await gateway?.close().catch(() => {});
     // Services first (they drain consumers and the outbox), then NATS and Mongo.
-    const services = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats');
+    const services = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats' && c.name !== 'mux');
     await Promise.all(services.map((c) => c.stop('SIGTERM')));
-    for (const name of ['nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
+    for (const name of ['mux', 'nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
     log.info('stopped');
     process.exit(code);
   };
@@ -126,6 +137,27 @@ async function main(): Promise<void> {
     natsUrl = `nats://127.0.0.1:${port}`;
   }
 
+  // Mux: real credentials when given, else the local emulator (dev/mux-emulator) with secrets
+  // generated for this data dir; it posts its signed webhooks through the gateway like Mux would.
+  let mux: StackContext['mux'];
+  if (process.env.MUX_TOKEN_ID && process.env.MUX_TOKEN_SECRET && process.env.MUX_WEBHOOK_SECRET) {
+    mux = { tokenId: process.env.MUX_TOKEN_ID, tokenSecret: process.env.MUX_TOKEN_SECRET, webhookSecret: process.env.MUX_WEBHOOK_SECRET };
+  } else {
+    const port = envPort('FLIX_MUX_PORT', 8095);
+    await assertPortFree(port, 'FLIX_MUX_PORT');
+    const secrets = persistentSecrets(dataDir, 'mux-emulator-credentials.json', () => ({
+      tokenId: `dev-${randomBytes(8).toString('hex')}`,
+      tokenSecret: randomBytes(24).toString('base64url'),
+      webhookSecret: randomBytes(24).toString('base64url'),
+    }));
+    const muxArgs = ['--port', String(port), '--webhook-url', `${gatewayUrl}/webhooks/mux`, '--data-dir', join(dataDir, 'mux')];
+    // Secrets travel in the environment, not argv, so `ps` does not show them.
+    const muxEnv = { ...process.env, MUX_TOKEN_ID: secrets.tokenId, MUX_TOKEN_SECRET: secrets.tokenSecret, MUX_WEBHOOK_SECRET: secrets.webhookSecret };
+    watch(supervise('mux', process.execPath, [...tsx('dev/mux-emulator/src/cli.ts'), ...muxArgs], muxEnv, root));
+    await waitFor('Mux emulator', async () => (await fetch(`http://127.0.0.1:${port}/_emulator/health`)).ok, 30_000);
+    mux = { ...secrets, baseUrl: `http://127.0.0.1:${port}` };
+  }
+
   const admin = adminCredentials(dataDir);
   const identity = LOCAL_SERVICES.find((s) => s.name === 'identity')!;
   const ctx: StackContext = {
@@ -134,6 +166,7 @@ async function main(): Promise<void> {
     adminEmail: admin.email,
     adminPassword: admin.password,
     jwksUrl: `http://127.0.0.1:${identity.httpPort}/.well-known/jwks.json`,
+    mux,
   };
   for (const s of LOCAL_SERVICES) {
     const env = {
@@ -165,6 +198,7 @@ async function main(): Promise<void> {
     `  data:      ${dataDir}`,
     `  MongoDB:   ${mongoUrl}`,
     `  NATS:      ${natsUrl}   (nats --server ${natsUrl} stream ls)`,
+    `  Mux:       ${mux.baseUrl ?? 'api.mux.com (MUX_TOKEN_ID)'}`,
     `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
     `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<password above>"}'`,
     'Ctrl-C stops everything; the next `make run` finds the data where it was.',

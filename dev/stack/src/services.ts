@@ -17,6 +17,8 @@ export interface StackContext {
   adminEmail: string;
   adminPassword: string;
   jwksUrl: string;
+  /** Real Mux credentials, or the local emulator's (generated once per data dir). */
+  mux: { baseUrl?: string; tokenId: string; tokenSecret: string; webhookSecret: string };
 }
 
 export const LOCAL_SERVICES: LocalService[] = [
@@ -28,6 +30,18 @@ export const LOCAL_SERVICES: LocalService[] = [
       FLIX_ADMIN_EMAIL: ctx.adminEmail,
       FLIX_ADMIN_PASSWORD: ctx.adminPassword,
       FLIX_PUBLIC_URL: ctx.gatewayUrl,
+    }),
+  },
+  {
+    name: 'catalog',
+    grpcPort: 50052,
+    httpPort: 8092,
+    env: (ctx) => ({
+      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+      MUX_TOKEN_ID: ctx.mux.tokenId,
+      MUX_TOKEN_SECRET: ctx.mux.tokenSecret,
+      MUX_WEBHOOK_SECRET: ctx.mux.webhookSecret,
+      ...(ctx.mux.baseUrl ? { MUX_BASE_URL: ctx.mux.baseUrl } : {}),
     }),
   },
 ];

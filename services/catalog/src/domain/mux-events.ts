@@ -1,0 +1,26 @@
+/**
+ * The Mux webhook events the domain reacts to. Mirrors the adapter's MuxWebhookEvent
+ * (services/catalog/src/mux) so the domain does not depend on the adapter module.
+ */
+export type MuxEvent =
+  | { id: string; type: 'video.upload.asset_created'; createdAt: Date; uploadId: string; assetId: string; movieId: string }
+  | { id: string; type: 'video.asset.created'; createdAt: Date; assetId: string; uploadId: string; movieId: string }
+  | {
+      id: string;
+      type: 'video.asset.ready';
+      createdAt: Date;
+      assetId: string;
+      uploadId: string;
+      movieId: string;
+      playbackId: string;
+      durationSeconds: number;
+      maxResolution: string;
+      aspectRatio: string;
+    }
+  | { id: string; type: 'video.asset.errored'; createdAt: Date; assetId: string; uploadId: string; movieId: string; errors: string[] }
+  | { id: string; type: 'ignored'; createdAt: Date; rawType: string };
+
+/** What the catalog needs from Mux (implemented by src/mux). */
+export interface MuxUploads {
+  createDirectUpload(input: { movieId: string; corsOrigin: string }): Promise<{ uploadId: string; uploadUrl: string }>;
+}
