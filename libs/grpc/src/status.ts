@@ -1,5 +1,5 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
-import { DomainError, type ErrorKind } from '@flix/errors';
+import { DomainError, type ErrorKind, type FieldViolation } from '@flix/errors';
 import { Any } from '@flix/proto/google/protobuf/any';
 import { BadRequest, ErrorInfo, RetryInfo } from '@flix/proto/google/rpc/error_details';
 import { Status } from '@flix/proto/google/rpc/status';
@@ -68,6 +68,8 @@ export function fromServiceError(err: ServiceError): DomainError {
   const kind = KIND_BY_CODE.get(err.code) ?? (err.code === Code.DEADLINE_EXCEEDED ? 'unavailable' : 'internal');
   let reason = Code[err.code] ?? 'UNKNOWN';
   let metadata: Record<string, string> = {};
+  let violations: FieldViolation[] = [];
+  let retryAfterSeconds: number | undefined;
   const raw = err.metadata?.get('grpc-status-details-bin')[0];
   if (raw instanceof Buffer) {
     for (const any of Status.decode(raw).details) {
@@ -75,8 +77,12 @@ export function fromServiceError(err: ServiceError): DomainError {
         const info = ErrorInfo.decode(any.value);
         reason = info.reason;
         metadata = info.metadata;
+      } else if (any.typeUrl === TYPE_PREFIX + 'google.rpc.BadRequest') {
+        violations = BadRequest.decode(any.value).fieldViolations.map((v) => ({ field: v.field, description: v.description }));
+      } else if (any.typeUrl === TYPE_PREFIX + 'google.rpc.RetryInfo') {
+        retryAfterSeconds = RetryInfo.decode(any.value).retryDelay?.seconds;
       }
     }
   }
-  return new DomainError(kind, reason, err.details || err.message, [], metadata);
+  return new DomainError(kind, reason, err.details || err.message, violations, metadata, retryAfterSeconds);
 }

@@ -52,6 +52,7 @@ describe('identity over gRPC (no gateway)', () => {
     const bad = await client.register({ email: 'nope', password: 'x', displayName: '', preferredLanguage: '', favouriteGenres: [] }).catch((e: unknown) => e);
     expect((bad as DomainError).kind).toBe('invalid_argument');
     expect((bad as DomainError).reason).toBe('INVALID_ARGUMENT');
+    expect((bad as DomainError).fieldViolations.map((v) => v.field).sort()).toEqual(['displayName', 'email', 'password']);
   });
 
   it('serves grpc.health.v1 and server reflection', async () => {

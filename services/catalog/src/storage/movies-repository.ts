@@ -7,7 +7,7 @@ import type { MuxEvent } from '../domain/mux-events.js';
 import type { MovieRepository, MuxEventOutcome } from '../domain/ports.js';
 import type { EventWriter } from '../events/event-writer.js';
 import { nextSeq } from './sequence.js';
-import { inTransaction } from './transaction.js';
+import { runInTransaction } from '@flix/events';
 
 export type MovieDoc = Omit<MovieRecord, 'id'> & { _id: string; seq: number };
 
@@ -34,7 +34,7 @@ export class MongoMovieRepository implements MovieRepository {
   }
 
   async insert(movie: MovieRecord, events: CatalogEvent[]): Promise<void> {
-    await inTransaction(this.client, async (session) => {
+    await runInTransaction(this.client, async (session) => {
       const seq = await nextSeq(this.db, 'movies', session);
       await this.movies.insertOne(toDoc(movie, seq), { session });
       await this.writeEvents(session, events);
@@ -42,7 +42,7 @@ export class MongoMovieRepository implements MovieRepository {
   }
 
   async seedIfEmpty(movies: MovieRecord[], events: (m: MovieRecord) => CatalogEvent[]): Promise<boolean> {
-    return inTransaction(this.client, async (session) => {
+    return runInTransaction(this.client, async (session) => {
       if (await this.movies.findOne({}, { session, projection: { _id: 1 } })) return false;
       const first = await nextSeq(this.db, 'movies', session, movies.length);
       await this.movies.insertMany(movies.map((m, i) => toDoc(m, first + i)), { session });
@@ -62,7 +62,7 @@ export class MongoMovieRepository implements MovieRepository {
 
   async replace(movie: MovieRecord, expectedVersion: number, events: CatalogEvent[]): Promise<MovieRecord> {
     const next = { ...movie, version: expectedVersion + 1 };
-    await inTransaction(this.client, (session) => this.replaceIn(session, next, expectedVersion, events));
+    await runInTransaction(this.client, (session) => this.replaceIn(session, next, expectedVersion, events));
     return next;
   }
 
@@ -73,7 +73,7 @@ export class MongoMovieRepository implements MovieRepository {
   ): Promise<MuxEventOutcome> {
     const movieId = event.type === 'ignored' ? '' : event.movieId;
     try {
-      return await inTransaction(this.client, async (session) => {
+      return await runInTransaction(this.client, async (session) => {
         const doc = movieId ? await this.movies.findOne({ _id: movieId }, { session }) : null;
         const change = apply(doc ? fromDoc(doc) : null);
         await this.muxEvents.insertOne(

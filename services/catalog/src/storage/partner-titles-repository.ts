@@ -2,7 +2,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import type { MovieRecord } from '../domain/model.js';
 import type { PartnerTitleRepository } from '../domain/ports.js';
 import { nextSeq } from './sequence.js';
-import { inTransaction } from './transaction.js';
+import { runInTransaction } from '@flix/events';
 
 /** A partner title; `removed` marks a title the partner's latest snapshot no longer lists. */
 export type PartnerTitleDoc = Omit<MovieRecord, 'id'> & { _id: string; seq: number; removed: boolean; contentHash: string };
@@ -43,7 +43,7 @@ export class MongoPartnerTitleRepository implements PartnerTitleRepository {
    * no longer listed are tombstoned, unchanged ones are left alone (so they do not churn the feed).
    */
   async replaceSnapshot(partnerId: string, titles: { record: MovieRecord; contentHash: string }[]): Promise<{ changed: number; removed: number }> {
-    return inTransaction(this.client, async (session) => {
+    return runInTransaction(this.client, async (session) => {
       const existing = await this.titles.find({ source: partnerId }, { session, projection: { _id: 1, contentHash: 1, removed: 1, version: 1, createdAt: 1 } }).toArray();
       const byId = new Map(existing.map((d) => [d._id, d]));
       const listed = new Set(titles.map((t) => t.record.id));

@@ -2,7 +2,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import type { IdentityEvent } from '../domain/events.js';
 import type { LoginAttemptRepository } from '../domain/ports.js';
 import type { EventWriter } from '../events/event-writer.js';
-import { inTransaction } from './transaction.js';
+import { runInTransaction } from '@flix/events';
 
 interface FailureDoc {
   key: string;
@@ -28,14 +28,14 @@ export class MongoLoginAttemptRepository implements LoginAttemptRepository {
   }
 
   async recordFailure(keys: string[], at: Date, expiresAt: Date, events: IdentityEvent[]): Promise<void> {
-    await inTransaction(this.client, async (session) => {
+    await runInTransaction(this.client, async (session) => {
       if (keys.length > 0) await this.failures.insertMany(keys.map((key) => ({ key, at, expiresAt })), { session });
       await this.writeEvents(session, events);
     });
   }
 
   async recordSuccess(clearKey: string, events: IdentityEvent[]): Promise<void> {
-    await inTransaction(this.client, async (session) => {
+    await runInTransaction(this.client, async (session) => {
       await this.failures.deleteMany({ key: clearKey }, { session });
       await this.writeEvents(session, events);
     });

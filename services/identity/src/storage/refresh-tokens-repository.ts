@@ -2,7 +2,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import type { IdentityEvent } from '../domain/events.js';
 import type { ConsumeResult, RefreshTokenRecord, RefreshTokenRepository } from '../domain/ports.js';
 import type { EventWriter } from '../events/event-writer.js';
-import { inTransaction } from './transaction.js';
+import { runInTransaction } from '@flix/events';
 
 type TokenDoc = Omit<RefreshTokenRecord, 'hash'> & { _id: string };
 
@@ -17,7 +17,7 @@ export class MongoRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   async insert(record: RefreshTokenRecord, events: IdentityEvent[]): Promise<void> {
-    await inTransaction(this.client, async (session) => {
+    await runInTransaction(this.client, async (session) => {
       await this.tokens.insertOne(toDoc(record), { session });
       await this.writeEvents(session, events);
     });
@@ -41,7 +41,7 @@ export class MongoRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   async rotate(oldHash: string, next: RefreshTokenRecord, now: Date): Promise<ConsumeResult> {
-    return inTransaction(this.client, async (session) => {
+    return runInTransaction(this.client, async (session) => {
       const spent = await this.tokens.findOneAndUpdate(
         { _id: oldHash, usedAt: null, revokedAt: null, expiresAt: { $gt: now } },
         { $set: { usedAt: now } },
@@ -58,7 +58,7 @@ export class MongoRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   async revokeFamily(familyId: string, now: Date, events: (revoked: number) => IdentityEvent[]): Promise<number> {
-    return inTransaction(this.client, async (session) => {
+    return runInTransaction(this.client, async (session) => {
       const res = await this.tokens.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: now } }, { session });
       await this.writeEvents(session, events(res.modifiedCount));
       return res.modifiedCount;
@@ -66,7 +66,7 @@ export class MongoRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   async revokeAllForUser(userId: string, now: Date, events: (families: number) => IdentityEvent[]): Promise<number> {
-    return inTransaction(this.client, async (session) => {
+    return runInTransaction(this.client, async (session) => {
       const families = await this.tokens.distinct('familyId', { userId, revokedAt: null, usedAt: null, expiresAt: { $gt: now } }, { session });
       await this.tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: now } }, { session });
       await this.writeEvents(session, events(families.length));

@@ -5,7 +5,7 @@ import type { IdentityEvent } from '../domain/events.js';
 import type { UserRecord } from '../domain/model.js';
 import type { UserRepository } from '../domain/ports.js';
 import type { EventWriter } from '../events/event-writer.js';
-import { inTransaction } from './transaction.js';
+import { runInTransaction } from '@flix/events';
 
 type UserDoc = Omit<UserRecord, 'id'> & { _id: string };
 
@@ -22,7 +22,7 @@ export class MongoUserRepository implements UserRepository {
 
   async create(user: UserRecord, events: IdentityEvent[]): Promise<void> {
     try {
-      await inTransaction(this.client, async (session) => {
+      await runInTransaction(this.client, async (session) => {
         await this.users.insertOne(toDoc(user), { session });
         await this.writeEvents(session, events);
       });
@@ -47,7 +47,7 @@ export class MongoUserRepository implements UserRepository {
 
   async replace(user: UserRecord, expectedVersion: number, events: IdentityEvent[]): Promise<UserRecord> {
     const next = { ...user, version: expectedVersion + 1 };
-    await inTransaction(this.client, async (session) => {
+    await runInTransaction(this.client, async (session) => {
       const res = await this.users.replaceOne({ _id: user.id, version: expectedVersion }, toDoc(next), { session });
       if (res.matchedCount === 0)
         throw new DomainError('aborted', 'CONCURRENT_MODIFICATION', 'the account was changed by another request; retry');
