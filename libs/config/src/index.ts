@@ -54,3 +54,4 @@ export const serviceEnv = {
 export const jwksEnv = {
   FLIX_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
 } as const;
+export { runWhenMain } from './run.js';

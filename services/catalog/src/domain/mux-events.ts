@@ -1,6 +1,6 @@
 /**
- * The Mux webhook events the domain reacts to. Mirrors the adapter's MuxWebhookEvent
- * (services/catalog/src/mux) so the domain does not depend on the adapter module.
+ * The Mux webhook events the domain reacts to. The adapter (services/catalog/src/mux) maps
+ * verified webhooks onto this type, so the domain does not depend on the adapter.
  */
 export type MuxEvent =
   | { id: string; type: 'video.upload.asset_created'; createdAt: Date; uploadId: string; assetId: string; movieId: string }

@@ -23,6 +23,7 @@
  */
 import Mux from '@mux/mux-node';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { MuxEvent } from '../domain/mux-events.js';
 
 export interface MuxConfig {
   tokenId: string;
@@ -39,23 +40,8 @@ export interface MuxGateway {
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): MuxWebhookEvent;
 }
 
-export type MuxWebhookEvent =
-  | { id: string; type: 'video.upload.asset_created'; createdAt: Date; uploadId: string; assetId: string; movieId: string }
-  | { id: string; type: 'video.asset.created'; createdAt: Date; assetId: string; uploadId: string; movieId: string }
-  | {
-      id: string;
-      type: 'video.asset.ready';
-      createdAt: Date;
-      assetId: string;
-      uploadId: string;
-      movieId: string;
-      playbackId: string;
-      durationSeconds: number;
-      maxResolution: string;
-      aspectRatio: string;
-    }
-  | { id: string; type: 'video.asset.errored'; createdAt: Date; assetId: string; uploadId: string; movieId: string; errors: string[] }
-  | { id: string; type: 'ignored'; createdAt: Date; rawType: string };
+/** The Mux events the catalog's domain reacts to; the domain owns the type (see domain/mux-events.ts). */
+export type MuxWebhookEvent = MuxEvent;
 
 /** The webhook is not provably from Mux: signature header missing, malformed, wrong or stale. */
 export class MuxSignatureError extends Error {
