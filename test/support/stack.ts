@@ -6,6 +6,7 @@ import { readDescriptorSet } from '@flix/proto/descriptor';
 import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import { startCatalog } from '../../services/catalog/src/main.js';
 import { startIdentity } from '../../services/identity/src/main.js';
+import { startBilling, type BillingHandle, type BillingOverrides } from '../../services/billing/src/main.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
 
@@ -15,12 +16,17 @@ export interface TestStack {
   nats: NatsHandle;
   identity: { grpcAddress: string; httpUrl: string; db: string };
   catalog: { grpcAddress: string; httpUrl: string; db: string };
+  billing: { grpcAddress: string; httpUrl: string; db: string; handle: BillingHandle };
   stop(): Promise<void>;
 }
 
 export interface TestStackOptions {
   /** Extra environment for the catalog (e.g. MUX_BASE_URL of an emulator). */
   catalog?: Record<string, string>;
+  /** Extra environment for billing (e.g. STRIPE_API_BASE and keys of the Stripe emulator). */
+  billing?: Record<string, string>;
+  /** Billing's clock and doubles (tests move billing's "now" with the Stripe emulator's clock). */
+  billingOverrides?: BillingOverrides;
 }
 
 const ENVOY_YAML = join(import.meta.dirname, '../../gateway-envoy/envoy.yaml');
@@ -63,11 +69,32 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     MUX_BASE_URL: 'http://127.0.0.1:1',
     ...options.catalog,
   });
+  const [bGrpc, bHttp] = await Promise.all([freePort(), freePort()]);
+  const billingDb = `billing_${randomBytes(4).toString('hex')}`;
+  const billing = await startBilling(
+    {
+      MONGO_URL: mongo.url,
+      MONGO_DB: billingDb,
+      NATS_URL: nats.url,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(bGrpc),
+      HTTP_PORT: String(bHttp),
+      LOG_LEVEL: 'silent',
+      FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
+      CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
+      // No Stripe unless a test passes its emulator: no plans are seeded and Stripe calls fail as UNAVAILABLE.
+      ...(options.billing ? {} : { STRIPE_API_BASE: 'http://127.0.0.1:1', FLIX_SEED_PLANS: 'false' }),
+      ...options.billing,
+    },
+    options.billingOverrides,
+  );
   const upstreams: Record<string, string> = {
     identity_grpc: `127.0.0.1:${grpcPort}`,
     identity_http: `127.0.0.1:${httpPort}`,
     catalog_grpc: `127.0.0.1:${cGrpc}`,
     catalog_http: `127.0.0.1:${cHttp}`,
+    billing_grpc: `127.0.0.1:${bGrpc}`,
+    billing_http: `127.0.0.1:${bHttp}`,
   };
   const gateway = await startLocalGateway({
     port: gatewayPort,
@@ -89,8 +116,10 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     nats,
     identity: { grpcAddress: `127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, db },
     catalog: { grpcAddress: upstreams.catalog_grpc!, httpUrl: `http://${upstreams.catalog_http}`, db: catalogDb },
+    billing: { grpcAddress: upstreams.billing_grpc!, httpUrl: `http://${upstreams.billing_http}`, db: billingDb, handle: billing },
     async stop() {
       await gateway.close();
+      await billing.stop();
       await catalog.stop();
       await identity.stop();
       await Promise.all([mongo.stop(), nats.stop()]);

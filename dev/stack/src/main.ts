@@ -99,9 +99,9 @@ async function main(): Promise<void> {
     log.info('stopping');
     await gateway?.close().catch(() => {});
     // Services first (they drain consumers and the outbox), then NATS and Mongo.
-    const services = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats' && c.name !== 'mux');
+    const services = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats' && c.name !== 'mux' && c.name !== 'stripe');
     await Promise.all(services.map((c) => c.stop('SIGTERM')));
-    for (const name of ['mux', 'nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
+    for (const name of ['mux', 'stripe', 'nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
     log.info('stopped');
     process.exit(code);
   };
@@ -137,25 +137,36 @@ async function main(): Promise<void> {
     natsUrl = `nats://127.0.0.1:${port}`;
   }
 
-  // Mux: real credentials when given, else the local emulator (dev/mux-emulator) with secrets
-  // generated for this data dir; it posts its signed webhooks through the gateway like Mux would.
+  /**
+   * A local stand-in for a third-party API (dev/<name>-emulator): secrets generated once per
+   * data dir and passed in the environment (not argv, so `ps` does not show them); its signed
+   * webhooks go through the gateway, as the real provider's would.
+   */
+  const startEmulator = async <S extends Record<string, string>>(name: 'mux', portVariable: string, defaultPort: number, secrets: S, env: Record<string, string>) => {
+    const port = envPort(portVariable, defaultPort);
+    await assertPortFree(port, portVariable);
+    const args = ['--port', String(port), '--webhook-url', `${gatewayUrl}/webhooks/${name}`, '--data-dir', join(dataDir, name)];
+    watch(supervise(name, process.execPath, [...tsx(`dev/${name}-emulator/src/cli.ts`), ...args], { ...process.env, ...env }, root));
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitFor(`${name} emulator`, async () => (await fetch(`${baseUrl}/_emulator/health`)).ok, 30_000);
+    return { ...secrets, baseUrl };
+  };
+
+  // Mux: the real service when its credentials are set, else the emulator.
   let mux: StackContext['mux'];
   if (process.env.MUX_TOKEN_ID && process.env.MUX_TOKEN_SECRET && process.env.MUX_WEBHOOK_SECRET) {
     mux = { tokenId: process.env.MUX_TOKEN_ID, tokenSecret: process.env.MUX_TOKEN_SECRET, webhookSecret: process.env.MUX_WEBHOOK_SECRET };
   } else {
-    const port = envPort('FLIX_MUX_PORT', 8095);
-    await assertPortFree(port, 'FLIX_MUX_PORT');
-    const secrets = persistentSecrets(dataDir, 'mux-emulator-credentials.json', () => ({
+    const s = persistentSecrets(dataDir, 'mux-emulator-credentials.json', () => ({
       tokenId: `dev-${randomBytes(8).toString('hex')}`,
       tokenSecret: randomBytes(24).toString('base64url'),
       webhookSecret: randomBytes(24).toString('base64url'),
     }));
-    const muxArgs = ['--port', String(port), '--webhook-url', `${gatewayUrl}/webhooks/mux`, '--data-dir', join(dataDir, 'mux')];
-    // Secrets travel in the environment, not argv, so `ps` does not show them.
-    const muxEnv = { ...process.env, MUX_TOKEN_ID: secrets.tokenId, MUX_TOKEN_SECRET: secrets.tokenSecret, MUX_WEBHOOK_SECRET: secrets.webhookSecret };
-    watch(supervise('mux', process.execPath, [...tsx('dev/mux-emulator/src/cli.ts'), ...muxArgs], muxEnv, root));
-    await waitFor('Mux emulator', async () => (await fetch(`http://127.0.0.1:${port}/_emulator/health`)).ok, 30_000);
-    mux = { ...secrets, baseUrl: `http://127.0.0.1:${port}` };
+    mux = await startEmulator('mux', 'FLIX_MUX_PORT', 8095, s, { MUX_TOKEN_ID: s.tokenId, MUX_TOKEN_SECRET: s.tokenSecret, MUX_WEBHOOK_SECRET: s.webhookSecret });
+  }
+  let stripe: StackContext['stripe'];
+  if (process.env.STRIPE_SECRET_KEY && process.env.STRIPE_WEBHOOK_SECRET) {
+    stripe = { secretKey: process.env.STRIPE_SECRET_KEY, webhookSecret: process.env.STRIPE_WEBHOOK_SECRET };
   }
 
   const admin = adminCredentials(dataDir);
@@ -167,6 +178,7 @@ async function main(): Promise<void> {
     adminPassword: admin.password,
     jwksUrl: `http://127.0.0.1:${identity.httpPort}/.well-known/jwks.json`,
     mux,
+    stripe,
   };
   for (const s of LOCAL_SERVICES) {
     const env = {
@@ -199,6 +211,7 @@ async function main(): Promise<void> {
     `  MongoDB:   ${mongoUrl}`,
     `  NATS:      ${natsUrl}   (nats --server ${natsUrl} stream ls)`,
     `  Mux:       ${mux.baseUrl ?? 'api.mux.com (MUX_TOKEN_ID)'}`,
+    `  Stripe:    ${stripe ? 'api.stripe.com' : 'not configured (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)'}`,
     `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
     `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<password above>"}'`,
     'Ctrl-C stops everything; the next `make run` finds the data where it was.',

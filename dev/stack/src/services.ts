@@ -19,6 +19,8 @@ export interface StackContext {
   jwksUrl: string;
   /** Real Mux credentials, or the local emulator's (generated once per data dir). */
   mux: { baseUrl?: string; tokenId: string; tokenSecret: string; webhookSecret: string };
+  /** Real Stripe keys, or the local Stripe emulator's (baseUrl set; generated once per data dir). */
+  stripe?: { baseUrl?: string; secretKey: string; webhookSecret: string };
 }
 
 export const LOCAL_SERVICES: LocalService[] = [
@@ -42,6 +44,19 @@ export const LOCAL_SERVICES: LocalService[] = [
       MUX_TOKEN_SECRET: ctx.mux.tokenSecret,
       MUX_WEBHOOK_SECRET: ctx.mux.webhookSecret,
       ...(ctx.mux.baseUrl ? { MUX_BASE_URL: ctx.mux.baseUrl } : {}),
+    }),
+  },
+  {
+    name: 'billing',
+    grpcPort: 50053,
+    httpPort: 8093,
+    env: (ctx) => ({
+      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
+      ...(ctx.stripe
+        ? { STRIPE_SECRET_KEY: ctx.stripe.secretKey, STRIPE_WEBHOOK_SECRET: ctx.stripe.webhookSecret, ...(ctx.stripe.baseUrl ? { STRIPE_API_BASE: ctx.stripe.baseUrl } : {}) }
+        : // Without Stripe keys (the local emulator is not wired yet) billing starts without plans.
+          { STRIPE_API_BASE: 'http://127.0.0.1:1', FLIX_SEED_PLANS: 'false' }),
+      FLIX_CHECKOUT_RETURN_URL: `${ctx.gatewayUrl}/`,
     }),
   },
 ];

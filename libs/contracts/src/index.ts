@@ -1,3 +1,5 @@
 export * from "./identity.js";
 export * from "./catalog.js";
 export * from "./engagement.js";
+export * from "./billing.js";
+export * from "./playback.js";

@@ -1,0 +1,105 @@
+import { billingEvents, BILLING_STREAM, identityEvents, IDENTITY_STREAM, playbackEvents, PLAYBACK_STREAM } from '@flix/contracts';
+import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
+import type { Logger } from '@flix/logging';
+import type { Billing } from '../domain/billing.js';
+import type { BillingStore, PaymentProvider } from '../domain/ports.js';
+
+interface Deps {
+  nats: NatsClients;
+  billing: Billing;
+  store: BillingStore;
+  stripe: Pick<PaymentProvider, 'parseEvent'>;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  clock: { now(): Date };
+}
+
+/** Stripe customers for new accounts (durable 'billing' on IDENTITY). */
+export function startCustomerConsumer(d: Deps): Promise<ConsumerHandle> {
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: IDENTITY_STREAM,
+    durable: 'billing',
+    filterSubject: 'identity.user.>',
+    idempotency: d.idempotency,
+    logger: d.logger,
+    handlers: {
+      'identity.user.registered': on(identityEvents.userRegistered, async (e, ctx) => {
+        if (!e.userId) throw new PoisonMessageError('identity.user.registered without a user id');
+        const customerId = await d.billing.ensureCustomer(e.userId, e.email);
+        ctx.logger.info({ userId: e.userId, customerId }, 'stripe customer ready');
+      }),
+    },
+  });
+}
+
+/**
+ * Applies stored Stripe webhook events one at a time, in the order they were received
+ * (durable 'billing-webhooks' on BILLING). Every apply step is idempotent, so a redelivery
+ * after a crash between apply and ack repeats nothing.
+ */
+export function startWebhookConsumer(d: Deps): Promise<ConsumerHandle> {
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: BILLING_STREAM,
+    durable: 'billing-webhooks',
+    filterSubject: 'billing.webhook.>',
+    idempotency: d.idempotency,
+    logger: d.logger,
+    maxDeliver: 8,
+    backoffMs: [200, 1000, 5000, 30_000, 60_000],
+    handlers: {
+      'billing.webhook.received': on(billingEvents.webhookReceived, async (e, ctx) => {
+        const stored = await d.store.stripeEvent(e.stripeEventId);
+        if (!stored) throw new PoisonMessageError(`stripe event ${e.stripeEventId} is not stored`);
+        const event = d.stripe.parseEvent(stored.raw);
+        const outcome = await d.billing.applyStripeEvent(event);
+        await d.store.transact((tx) => tx.markStripeEvent(event.id, outcome, d.clock.now()));
+        ctx.logger.info({ stripeEventId: event.id, type: event.type, outcome }, 'stripe event applied');
+      }),
+    },
+  });
+}
+
+/** Personal offers from subscription signals (durable 'billing-offers' on BILLING). */
+export function startOffersConsumer(d: Deps): Promise<ConsumerHandle> {
+  const signal = (kind: 'canceled' | 'expired' | 'activated') => async (e: { subscription?: { id: string } }) => {
+    if (e.subscription?.id) await d.billing.offersFromSignal(kind, e.subscription.id);
+  };
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: BILLING_STREAM,
+    durable: 'billing-offers',
+    filterSubject: 'billing.subscription.>',
+    idempotency: d.idempotency,
+    logger: d.logger,
+    handlers: {
+      'billing.subscription.activated': on(billingEvents.subscriptionActivated, signal('activated')),
+      'billing.subscription.canceled': on(billingEvents.subscriptionCanceled, signal('canceled')),
+      'billing.subscription.expired': on(billingEvents.subscriptionExpired, signal('expired')),
+    },
+  });
+}
+
+/** A rental's 48-hour clock starts with its first playback (durable 'billing' on PLAYBACK). */
+export function startPlaybackConsumer(d: Deps): Promise<ConsumerHandle> {
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: PLAYBACK_STREAM,
+    durable: 'billing',
+    filterSubject: 'playback.session.>',
+    idempotency: d.idempotency,
+    logger: d.logger,
+    handlers: {
+      'playback.session.started': on(playbackEvents.sessionStarted, async (e, ctx) => {
+        if (!e.userId || !e.movieId) throw new PoisonMessageError('playback.session.started without user or movie id');
+        const r = await d.billing.startRentalClock(e.userId, e.movieId, e.occurTime ?? d.clock.now());
+        if (r) ctx.logger.info({ rentalId: r.id, playExpiresAt: r.playExpiresAt }, 'rental clock running');
+      }),
+    },
+  });
+}
