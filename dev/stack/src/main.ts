@@ -142,7 +142,7 @@ async function main(): Promise<void> {
    * data dir and passed in the environment (not argv, so `ps` does not show them); its signed
    * webhooks go through the gateway, as the real provider's would.
    */
-  const startEmulator = async <S extends Record<string, string>>(name: 'mux', portVariable: string, defaultPort: number, secrets: S, env: Record<string, string>) => {
+  const startEmulator = async <S extends Record<string, string>>(name: 'mux' | 'stripe', portVariable: string, defaultPort: number, secrets: S, env: Record<string, string>) => {
     const port = envPort(portVariable, defaultPort);
     await assertPortFree(port, portVariable);
     const args = ['--port', String(port), '--webhook-url', `${gatewayUrl}/webhooks/${name}`, '--data-dir', join(dataDir, name)];
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     return { ...secrets, baseUrl };
   };
 
-  // Mux: the real service when its credentials are set, else the emulator.
+  // Mux and Stripe: the real services when their credentials are set, else the emulators.
   let mux: StackContext['mux'];
   if (process.env.MUX_TOKEN_ID && process.env.MUX_TOKEN_SECRET && process.env.MUX_WEBHOOK_SECRET) {
     mux = { tokenId: process.env.MUX_TOKEN_ID, tokenSecret: process.env.MUX_TOKEN_SECRET, webhookSecret: process.env.MUX_WEBHOOK_SECRET };
@@ -167,6 +167,12 @@ async function main(): Promise<void> {
   let stripe: StackContext['stripe'];
   if (process.env.STRIPE_SECRET_KEY && process.env.STRIPE_WEBHOOK_SECRET) {
     stripe = { secretKey: process.env.STRIPE_SECRET_KEY, webhookSecret: process.env.STRIPE_WEBHOOK_SECRET };
+  } else {
+    const s = persistentSecrets(dataDir, 'stripe-emulator-credentials.json', () => ({
+      secretKey: `sk_test_${randomBytes(16).toString('hex')}`,
+      webhookSecret: `whsec_${randomBytes(24).toString('base64url')}`,
+    }));
+    stripe = await startEmulator('stripe', 'FLIX_STRIPE_PORT', 8096, s, { STRIPE_SECRET_KEY: s.secretKey, STRIPE_WEBHOOK_SECRET: s.webhookSecret });
   }
 
   const admin = adminCredentials(dataDir);
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
     `  MongoDB:   ${mongoUrl}`,
     `  NATS:      ${natsUrl}   (nats --server ${natsUrl} stream ls)`,
     `  Mux:       ${mux.baseUrl ?? 'api.mux.com (MUX_TOKEN_ID)'}`,
-    `  Stripe:    ${stripe ? 'api.stripe.com' : 'not configured (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)'}`,
+    `  Stripe:    ${stripe.baseUrl ?? 'api.stripe.com (STRIPE_SECRET_KEY)'}${stripe.baseUrl ? '   (checkout pages: Pay / Decline)' : ''}`,
     `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
     `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<password above>"}'`,
     'Ctrl-C stops everything; the next `make run` finds the data where it was.',

@@ -20,7 +20,7 @@ export interface StackContext {
   /** Real Mux credentials, or the local emulator's (generated once per data dir). */
   mux: { baseUrl?: string; tokenId: string; tokenSecret: string; webhookSecret: string };
   /** Real Stripe keys, or the local Stripe emulator's (baseUrl set; generated once per data dir). */
-  stripe?: { baseUrl?: string; secretKey: string; webhookSecret: string };
+  stripe: { baseUrl?: string; secretKey: string; webhookSecret: string };
 }
 
 export const LOCAL_SERVICES: LocalService[] = [
@@ -52,10 +52,9 @@ export const LOCAL_SERVICES: LocalService[] = [
     httpPort: 8093,
     env: (ctx) => ({
       CATALOG_GRPC_ADDR: '127.0.0.1:50052',
-      ...(ctx.stripe
-        ? { STRIPE_SECRET_KEY: ctx.stripe.secretKey, STRIPE_WEBHOOK_SECRET: ctx.stripe.webhookSecret, ...(ctx.stripe.baseUrl ? { STRIPE_API_BASE: ctx.stripe.baseUrl } : {}) }
-        : // Without Stripe keys (the local emulator is not wired yet) billing starts without plans.
-          { STRIPE_API_BASE: 'http://127.0.0.1:1', FLIX_SEED_PLANS: 'false' }),
+      STRIPE_SECRET_KEY: ctx.stripe.secretKey,
+      STRIPE_WEBHOOK_SECRET: ctx.stripe.webhookSecret,
+      ...(ctx.stripe.baseUrl ? { STRIPE_API_BASE: ctx.stripe.baseUrl } : {}),
       FLIX_CHECKOUT_RETURN_URL: `${ctx.gatewayUrl}/`,
     }),
   },
