@@ -1,7 +1,5 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createAccessTokenVerifier } from '@flix/auth';
-import { ConfigError } from '@flix/config';
+import { runWhenMain } from '@flix/config';
 import { connectNats, ensureStreams, MongoIdempotencyStore, Outbox } from '@flix/events';
 import { GrpcServer } from '@flix/grpc';
 import { startHttpServer } from '@flix/http';
@@ -137,17 +135,4 @@ export async function startBilling(env: Record<string, string | undefined> = pro
 
 export type BillingHandle = Awaited<ReturnType<typeof startBilling>>;
 
-// Run directly (not when imported by tests): start, and stop cleanly on SIGINT/SIGTERM.
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  startBilling()
-    .then((svc) => {
-      const shutdown = () => void svc.stop().then(() => process.exit(0), () => process.exit(1));
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    })
-    .catch((err: unknown) => {
-      if (err instanceof ConfigError) console.error(err.message);
-      else console.error(err);
-      process.exit(1);
-    });
-}
+runWhenMain(import.meta.url, () => startBilling());
