@@ -15,7 +15,6 @@ export { MuxApiError, type CompleteUploadOptions } from './engine.js';
 export type { MaxStoredResolution, MuxAssetJson, MuxSigningKeyJson, MuxUploadJson, MuxWebhookEnvelope, MuxWebhookAssetJson, PlaybackId } from './model.js';
 export { signMuxWebhook, type WebhookAttempt, type WebhookDelivery, type WebhookRetryPolicy } from './webhooks.js';
 export type { Logger } from './types.js';
-export { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver, type WebhookReceiverOptions } from './receiver.js';
 
 export interface MuxEmulatorOptions {
   /** 0 (the default) picks a free port. */

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMuxEmulator, startWebhookReceiver, type MuxEmulator, type MuxEmulatorOptions } from '../src/index.js';
+import { startMuxEmulator, type MuxEmulator, type MuxEmulatorOptions } from '../src/index.js';
+import { startWebhookReceiver } from '@flix/testkit';
 
 const creds = { tokenId: 'api-token-id', tokenSecret: 'api-token-secret' };
 const webhookSecret = 'whsec-api';

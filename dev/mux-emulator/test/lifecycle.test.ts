@@ -4,7 +4,8 @@
  */
 import Mux from '@mux/mux-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMuxEmulator, startWebhookReceiver, type MuxEmulator, type ReceivedWebhook, type WebhookReceiver } from '../src/index.js';
+import { startMuxEmulator, type MuxEmulator } from '../src/index.js';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '@flix/testkit';
 
 type UnwrapWebhookEvent = Awaited<ReturnType<Mux['webhooks']['unwrap']>>;
 

@@ -4,7 +4,8 @@
  */
 import Mux from '@mux/mux-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signMuxWebhook, startMuxEmulator, startWebhookReceiver, type MuxEmulator, type WebhookReceiver } from '../src/index.js';
+import { signMuxWebhook, startMuxEmulator, type MuxEmulator } from '../src/index.js';
+import { startWebhookReceiver, type WebhookReceiver } from '@flix/testkit';
 
 const webhookSecret = 'whsec-delivery';
 const mux = new Mux({ tokenId: 'unused', tokenSecret: 'unused', webhookSecret });

@@ -19,7 +19,6 @@ export { DEFAULT_DUNNING, type DunningPolicy } from './engine.js';
 export * from './model.js';
 export { signStripePayload, type ReleaseOrder, type SignatureMode, type WebhookAttempt, type WebhookDelivery, type WebhookRetryPolicy } from './webhooks.js';
 export type { Logger } from './types.js';
-export { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver, type WebhookReceiverOptions } from './receiver.js';
 
 export interface StripeEmulatorOptions {
   /** 0 (the default) picks a free port. */

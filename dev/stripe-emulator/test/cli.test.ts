@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startWebhookReceiver } from '../src/index.js';
+import { startWebhookReceiver } from '@flix/testkit';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const secret = 'whsec_cli_secret';

@@ -4,7 +4,8 @@
  * `constructEvent`. Nothing here sleeps: tests wait on `whenDelivered()` or the receiver.
  */
 import Stripe from 'stripe';
-import { startStripeEmulator, startWebhookReceiver, type StripeEmulator, type StripeEmulatorOptions, type WebhookReceiver, type WebhookReceiverOptions } from '../src/index.js';
+import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../src/index.js';
+import { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '@flix/testkit';
 
 export const webhookSecret = 'whsec_test_harness_secret';
 export const apiKey = 'sk_test_harness_0123456789';

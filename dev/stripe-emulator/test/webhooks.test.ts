@@ -6,7 +6,8 @@
  */
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signStripePayload, type ReceivedWebhook } from '../src/index.js';
+import { signStripePayload } from '../src/index.js';
+import { type ReceivedWebhook } from '@flix/testkit';
 import { fastRetry, harness, monthlyPrice, webhookSecret, type Harness } from './harness.js';
 
 const sdk = new Stripe('sk_test_unused');

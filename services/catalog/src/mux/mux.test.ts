@@ -3,7 +3,8 @@
  * right settings, each lifecycle webhook mapped, and signature checks that agree with the SDK's.
  */
 import Mux from '@mux/mux-node';
-import { signMuxWebhook, startMuxEmulator, startWebhookReceiver, type MuxEmulator, type ReceivedWebhook, type WebhookReceiver } from '@flix/mux-emulator';
+import { signMuxWebhook, startMuxEmulator, type MuxEmulator } from '@flix/mux-emulator';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '@flix/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMuxGateway, MuxPayloadError, MuxSignatureError, WEBHOOK_TOLERANCE_SECONDS, type MuxGateway, type MuxWebhookEvent } from './index.js';
 

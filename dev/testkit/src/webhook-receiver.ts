@@ -1,5 +1,5 @@
 /**
- * A tiny webhook receiver for tests: records every POST (raw body + headers) and lets a test
+ * A tiny webhook receiver for tests of the provider emulators (Mux, Stripe): records every POST (raw body + headers) and lets a test
  * await a matching one instead of sleeping. `respond` decides the HTTP status per request, which
  * is how tests make the emulator retry.
  */
@@ -29,6 +29,8 @@ export interface WebhookReceiver {
 export interface WebhookReceiverOptions {
   /** Status to answer with; `attempt` counts earlier requests carrying the same event id (0 = first). */
   respond?: (w: Omit<ReceivedWebhook, 'status'>, attempt: number) => number | Promise<number>;
+  /** Path of the URL handed out (any path is accepted); default `/webhooks`. */
+  path?: string;
 }
 
 export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
@@ -59,7 +61,7 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/mux`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${opts.path ?? '/webhooks'}`;
 
   const waitForCount = (match: (w: ReceivedWebhook) => boolean, count: number): Promise<ReceivedWebhook[]> =>
     new Promise((resolve) => {
