@@ -88,6 +88,9 @@ export class FakeStripe {
       if (s && s.status === 'open') s.status = 'expired';
     },
     retrieveSubscription: async (id) => subscriptionSnapshot(this.sub(id)),
+    // The fake's invoices are paid by `pi_for_<invoice id>` (see invoice()).
+    retrieveInvoicePayment: async (invoiceId) => ({ paymentIntentId: `pi_for_${invoiceId}`, chargeId: '' }),
+    findInvoiceForPaymentIntent: async (pi) => (pi.startsWith('pi_for_') ? pi.slice('pi_for_'.length) : ''),
     setCancelAtPeriodEnd: async (id, cancel) => {
       const s = this.sub(id);
       s.cancel_at_period_end = cancel;
@@ -149,7 +152,7 @@ export class FakeStripe {
     return {
       id, object: 'invoice', customer: sub.customer, amount_paid: paid ? amount : 0, amount_due: amount, currency: 'usd', attempt_count: attempt, created: sec(this.nowMs),
       hosted_invoice_url: `https://invoice.test/${id}`, parent: { type: 'subscription_details', subscription_details: { subscription: sub.id } },
-      payments: { data: [{ payment: { payment_intent: `pi_for_${id}` } }] },
+      // No `payments`: as from Stripe, webhook invoices include it only when expanded (retrieveInvoicePayment).
     };
   }
 

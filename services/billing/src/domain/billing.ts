@@ -644,6 +644,8 @@ export class Billing {
         return this.onInvoice(event);
       case 'charge_refunded':
         return this.onRefund(event);
+      case 'invoice_payment':
+        return this.onInvoicePayment(event);
       case 'ignored':
         return 'ignored';
     }
@@ -706,7 +708,16 @@ export class Billing {
   }
 
   private async onInvoice(e: Extract<StripeEvent, { kind: 'invoice' }>): Promise<string> {
-    const inv = e.invoice;
+    let inv = e.invoice;
+    // Webhook invoices carry no `payments` (Stripe includes it only when expanded): ask Stripe
+    // which payment intent paid it, so a later refund (charge.refunded) finds this payment.
+    if (e.paid && inv.amountPaid > 0 && !inv.paymentIntentId) {
+      const known = await this.deps.store.transact((tx) => tx.findPayment(inv.id));
+      if (!known?.paymentIntentId) {
+        const paid = await this.deps.stripe.retrieveInvoicePayment(inv.id);
+        inv = { ...inv, paymentIntentId: paid.paymentIntentId, chargeId: inv.chargeId || paid.chargeId };
+      }
+    }
     const userId = (await this.deps.store.customerByStripeId(inv.customerId))?.userId ?? '';
     if (!userId) throw new DomainError('failed_precondition', 'UNKNOWN_CUSTOMER', `invoice ${inv.id} belongs to a customer we do not know (${inv.customerId})`);
     const sub = inv.subscriptionId ? await this.deps.store.transact((tx) => tx.findSubscription(inv.subscriptionId)) : null;
@@ -714,7 +725,11 @@ export class Billing {
     const paymentEvents = await this.deps.store.transact(async (tx) => {
       const existing = await tx.findPayment(inv.id);
       // A paid invoice stays paid: a failure reported after it (out of order) changes nothing.
-      if (existing && existing.status !== 'failed') return [];
+      if (existing && existing.status !== 'failed') {
+        if (inv.paymentIntentId && !existing.paymentIntentId)
+          await tx.savePayment({ ...existing, paymentIntentId: inv.paymentIntentId, chargeId: existing.chargeId || inv.chargeId, updatedAt: now });
+        return [];
+      }
       if (e.paid && inv.amountPaid === 0 && !existing) return []; // $0 invoices (trial starts) are not receipts
       const planId = sub?.planId ?? '';
       const payment: PaymentRecord = {
@@ -750,16 +765,43 @@ export class Billing {
     return `invoice ${e.paid ? 'paid' : 'failed'}`;
   }
 
-  private async onRefund(e: Extract<StripeEvent, { kind: 'charge_refunded' }>): Promise<string> {
+  /** invoice_payment.paid: record which payment intent paid the invoice (when we hold the invoice's payment). */
+  private async onInvoicePayment(e: Extract<StripeEvent, { kind: 'invoice_payment' }>): Promise<string> {
+    if (!e.invoiceId || !e.paymentIntentId) return 'no payment intent';
     return this.deps.store.transact(async (tx) => {
-      const p = await tx.findPaymentByCharge({ paymentIntentId: e.paymentIntentId, chargeId: e.chargeId, invoiceId: e.invoiceId });
+      const p = await tx.findPayment(e.invoiceId);
+      // Not stored yet (reordered): invoice.paid reads the payment from Stripe itself.
+      if (!p) return 'invoice payment before its invoice';
+      if (p.paymentIntentId === e.paymentIntentId && (p.chargeId || !e.chargeId)) return 'invoice payment already linked';
+      await tx.savePayment({ ...p, paymentIntentId: e.paymentIntentId, chargeId: p.chargeId || e.chargeId, updatedAt: this.now() });
+      return 'invoice payment linked';
+    });
+  }
+
+  private async onRefund(e: Extract<StripeEvent, { kind: 'charge_refunded' }>): Promise<string> {
+    let invoiceId = e.invoiceId;
+    if (!invoiceId && e.paymentIntentId) {
+      // `charge.invoice` is gone since API 2026-10-28: when the payment intent is not on any
+      // payment we hold, ask Stripe which invoice it paid.
+      const known = await this.deps.store.transact((tx) => tx.findPaymentByCharge({ paymentIntentId: e.paymentIntentId, chargeId: e.chargeId, invoiceId: '' }));
+      if (!known) invoiceId = await this.deps.stripe.findInvoiceForPaymentIntent(e.paymentIntentId);
+    }
+    return this.deps.store.transact(async (tx) => {
+      const p = await tx.findPaymentByCharge({ paymentIntentId: e.paymentIntentId, chargeId: e.chargeId, invoiceId });
       if (!p) {
         this.deps.warn?.({ chargeId: e.chargeId, paymentIntentId: e.paymentIntentId }, 'refund for a payment we do not know');
         return 'unknown payment';
       }
       if (e.amountRefunded <= p.refundedMinor) return 'refund already recorded';
       const full = e.amountRefunded >= p.amount.amountMinor;
-      const next: PaymentRecord = { ...p, refundedMinor: e.amountRefunded, status: full ? 'refunded' : 'partially_refunded', chargeId: p.chargeId || e.chargeId, updatedAt: this.now() };
+      const next: PaymentRecord = {
+        ...p,
+        refundedMinor: e.amountRefunded,
+        status: full ? 'refunded' : 'partially_refunded',
+        paymentIntentId: p.paymentIntentId || e.paymentIntentId,
+        chargeId: p.chargeId || e.chargeId,
+        updatedAt: this.now(),
+      };
       await tx.savePayment(next);
       const events: BillingEvent[] = [{ subject: 'billing.payment.refunded', payment: next }];
       if (full && p.rentalId) {

@@ -36,6 +36,13 @@ export interface PaymentProvider {
   ): Promise<{ sessionId: string; url: string; expiresAt: Date }>;
   expireCheckout(sessionId: string): Promise<void>;
   retrieveSubscription(subscriptionId: string): Promise<SubscriptionSnapshot>;
+  /**
+   * The payment that paid an invoice (webhook invoices carry no `payments` list: Stripe includes
+   * it only when expanded). Empty strings when the invoice has no paid payment.
+   */
+  retrieveInvoicePayment(invoiceId: string): Promise<{ paymentIntentId: string; chargeId: string }>;
+  /** The invoice a payment intent paid ('' when none: `charge.invoice` is gone since 2026-10-28). */
+  findInvoiceForPaymentIntent(paymentIntentId: string): Promise<string>;
   setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean): Promise<SubscriptionSnapshot>;
   /** Swaps the price of the subscription's item, prorated. */
   changePrice(subscriptionId: string, itemId: string, priceId: string): Promise<SubscriptionSnapshot>;

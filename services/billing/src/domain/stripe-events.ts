@@ -75,4 +75,6 @@ export type StripeEvent =
       amountRefunded: number;
       currency: string;
     })
+  /** invoice_payment.paid: how API 2026-10-28 links an invoice to the payment intent that paid it. */
+  | (Base & { kind: 'invoice_payment'; invoiceId: string; paymentIntentId: string; chargeId: string })
   | (Base & { kind: 'ignored' });

@@ -118,6 +118,10 @@ export function parseStripeEvent(raw: unknown): StripeEvent {
       return { ...base, kind: 'invoice', paid: true, invoice: invoiceSnapshot(o) };
     case 'invoice.payment_failed':
       return { ...base, kind: 'invoice', paid: false, invoice: invoiceSnapshot(o) };
+    case 'invoice_payment.paid': {
+      const payment = obj(o.payment);
+      return { ...base, kind: 'invoice_payment', invoiceId: str(o.invoice), paymentIntentId: str(payment.payment_intent), chargeId: str(payment.charge) };
+    }
     case 'charge.refunded':
       return {
         ...base,
@@ -246,6 +250,21 @@ export function createStripeGateway(opts: StripeGatewayOptions): PaymentProvider
         }
       }),
     retrieveSubscription: (id) => call('read subscription', async () => subscriptionSnapshot(await stripe.subscriptions.retrieve(id))),
+    retrieveInvoicePayment: (invoiceId) =>
+      call('read invoice payment', async () => {
+        const inv = (await stripe.invoices.retrieve(invoiceId, { expand: ['payments'] })) as unknown as Json;
+        const rows = ((obj(inv.payments).data as unknown[] | undefined) ?? []).map(obj);
+        const row = rows.find((r) => r.status === 'paid') ?? rows[0] ?? {};
+        const payment = obj(row.payment);
+        return { paymentIntentId: str(payment.payment_intent) || str(inv.payment_intent), chargeId: str(payment.charge) || str(inv.charge) };
+      }),
+    findInvoiceForPaymentIntent: (paymentIntentId) =>
+      call('find invoice payment', async () => {
+        const page = await stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 100 });
+        // Match on our side too, in case the filter is not applied.
+        const hit = page.data.find((p) => str(obj(p.payment as unknown).payment_intent) === paymentIntentId);
+        return hit ? str(hit.invoice) : '';
+      }),
     setCancelAtPeriodEnd: (id, cancel) => call('update subscription', async () => subscriptionSnapshot(await stripe.subscriptions.update(id, { cancel_at_period_end: cancel }))),
     changePrice: (id, itemId, priceId) =>
       call('change plan', async () =>
