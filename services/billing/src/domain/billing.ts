@@ -211,7 +211,7 @@ export class Billing {
       if (!offer.couponId) await this.deps.store.setOfferCoupon(offer.id, couponId);
     }
     const slotPrefix = `${user.subject}:subscription:${plan.id}:`;
-    const n = await this.deps.store.countCheckouts(slotPrefix);
+    const n = await this.deps.store.countSettledCheckouts(slotPrefix, now);
     const slot = `${slotPrefix}${n}`;
     const session = await this.deps.stripe.createSubscriptionCheckout(
       {
@@ -420,7 +420,7 @@ export class Billing {
     }
     const customerId = await this.ensureCustomer(user.subject, '');
     const slotPrefix = `${user.subject}:rental:${movie.id}:`;
-    const n = await this.deps.store.countCheckouts(slotPrefix);
+    const n = await this.deps.store.countSettledCheckouts(slotPrefix, now);
     const slot = `${slotPrefix}${n}`;
     const rentalId = `rent_${Buffer.from(slot).toString('base64url').slice(-12)}${n}${Math.random().toString(36).slice(2, 8)}`;
     const session = await this.deps.stripe.createPaymentCheckout(

@@ -109,7 +109,8 @@ export interface BillingStore {
   entitlement(userId: string): Promise<EntitlementRecord | null>;
   currentSubscription(userId: string): Promise<SubscriptionRecord | null>;
   openCheckouts(userId: string, kind: CheckoutRecord['kind']): Promise<CheckoutRecord[]>;
-  countCheckouts(slotPrefix: string): Promise<number>;
+  /** Checkouts under this slot prefix that are completed, expired or past their expiry. */
+  countSettledCheckouts(slotPrefix: string, now: Date): Promise<number>;
   checkoutBySlot(slot: string): Promise<CheckoutRecord | null>;
   checkoutsOfUser(userId: string, kind: CheckoutRecord['kind']): Promise<CheckoutRecord[]>;
   rental(id: string): Promise<RentalRecord | null>;

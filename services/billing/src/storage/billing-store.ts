@@ -195,9 +195,14 @@ export class MongoBillingStore implements BillingStore {
   async openCheckouts(userId: string, kind: CheckoutRecord['kind']): Promise<CheckoutRecord[]> {
     return (await this.checkouts.find({ userId, kind, status: 'open' }).toArray()).map((d) => fromDoc<CheckoutRecord>(d)!);
   }
-  async countCheckouts(slotPrefix: string): Promise<number> {
+  async countSettledCheckouts(slotPrefix: string, now: Date): Promise<number> {
     const escaped = slotPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return this.checkouts.countDocuments({ slot: { $regex: `^${escaped}` } });
+    // Only settled sessions (completed, expired or past their expiry) move the slot on: two
+    // concurrent requests then compute the same slot, and the unique index lets one win.
+    return this.checkouts.countDocuments({
+      slot: { $regex: `^${escaped}` },
+      $or: [{ status: { $ne: 'open' } }, { expiresAt: { $lte: now } }],
+    });
   }
   async checkoutBySlot(slot: string): Promise<CheckoutRecord | null> {
     return fromDoc<CheckoutRecord>(await this.checkouts.findOne({ slot }));
