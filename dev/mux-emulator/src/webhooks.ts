@@ -1,228 +1,32 @@
 /**
  * Webhook signing and delivery as Mux does it: each attempt is a POST of the raw JSON event with
  * `mux-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, signed afresh per
- * attempt; a non-2xx answer (or no answer) is retried with exponential backoff, a bounded number
- * of times. First attempts go out one at a time in the order the events happened, so the happy
- * path is deterministic; retries run on their own schedule, so (as with Mux) a retried event can
- * arrive after later ones.
+ * attempt. Queueing, retries with exponential backoff and ordering come from @flix/webhook-delivery.
  */
-import { createHmac, randomUUID } from 'node:crypto';
-import type { Logger } from './types.js';
+import { signTimestamped, WebhookDeliveryQueue, type WebhookDelivery, type WebhookQueueOptions } from '@flix/webhook-delivery';
 
-export interface WebhookAttempt {
-  at: string;
-  /** HTTP status of the receiver's answer; null when there was none (refused, timed out). */
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-}
-
-export interface WebhookDelivery {
-  /** Id of this delivery (one event can be delivered more than once, see redeliver()). */
-  id: string;
-  /** The event's own `id` and `type`, when the body is a JSON event. */
-  eventId: string | null;
-  type: string | null;
-  /** Where it went; null when no webhook URL was configured at the time. */
-  url: string | null;
-  /** The raw body, byte for byte what was signed and sent. */
-  body: string;
-  status: 'pending' | 'delivered' | 'failed' | 'no_endpoint';
-  attempts: WebhookAttempt[];
-  createdAt: string;
-}
-
-export interface WebhookRetryPolicy {
-  /** Attempts in all, the first included. */
-  maxAttempts: number;
-  /** Delay before the second attempt; doubles for each further one. */
-  initialDelayMs: number;
-  maxDelayMs: number;
-  /** How long one attempt waits for the receiver's answer. */
-  attemptTimeoutMs: number;
-}
-
-export const DEFAULT_RETRY: WebhookRetryPolicy = { maxAttempts: 8, initialDelayMs: 1_000, maxDelayMs: 60_000, attemptTimeoutMs: 10_000 };
+export { DEFAULT_RETRY, type WebhookAttempt, type WebhookDelivery, type WebhookRetryPolicy } from '@flix/webhook-delivery';
 
 /** The `mux-signature` header value for `body` signed at `timestampSec`. */
 export function signMuxWebhook(secret: string, body: string, timestampSec = Math.floor(Date.now() / 1000)): string {
-  const v1 = createHmac('sha256', secret).update(`${timestampSec}.${body}`).digest('hex');
-  return `t=${timestampSec},v1=${v1}`;
+  return signTimestamped(secret, body, timestampSec);
 }
 
-const MAX_KEPT = 1_000;
-
-export class WebhookDispatcher {
-  private readonly list: WebhookDelivery[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly inflight = new Set<AbortController>();
-  private readonly settledWaiters = new Map<string, Array<(d: WebhookDelivery) => void>>();
-  private chain: Promise<void> = Promise.resolve();
-  private closed = false;
-
-  constructor(
-    private readonly opts: {
-      secret: string;
-      url: () => string | undefined;
-      retry: WebhookRetryPolicy;
-      logger: Logger;
-      /** Called after every state change, so the owner can persist. */
-      changed: () => void;
-    },
-  ) {}
-
-  /** Deliveries restored from a previous run; pending ones are attempted again. */
-  restore(saved: WebhookDelivery[]): void {
-    for (const d of saved) {
-      this.list.push(d);
-      if (d.status === 'pending') this.enqueue(d);
-    }
-  }
-
-  snapshot(): WebhookDelivery[] {
-    return structuredClone(this.list);
-  }
-
-  pendingCount(): number {
-    return this.list.filter((d) => d.status === 'pending').length;
-  }
-
-  /** Queues `body` for delivery; the promise settles when it is delivered or given up on. */
-  send(body: string): Promise<WebhookDelivery> {
-    let eventId: string | null = null;
-    let type: string | null = null;
-    try {
-      const parsed = JSON.parse(body) as { id?: unknown; type?: unknown };
-      if (typeof parsed.id === 'string') eventId = parsed.id;
-      if (typeof parsed.type === 'string') type = parsed.type;
-    } catch {
-      // Raw bodies that are not JSON are allowed: tests use them to probe receivers.
-    }
-    const d: WebhookDelivery = {
-      id: randomUUID(),
-      eventId,
-      type,
-      url: this.opts.url() ?? null,
-      body,
-      status: 'pending',
-      attempts: [],
-      createdAt: new Date().toISOString(),
-    };
-    this.list.push(d);
-    // Bounded history: drop the oldest finished deliveries.
-    while (this.list.length > MAX_KEPT) {
-      const i = this.list.findIndex((x) => x.status !== 'pending');
-      if (i < 0) break;
-      this.list.splice(i, 1);
-    }
-    const done = this.whenSettled(d.id);
-    this.enqueue(d);
-    this.opts.changed();
-    return done;
-  }
-
-  redeliver(deliveryId: string): Promise<WebhookDelivery> {
-    const d = this.list.find((x) => x.id === deliveryId);
-    if (!d) throw new Error(`no webhook delivery ${deliveryId}`);
-    return this.send(d.body);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const c of this.inflight) c.abort();
-    // Nobody should wait forever on a closed emulator: settle the waiters with what stands (pending).
-    for (const [id, waiters] of this.settledWaiters) {
-      const d = this.list.find((x) => x.id === id);
-      if (d) for (const w of waiters) w(structuredClone(d));
-    }
-    this.settledWaiters.clear();
-  }
-
-  private enqueue(d: WebhookDelivery): void {
-    // attempt() handles its own errors; the catch only keeps one surprise from stalling the queue.
-    this.chain = this.chain
-      .then(() => this.attempt(d))
-      .catch((e: unknown) => this.opts.logger.error({ deliveryId: d.id, err: String(e) }, 'mux-emulator: delivery crashed'));
-  }
-
-  private whenSettled(id: string): Promise<WebhookDelivery> {
-    return new Promise((resolve) => {
-      const waiters = this.settledWaiters.get(id) ?? [];
-      waiters.push(resolve);
-      this.settledWaiters.set(id, waiters);
+export class WebhookDispatcher extends WebhookDeliveryQueue<WebhookDelivery> {
+  constructor(opts: Omit<WebhookQueueOptions<WebhookDelivery>, 'logPrefix' | 'maxKept' | 'headers'> & { secret: string }) {
+    super({
+      ...opts,
+      logPrefix: 'mux-emulator',
+      maxKept: 1_000,
+      headers: (d) => ({
+        'content-type': 'application/json',
+        'user-agent': 'Mux Webhooks (flix mux-emulator)',
+        'mux-signature': signMuxWebhook(opts.secret, d.body),
+      }),
     });
   }
 
-  private settle(d: WebhookDelivery): void {
-    this.opts.changed();
-    const waiters = this.settledWaiters.get(d.id) ?? [];
-    this.settledWaiters.delete(d.id);
-    for (const w of waiters) w(structuredClone(d));
-  }
-
-  private async attempt(d: WebhookDelivery): Promise<void> {
-    if (this.closed || d.status !== 'pending') return;
-    // The URL is read per attempt: setWebhookUrl() redirects retries too.
-    const url = this.opts.url();
-    if (!url) {
-      d.status = 'no_endpoint';
-      d.url = null;
-      this.settle(d);
-      return;
-    }
-    d.url = url;
-    const started = Date.now();
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.opts.retry.attemptTimeoutMs);
-    this.inflight.add(abort);
-    let statusCode: number | null = null;
-    let error: string | null = null;
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Mux Webhooks (flix mux-emulator)',
-          'mux-signature': signMuxWebhook(this.opts.secret, d.body),
-        },
-        body: d.body,
-        signal: abort.signal,
-      });
-      statusCode = res.status;
-      await res.arrayBuffer().catch(() => undefined);
-      if (statusCode < 200 || statusCode > 299) error = `receiver answered ${statusCode}`;
-    } catch (e) {
-      error = abort.signal.aborted ? (this.closed ? 'emulator closed' : 'timed out') : (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
-    } finally {
-      clearTimeout(timer);
-      this.inflight.delete(abort);
-    }
-    // Closing mid-attempt leaves the delivery pending, so a persisted emulator resumes it.
-    if (this.closed) return;
-    d.attempts.push({ at: new Date(started).toISOString(), statusCode, error, durationMs: Date.now() - started });
-    const log = { deliveryId: d.id, eventId: d.eventId, type: d.type, url, attempt: d.attempts.length, statusCode };
-    if (error === null) {
-      d.status = 'delivered';
-      this.opts.logger.info(log, 'mux-emulator: webhook delivered');
-      this.settle(d);
-      return;
-    }
-    const { maxAttempts, initialDelayMs, maxDelayMs } = this.opts.retry;
-    if (d.attempts.length >= maxAttempts) {
-      d.status = 'failed';
-      this.opts.logger.warn({ ...log, error }, 'mux-emulator: webhook given up after the last attempt');
-      this.settle(d);
-      return;
-    }
-    const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** (d.attempts.length - 1));
-    this.opts.logger.warn({ ...log, error, retryInMs: delay }, 'mux-emulator: webhook not accepted; will retry');
-    this.opts.changed();
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      void this.attempt(d);
-    }, delay);
-    this.timers.add(t);
+  send(body: string): Promise<WebhookDelivery> {
+    return this.track(body, { status: 'pending' });
   }
 }
