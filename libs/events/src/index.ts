@@ -32,6 +32,8 @@ export { publishEvent, type PublishedEvent, type PublishOptions } from './publis
 export {
   Outbox,
   OutboxPublishError,
+  outboxWriter,
+  type OutboxWriter,
   runInTransaction,
   type EnqueueOptions,
   type OutboxEntry,

@@ -293,3 +293,28 @@ export async function runInTransaction<R>(
 ): Promise<R> {
   return client.withSession((session) => session.withTransaction(fn, options));
 }
+
+/** Writes a service's domain events into its outbox inside the caller's transaction. */
+export type OutboxWriter<E> = (session: ClientSession, events: readonly E[]) => Promise<void>;
+
+/**
+ * Binds a service's event definitions to its outbox: each domain event (tagged with its
+ * subject) is looked up among `defs` and enqueued with the payload `toPayload` builds (by
+ * default the event's own `payload`). An event with no definition is a programming error.
+ */
+export function outboxWriter<E extends { subject: string }>(
+  outbox: Outbox,
+  /** The service's `defineEvent` results (e.g. `identityEvents` from @flix/contracts). */
+  defs: Readonly<Record<string, { readonly subject: string; readonly type: string }>>,
+  toPayload: (event: E) => unknown = (event) => (event as E & { payload: unknown }).payload,
+): OutboxWriter<E> {
+  // Each def's payload type differs; the subject tag is what ties an event to its def.
+  const bySubject = new Map(Object.values(defs).map((d) => [d.subject, d as unknown as EventDef<FlixEventMessage>]));
+  return async (session, events) => {
+    for (const event of events) {
+      const def = bySubject.get(event.subject);
+      if (!def) throw new Error(`no event definition for ${event.subject}`);
+      await outbox.enqueue(session, def, toPayload(event) as EventInit<FlixEventMessage>);
+    }
+  };
+}

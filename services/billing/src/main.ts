@@ -12,7 +12,7 @@ import { readBillingConfig } from './config.js';
 import { Billing } from './domain/billing.js';
 import { systemClock, type Clock, type MovieDirectory, type PaymentProvider } from './domain/ports.js';
 import { startCustomerConsumer, startOffersConsumer, startPlaybackConsumer, startWebhookConsumer } from './events/consumers.js';
-import { outboxWriter } from './events/event-writer.js';
+import { billingOutboxWriter } from './events/event-writer.js';
 import { billingHandlers } from './grpc/billing-handlers.js';
 import { stripeWebhookRoute } from './http/stripe-webhook.js';
 import { BILLING_INDEXES } from './storage/indexes.js';
@@ -42,7 +42,7 @@ export async function startBilling(env: Record<string, string | undefined> = pro
   await outbox.init();
   void outbox.start();
 
-  const store = new MongoBillingStore(mongo.client, mongo.db, outboxWriter(outbox, cfg.FLIX_PAST_DUE_GRACE_DAYS));
+  const store = new MongoBillingStore(mongo.client, mongo.db, billingOutboxWriter(outbox, cfg.FLIX_PAST_DUE_GRACE_DAYS));
   const stripe = overrides.stripe?.provider ?? createStripeGateway({ secretKey: cfg.STRIPE_SECRET_KEY, webhookSecret: cfg.STRIPE_WEBHOOK_SECRET, apiBase: cfg.STRIPE_API_BASE });
   const isSignatureError = overrides.stripe?.isSignatureError ?? ((e: unknown) => e instanceof StripeSignatureError);
   const catalogDirectory = overrides.movies ? null : new CatalogMovieDirectory(cfg.CATALOG_GRPC_ADDR);

@@ -14,7 +14,7 @@ import { CatalogIndex } from './domain/catalog-index.js';
 import { IndexFeeder } from './domain/index-feeder.js';
 import type { MuxUploads } from './domain/mux-events.js';
 import { systemClock } from './domain/ports.js';
-import { outboxWriter } from './events/event-writer.js';
+import { catalogOutboxWriter } from './events/event-writer.js';
 import { startRatingConsumer } from './events/rating-consumer.js';
 import { catalogHandlers } from './grpc/catalog-handlers.js';
 import { IdentityProfileDirectory } from './grpc/identity-profiles.js';
@@ -55,7 +55,7 @@ export async function startCatalog(
   outbox.start();
 
   const clock = systemClock;
-  const movies = new MongoMovieRepository(mongo.client, mongo.db, outboxWriter(outbox));
+  const movies = new MongoMovieRepository(mongo.client, mongo.db, catalogOutboxWriter(outbox));
   const partners = new MongoPartnerTitleRepository(mongo.client, mongo.db);
   if (cfg.FLIX_DEMO_CATALOG) {
     const seeded = await movies.seedIfEmpty(generateCatalog(cfg.FLIX_DEMO_CATALOG_SIZE), (movie) => [

@@ -13,7 +13,7 @@ import { KeyRing } from './domain/key-ring.js';
 import { argon2Hasher } from './domain/password-hasher.js';
 import { systemClock } from './domain/ports.js';
 import { Sessions } from './domain/sessions.js';
-import { outboxWriter } from './events/event-writer.js';
+import { identityOutboxWriter } from './events/event-writer.js';
 import { identityHandlers } from './grpc/identity-handlers.js';
 import { oauthRoutes } from './http/oauth-routes.js';
 import { IDENTITY_INDEXES } from './storage/indexes.js';
@@ -34,7 +34,7 @@ export async function startIdentity(env: Record<string, string | undefined> = pr
   const outbox = new Outbox(mongo.db, { js: nats.js, logger, service: 'identity' });
   await outbox.init();
   outbox.start();
-  const writeEvents = outboxWriter(outbox);
+  const writeEvents = identityOutboxWriter(outbox);
 
   const clock = systemClock;
   const users = new MongoUserRepository(mongo.client, mongo.db, writeEvents);

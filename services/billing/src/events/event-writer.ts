@@ -1,23 +1,11 @@
-import type { ClientSession } from 'mongodb';
 import { billingEvents } from '@flix/contracts';
-import type { EventDef, EventInit, FlixEventMessage, Outbox } from '@flix/events';
+import { outboxWriter, type Outbox, type OutboxWriter } from '@flix/events';
 import type { BillingEvent } from '../domain/events.js';
 import { offerToProto, paymentToProto, rentalToProto, subscriptionToProto, subStatusToProto } from '../grpc/mappers.js';
 
-const DEF_BY_SUBJECT = new Map<string, EventDef<FlixEventMessage>>(
-  Object.values(billingEvents).map((d) => [d.subject, d as unknown as EventDef<FlixEventMessage>]),
-);
-
 /** Writes billing's domain events into the outbox, inside the caller's transaction. */
-export function outboxWriter(outbox: Outbox, graceDays: number) {
-  return async (session: ClientSession, events: BillingEvent[]): Promise<void> => {
-    for (const e of events) {
-      const def = DEF_BY_SUBJECT.get(e.subject);
-      if (!def) throw new Error(`no event definition for ${e.subject}`);
-      await outbox.enqueue(session, def, payloadOf(e, graceDays) as EventInit<FlixEventMessage>);
-    }
-  };
-}
+export const billingOutboxWriter = (outbox: Outbox, graceDays: number): OutboxWriter<BillingEvent> =>
+  outboxWriter(outbox, billingEvents, (e: BillingEvent) => payloadOf(e, graceDays));
 
 function payloadOf(e: BillingEvent, graceDays: number): Record<string, unknown> {
   if ('subscription' in e) {
