@@ -1,12 +1,12 @@
 import { defineEvent } from '@flix/events';
-import { SessionStarted } from '@flix/proto/flix/playback/v1/events';
+import { HistoryRemoved, SessionEnded, SessionStarted, TitleCompleted } from '@flix/proto/flix/playback/v1/events';
 
-/**
- * Playback's events (the service itself is not built yet; billing already consumes
- * session starts to run a rental's 48-hour clock).
- */
+/** Playback's events: the single definition of each subject ↔ proto type pairing. */
 export const playbackEvents = {
   sessionStarted: defineEvent({ subject: 'playback.session.started', type: 'flix.playback.v1.SessionStarted', codec: SessionStarted }),
+  sessionEnded: defineEvent({ subject: 'playback.session.ended', type: 'flix.playback.v1.SessionEnded', codec: SessionEnded }),
+  titleCompleted: defineEvent({ subject: 'playback.title.completed', type: 'flix.playback.v1.TitleCompleted', codec: TitleCompleted }),
+  historyRemoved: defineEvent({ subject: 'playback.history.removed', type: 'flix.playback.v1.HistoryRemoved', codec: HistoryRemoved }),
 } as const;
 
 /** Stream that holds playback's events. */

@@ -17,7 +17,7 @@ import { systemClock } from './domain/ports.js';
 import { catalogOutboxWriter } from './events/event-writer.js';
 import { startRatingConsumer } from './events/rating-consumer.js';
 import { catalogHandlers } from './grpc/catalog-handlers.js';
-import { IdentityProfileDirectory } from './grpc/identity-profiles.js';
+import { IdentityProfileDirectory } from '@flix/profiles';
 import { DEMO_PARTNERS, demoFeedRoutes } from './http/demo-feeds.js';
 import { muxWebhookRoute, type WebhookVerifier } from './http/mux-webhook.js';
 import { createMuxGateway, MuxSignatureError } from './mux/index.js';

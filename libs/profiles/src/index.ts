@@ -3,13 +3,22 @@ import { IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_se
 import { MaturityRating } from '@flix/proto/flix/identity/v1/resources';
 import { createClient, type PromiseClient } from '@flix/grpc';
 import { DomainError } from '@flix/errors';
-import { MATURITY_LEVELS, type Maturity } from '../domain/model.js';
-import type { ProfileDirectory } from '../domain/ports.js';
+
+/** Maturity levels, youngest audience first (the order of identity's and catalog's enums). */
+export const MATURITY_LEVELS = ['G', 'PG', 'PG13', 'R', 'NC17'] as const;
+export type Maturity = (typeof MATURITY_LEVELS)[number];
+export const maturityRank = (m: Maturity): number => MATURITY_LEVELS.indexOf(m);
+
+/** What services ask of identity about a viewer profile. */
+export interface ProfileDirectory {
+  /** The profile's maturity ceiling; NOT_FOUND (field profileId) when it is not the caller's. */
+  maxMaturity(accessToken: string, profileId: string): Promise<Maturity>;
+}
 
 /**
  * Asks identity for the caller's profiles with the caller's own token (so identity decides whose
- * profiles they are). Answers are cached briefly per token, since a browsing session lists many
- * pages with the same profile.
+ * profiles they are). Answers are cached briefly per token, since a session of browsing or
+ * playing asks with the same profile again and again.
  */
 export class IdentityProfileDirectory implements ProfileDirectory {
   private readonly client: PromiseClient<typeof IdentityServiceService>;
