@@ -41,6 +41,18 @@ export interface EventHandler<T extends FlixEventMessage> {
   handle(payload: T, ctx: HandlerContext): Promise<void>;
 }
 
+/** A message under the consumer's filter whose subject has no typed handler. */
+export interface RawEvent {
+  subject: string;
+  /** The payload bytes as stored in the stream. */
+  data: Uint8Array;
+  /** The payload parsed as JSON; undefined when it is not JSON. */
+  json: unknown;
+}
+
+/** Handles messages of subjects without a typed handler (e.g. an event store keeping everything). */
+export type RawEventHandler = (event: RawEvent, ctx: HandlerContext) => Promise<void>;
+
 /** Handlers by subject; each subject's handler is typed by its event definition. */
 export type HandlerMap<H extends Record<string, FlixEventMessage>> = { [S in keyof H]: EventHandler<H[S]> };
 
@@ -66,6 +78,12 @@ export interface ConsumerOptions<H extends Record<string, FlixEventMessage>> {
   /** One subject filter (nats-server 2.9 has no filter_subjects). Default: the whole stream. */
   filterSubject?: string;
   handlers: HandlerMap<H>;
+  /**
+   * Receives messages whose subject has no handler, with the same ack/retry/DLQ and idempotency
+   * treatment. Without it such messages are acked and skipped. The event id is the payload's
+   * `eventId` or, failing that, the `Nats-Msg-Id` header.
+   */
+  onUnknownSubject?: RawEventHandler;
   /** null when every handler is naturally idempotent. */
   idempotency: IdempotencyStore | null;
   /** Handler attempts before the message is parked on the DLQ. Default 5. */
@@ -105,6 +123,14 @@ function headerRecord(h: MsgHdrs | undefined): Record<string, string> {
   if (!h) return out;
   for (const k of h.keys()) out[k] = h.get(k);
   return out;
+}
+
+function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    return undefined;
+  }
 }
 
 function errMessage(err: unknown): string {
@@ -192,7 +218,7 @@ class ConsumerRunner implements ConsumerHandle {
       // A request/reply on the same connection returns only after the server has read
       // everything sent before it, so the fire-and-forget naks/terms have arrived too.
       await this.jsm.consumers.info(this.stream, this.durable).catch(() => undefined);
-      metrics.consumerPending(this.stream, this.durable, null);
+      metrics.consumerPending(this.stream, this.durable, null, null);
       this.log.info('consumer stopped');
     })();
     return this.stopPromise;
@@ -244,7 +270,7 @@ class ConsumerRunner implements ConsumerHandle {
   private async refreshPending(): Promise<void> {
     try {
       const info = await this.jsm.consumers.info(this.stream, this.durable);
-      if (!this.stopping) metrics.consumerPending(this.stream, this.durable, info.num_pending);
+      if (!this.stopping) metrics.consumerPending(this.stream, this.durable, info.num_pending, info.num_ack_pending);
     } catch (err) {
       this.log.debug({ err: errMessage(err) }, 'consumer info failed');
     }
@@ -287,7 +313,8 @@ class ConsumerRunner implements ConsumerHandle {
     const deliveryCount = m.info.deliveryCount;
     const hdrs = headerRecord(m.headers);
     const handler = this.handlers.get(subject);
-    if (!handler) {
+    const onUnknown = this.opts.onUnknownSubject;
+    if (!handler && !onUnknown) {
       // Filters are subject wildcards; a consumer need not care about every event under them.
       this.log.debug({ subject, seq: m.info.streamSequence }, 'no handler for subject; acked');
       await this.ack(m, subject, 'ignored');
@@ -295,14 +322,25 @@ class ConsumerRunner implements ConsumerHandle {
     }
     let log = this.log.child({ subject, seq: m.info.streamSequence, deliveryCount });
 
-    let payload: FlixEventMessage;
-    try {
-      payload = decodeEvent(handler.event, m.data);
-    } catch (err) {
-      await this.deadLetter(m, `undecodable payload: ${errMessage(err)}`, deliveryCount, log);
-      return;
+    let run: (ctx: HandlerContext) => Promise<void>;
+    let payloadEventId = '';
+    if (handler) {
+      let payload: FlixEventMessage;
+      try {
+        payload = decodeEvent(handler.event, m.data);
+      } catch (err) {
+        await this.deadLetter(m, `undecodable payload: ${errMessage(err)}`, deliveryCount, log);
+        return;
+      }
+      payloadEventId = payload.eventId;
+      run = (ctx) => handler.handle(payload, ctx);
+    } else {
+      const raw: RawEvent = { subject, data: m.data, json: parseJson(m.data) };
+      const id = (raw.json as { eventId?: unknown } | undefined)?.eventId;
+      if (typeof id === 'string') payloadEventId = id;
+      run = (ctx) => onUnknown!(raw, ctx);
     }
-    const eventId = payload.eventId || hdrs[EventHeaders.MsgId] || '';
+    const eventId = payloadEventId || hdrs[EventHeaders.MsgId] || '';
     if (!eventId) {
       await this.deadLetter(m, 'event has no event id', deliveryCount, log);
       return;
@@ -344,7 +382,7 @@ class ConsumerRunner implements ConsumerHandle {
     // handler does not get the message redelivered to another instance meanwhile.
     const keepAlive = setInterval(() => m.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
     try {
-      await handler.handle(payload, ctx);
+      await run(ctx);
     } catch (err) {
       clearInterval(keepAlive);
       if (err instanceof PoisonMessageError) {

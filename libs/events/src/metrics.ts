@@ -44,18 +44,50 @@ export const metrics = {
         }),
     ).inc({ consumer, subject, result });
   },
-  consumerPending(stream: string, consumer: string, pending: number | null): void {
-    const g = getOrCreate(
-      'flix_consumer_pending',
-      () =>
-        new Gauge({
-          name: 'flix_consumer_pending',
-          help: 'Messages in the stream not yet delivered to the durable consumer (num_pending).',
-          labelNames: ['stream', 'consumer'],
-        }),
-    );
-    if (pending === null) g.remove({ stream, consumer });
-    else g.set({ stream, consumer }, pending);
+  /** null clears the series (the consumer stopped). */
+  consumerPending(stream: string, consumer: string, pending: number | null, ackPending: number | null = null): void {
+    const gauges: [Gauge<'stream' | 'consumer'>, number | null][] = [
+      [
+        getOrCreate(
+          'flix_consumer_pending',
+          () =>
+            new Gauge({
+              name: 'flix_consumer_pending',
+              help: 'Messages in the stream not yet delivered to the durable consumer (num_pending).',
+              labelNames: ['stream', 'consumer'],
+            }),
+        ),
+        pending,
+      ],
+      [
+        getOrCreate(
+          'flix_consumer_ack_pending',
+          () =>
+            new Gauge({
+              name: 'flix_consumer_ack_pending',
+              help: 'Messages delivered to the durable consumer and not yet acknowledged (num_ack_pending).',
+              labelNames: ['stream', 'consumer'],
+            }),
+        ),
+        ackPending,
+      ],
+      [
+        getOrCreate(
+          'flix_consumer_lag',
+          () =>
+            new Gauge({
+              name: 'flix_consumer_lag',
+              help: 'Messages the durable consumer has not finished: num_pending + num_ack_pending.',
+              labelNames: ['stream', 'consumer'],
+            }),
+        ),
+        pending === null ? null : pending + (ackPending ?? 0),
+      ],
+    ];
+    for (const [g, v] of gauges) {
+      if (v === null) g.remove({ stream, consumer });
+      else g.set({ stream, consumer }, v);
+    }
   },
 };
 

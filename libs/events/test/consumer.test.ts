@@ -123,6 +123,29 @@ describe('startConsumer', () => {
     expect(await dlqMessages()).toHaveLength(0);
   });
 
+  it('hands subjects without a typed handler to onUnknownSubject, once per event id', async () => {
+    const raw: { subject: string; eventId: string; userId: unknown }[] = [];
+    const typed: string[] = [];
+    await consume({
+      idempotency: new MemoryIdempotencyStore(),
+      handlers: { 'identity.user.registered': on(UserRegisteredEvent, async (u) => void typed.push(u.userId)) },
+      onUnknownSubject: async (e, ctx) => void raw.push({ subject: e.subject, eventId: ctx.eventId, userId: (e.json as { userId?: unknown }).userId }),
+    });
+    const upd = await publishEvent(nats.js, UserUpdatedEvent, { userId: 'u-upd' });
+    // The same event again under a new stream message (JetStream's window de-duplicates on the
+    // msg id, so it goes out with another one): the idempotency store still knows its event id.
+    const h = headers();
+    h.set(EventHeaders.EventType, UserUpdatedEvent.type);
+    await nats.js.publish('identity.user.updated', JSON.stringify(UserUpdatedEvent.codec.toJSON(upd.event)), { headers: h, msgID: `${upd.event.eventId}-again` });
+    await publishUser('u-reg');
+    await eventually(allSettled);
+    expect(typed).toEqual(['u-reg']);
+    expect(raw).toEqual([{ subject: 'identity.user.updated', eventId: upd.event.eventId, userId: 'u-upd' }]);
+    const text = await register.metrics();
+    expect(text).toContain(`flix_consumer_lag{stream="IDENTITY",consumer="${durable}"}`);
+    expect(text).toContain(`flix_consumer_ack_pending{stream="IDENTITY",consumer="${durable}"}`);
+  });
+
   it('retries a failing handler with backoff until it succeeds', async () => {
     const attempts: { deliveryCount: number; at: number }[] = [];
     await consume({

@@ -12,3 +12,9 @@ export const rpcErrors = new Counter({
   help: 'RPCs that ended with an internal (unexpected) error',
   labelNames: ['service', 'method'] as const,
 });
+
+export const rpcRequests = new Counter({
+  name: 'flix_grpc_server_requests_total',
+  help: 'Unary RPCs handled, by method and status code (errors by code: code != "OK")',
+  labelNames: ['service', 'method', 'code'] as const,
+});

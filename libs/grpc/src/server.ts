@@ -16,7 +16,7 @@ import { bearerToken, type AccessTokenVerifier, type Principal } from '@flix/aut
 import { DomainError, isDomainError, unauthenticated } from '@flix/errors';
 import type { Logger } from '@flix/logging';
 import { clientIpFrom, firstValue, type CallContext } from './context.js';
-import { rpcDuration, rpcErrors } from './metrics.js';
+import { rpcDuration, rpcErrors, rpcRequests } from './metrics.js';
 import { internalError, toServiceError } from './status.js';
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
@@ -136,6 +136,7 @@ export class GrpcServer {
       clearTimeout(timer);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rpcDuration.observe({ service: this.opts.service, method: methodName, code: Code[code] }, seconds);
+      rpcRequests.inc({ service: this.opts.service, method: methodName, code: Code[code] });
       logger.info({ code: Code[code], ms: Math.round(seconds * 1e4) / 10 }, 'rpc');
     }
   }
