@@ -1,0 +1,19 @@
+import type { IndexDescription } from 'mongodb';
+import type { IndexPlan } from '@flix/mongo';
+
+const listIndexes: IndexDescription[] = [
+  // One entry per profile and title: adding twice cannot make two.
+  { key: { profileId: 1, movieId: 1 }, name: 'profile_movie', unique: true },
+  { key: { profileId: 1, addedAt: -1, movieId: -1 }, name: 'profile_newest' },
+];
+
+export const ENGAGEMENT_INDEXES: IndexPlan = {
+  ratings: [
+    // One rating per profile and title: two concurrent first ratings cannot both insert.
+    { key: { profileId: 1, movieId: 1 }, name: 'profile_movie', unique: true },
+    { key: { profileId: 1, updatedAt: -1, _id: -1 }, name: 'profile_newest' },
+    { key: { movieId: 1, hasReview: 1, reviewState: 1, updatedAt: -1, _id: -1 }, name: 'movie_reviews' },
+  ],
+  watchlist: listIndexes,
+  favourites: listIndexes,
+};
