@@ -19,6 +19,8 @@ const fromRatingDoc = (d: RatingDoc | null): RatingRecord | null => {
 const fromListedDoc = (d: ListedDoc | null): ListedRecord | null =>
   d ? { userId: d.userId, profileId: d.profileId, movieId: d.movieId, addedAt: d.addedAt } : null;
 
+const listedId = (profileId: string, movieId: string) => `${profileId}:${movieId}`;
+
 /** Newest-first keyset pagination: strictly after the last item of the previous page. */
 function after(timeField: string, idField: string, pos: PagePosition | undefined): Record<string, unknown> {
   if (!pos) return {};
@@ -66,9 +68,11 @@ export class MongoEngagementStore implements EngagementStore {
       },
       addListed: async (list, rec) => {
         const { profileId, movieId } = rec;
+        // The key is the _id (taken from the filter on insert); the embedded server refuses
+        // `_id` inside $setOnInsert, which MongoDB itself allows.
         const r = await this.lists[list].updateOne(
-          { profileId, movieId },
-          { $setOnInsert: { _id: `${profileId}:${movieId}`, userId: rec.userId, addedAt: rec.addedAt } },
+          { _id: listedId(profileId, movieId) },
+          { $setOnInsert: { profileId, movieId, userId: rec.userId, addedAt: rec.addedAt } },
           { ...s, upsert: true },
         );
         return r.upsertedCount === 1;
