@@ -223,6 +223,18 @@ export function createMuxHandler(opts: ServerOptions): RequestListener {
 
     // ---- controls ----
     route('GET', '/_emulator/health', ({ res }) => send(res, 200, { ok: true }), false),
+    // Mux's half of a signing key, for a stand-in of stream.mux.com (dev/video-origin) to check
+    // playback tokens with. A public key is no secret, so no auth: the origin needs no API creds.
+    route(
+      'GET',
+      '/_emulator/signing-keys/:id/public',
+      ({ res, params }) => {
+        const k = engine.signingKeys.get(params.id);
+        if (!k) throw new MuxApiError(404, 'not_found', `no signing key ${params.id}`);
+        send(res, 200, { data: { id: k.id, created_at: String(Math.floor(k.createdAtMs / 1000)), public_key_pem: k.publicKeyPem } });
+      },
+      false,
+    ),
     route('GET', '/_emulator/deliveries', ({ res }) => send(res, 200, { data: engine.dispatcher.snapshot() })),
     route('POST', '/_emulator/uploads/:id/complete', async ({ res, params, body }) =>
       send(res, 200, { data: engine.completeUpload(params.id, (await body()) as CompleteUploadOptions) }),

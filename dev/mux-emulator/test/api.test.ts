@@ -185,6 +185,24 @@ describe('signing keys', () => {
     await mux.system.signingKeys.delete(a.id);
     await expect(mux.system.signingKeys.retrieve(a.id)).rejects.toBeInstanceOf(Mux.NotFoundError);
   });
+
+  it('hands out the public half of a key without API credentials (for the video origin), 404 once deleted', async () => {
+    const { emulator, mux } = await start();
+    const key = await mux.system.signingKeys.create();
+    const token = await mux.jwt.signPlaybackId('playback-9', { keyId: key.id, keySecret: key.private_key!, expiration: '1h' });
+    const res = await fetch(`${emulator.url}/_emulator/signing-keys/${key.id}/public`);
+    expect(res.status).toBe(200);
+    const { data } = (await res.json()) as { data: { id: string; created_at: string; public_key_pem: string } };
+    expect(data).toMatchObject({ id: key.id, created_at: key.created_at });
+    expect(data.public_key_pem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    const { signingInput, signature } = decodeJwt(token);
+    expect(createVerify('RSA-SHA256').update(signingInput).verify(data.public_key_pem, signature)).toBe(true);
+
+    await mux.system.signingKeys.delete(key.id);
+    const gone = await fetch(`${emulator.url}/_emulator/signing-keys/${key.id}/public`);
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toEqual({ error: { type: 'not_found', messages: [`no signing key ${key.id}`] } });
+  });
 });
 
 describe('persistence', () => {
