@@ -7,6 +7,7 @@ import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } fr
 import { startCatalog } from '../../services/catalog/src/main.js';
 import { startIdentity } from '../../services/identity/src/main.js';
 import { startBilling, type BillingHandle, type BillingOverrides } from '../../services/billing/src/main.js';
+import { startEngagement, type EngagementHandle } from '../../services/engagement/src/main.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
 
@@ -17,6 +18,7 @@ export interface TestStack {
   identity: { grpcAddress: string; httpUrl: string; db: string };
   catalog: { grpcAddress: string; httpUrl: string; db: string };
   billing: { grpcAddress: string; httpUrl: string; db: string; handle: BillingHandle };
+  engagement: { grpcAddress: string; httpUrl: string; db: string; handle: EngagementHandle };
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,20 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     },
     options.billingOverrides,
   );
+  const [eGrpc, eHttp] = await Promise.all([freePort(), freePort()]);
+  const engagementDb = `engagement_${randomBytes(4).toString('hex')}`;
+  const engagement = await startEngagement({
+    MONGO_URL: mongo.url,
+    MONGO_DB: engagementDb,
+    NATS_URL: nats.url,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(eGrpc),
+    HTTP_PORT: String(eHttp),
+    LOG_LEVEL: 'silent',
+    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
+    CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
+    IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+  });
   const upstreams: Record<string, string> = {
     identity_grpc: `127.0.0.1:${grpcPort}`,
     identity_http: `127.0.0.1:${httpPort}`,
@@ -95,6 +111,8 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     catalog_http: `127.0.0.1:${cHttp}`,
     billing_grpc: `127.0.0.1:${bGrpc}`,
     billing_http: `127.0.0.1:${bHttp}`,
+    engagement_grpc: `127.0.0.1:${eGrpc}`,
+    engagement_http: `127.0.0.1:${eHttp}`,
   };
   const gateway = await startLocalGateway({
     port: gatewayPort,
@@ -117,8 +135,10 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     identity: { grpcAddress: `127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, db },
     catalog: { grpcAddress: upstreams.catalog_grpc!, httpUrl: `http://${upstreams.catalog_http}`, db: catalogDb },
     billing: { grpcAddress: upstreams.billing_grpc!, httpUrl: `http://${upstreams.billing_http}`, db: billingDb, handle: billing },
+    engagement: { grpcAddress: upstreams.engagement_grpc!, httpUrl: `http://${upstreams.engagement_http}`, db: engagementDb, handle: engagement },
     async stop() {
       await gateway.close();
+      await engagement.stop();
       await billing.stop();
       await catalog.stop();
       await identity.stop();

@@ -58,6 +58,15 @@ export const LOCAL_SERVICES: LocalService[] = [
       FLIX_CHECKOUT_RETURN_URL: `${ctx.gatewayUrl}/`,
     }),
   },
+  {
+    name: 'engagement',
+    grpcPort: 50055,
+    httpPort: 8097,
+    env: () => ({
+      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
+      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+    }),
+  },
 ];
 
 /** Cluster name → local address, in the shape the local gateway takes. */
