@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
@@ -8,6 +8,7 @@ import { startCatalog } from '../../services/catalog/src/main.js';
 import { startIdentity } from '../../services/identity/src/main.js';
 import { startBilling, type BillingHandle, type BillingOverrides } from '../../services/billing/src/main.js';
 import { startEngagement, type EngagementHandle } from '../../services/engagement/src/main.js';
+import { startPlayback, type PlaybackHandle, type PlaybackOverrides } from '../../services/playback/src/main.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
 
@@ -19,6 +20,7 @@ export interface TestStack {
   catalog: { grpcAddress: string; httpUrl: string; db: string };
   billing: { grpcAddress: string; httpUrl: string; db: string; handle: BillingHandle };
   engagement: { grpcAddress: string; httpUrl: string; db: string; handle: EngagementHandle };
+  playback: { grpcAddress: string; httpUrl: string; db: string; handle: PlaybackHandle; signingKey: { id: string; publicKeyPem: string } };
   stop(): Promise<void>;
 }
 
@@ -29,7 +31,13 @@ export interface TestStackOptions {
   billing?: Record<string, string>;
   /** Billing's clock and doubles (tests move billing's "now" with the Stripe emulator's clock). */
   billingOverrides?: BillingOverrides;
+  /** Extra environment for playback (e.g. MUX_BASE_URL and MUX_STREAM_BASE_URL of the local origin). */
+  playback?: Record<string, string>;
+  playbackOverrides?: PlaybackOverrides;
 }
+
+/** Playback's client secret at identity in every test stack. */
+const PLAYBACK_CLIENT_SECRET = 'playback-test-client-secret-0123456789';
 
 const ENVOY_YAML = join(import.meta.dirname, '../../gateway-envoy/envoy.yaml');
 
@@ -54,6 +62,8 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     FLIX_ADMIN_PASSWORD: ADMIN.password,
     FLIX_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
     ...identityEnv,
+    // Playback's service client (catalog shows playback ids to services only), plus the test's own.
+    FLIX_OAUTH_CLIENTS: [`playback:${PLAYBACK_CLIENT_SECRET}:catalog.read`, identityEnv.FLIX_OAUTH_CLIENTS].filter(Boolean).join(','),
   });
   const [cGrpc, cHttp] = await Promise.all([freePort(), freePort()]);
   const catalogDb = `catalog_${randomBytes(4).toString('hex')}`;
@@ -104,6 +114,32 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
     IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
   });
+  const [pGrpc, pHttp] = await Promise.all([freePort(), freePort()]);
+  const playbackDb = `playback_${randomBytes(4).toString('hex')}`;
+  // A Mux-style URL signing key of the test's own (tests with the Mux emulator may pass theirs).
+  const muxKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signingKey = { id: `test-key-${randomBytes(4).toString('hex')}`, publicKeyPem: muxKey.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  const playback = await startPlayback(
+    {
+      MONGO_URL: mongo.url,
+      MONGO_DB: playbackDb,
+      NATS_URL: nats.url,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(pGrpc),
+      HTTP_PORT: String(pHttp),
+      LOG_LEVEL: 'silent',
+      FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
+      CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
+      BILLING_GRPC_ADDR: `127.0.0.1:${bGrpc}`,
+      IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+      FLIX_PLAYBACK_CLIENT_SECRET: PLAYBACK_CLIENT_SECRET,
+      MUX_BASE_URL: 'http://127.0.0.1:1',
+      MUX_SIGNING_KEY_ID: signingKey.id,
+      MUX_SIGNING_KEY_PRIVATE: Buffer.from(muxKey.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()).toString('base64'),
+      ...options.playback,
+    },
+    options.playbackOverrides,
+  );
   const upstreams: Record<string, string> = {
     identity_grpc: `127.0.0.1:${grpcPort}`,
     identity_http: `127.0.0.1:${httpPort}`,
@@ -113,6 +149,8 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     billing_http: `127.0.0.1:${bHttp}`,
     engagement_grpc: `127.0.0.1:${eGrpc}`,
     engagement_http: `127.0.0.1:${eHttp}`,
+    playback_grpc: `127.0.0.1:${pGrpc}`,
+    playback_http: `127.0.0.1:${pHttp}`,
   };
   const gateway = await startLocalGateway({
     port: gatewayPort,
@@ -136,8 +174,10 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     catalog: { grpcAddress: upstreams.catalog_grpc!, httpUrl: `http://${upstreams.catalog_http}`, db: catalogDb },
     billing: { grpcAddress: upstreams.billing_grpc!, httpUrl: `http://${upstreams.billing_http}`, db: billingDb, handle: billing },
     engagement: { grpcAddress: upstreams.engagement_grpc!, httpUrl: `http://${upstreams.engagement_http}`, db: engagementDb, handle: engagement },
+    playback: { grpcAddress: upstreams.playback_grpc!, httpUrl: `http://${upstreams.playback_http}`, db: playbackDb, handle: playback, signingKey },
     async stop() {
       await gateway.close();
+      await playback.stop();
       await engagement.stop();
       await billing.stop();
       await catalog.stop();

@@ -1,0 +1,61 @@
+import { ConfigError, jwksEnv, loadConfig, port, serviceEnv, z } from '@flix/config';
+
+const hostPort = z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port');
+const seconds = (fallback: number, max: number) => z.coerce.number().positive().max(max).default(fallback);
+
+/** Everything playback reads from the environment, validated once at start. */
+export function readPlaybackConfig(env: Record<string, string | undefined> = process.env) {
+  const cfg = loadConfig(
+    {
+      ...serviceEnv,
+      ...jwksEnv,
+      GRPC_PORT: port(50054),
+      HTTP_PORT: port(8094),
+      MONGO_DB: z.string().min(1).default('playback'),
+      CATALOG_GRPC_ADDR: hostPort.default('127.0.0.1:50052'),
+      BILLING_GRPC_ADDR: hostPort.default('127.0.0.1:50053'),
+      IDENTITY_GRPC_ADDR: hostPort.default('127.0.0.1:50051'),
+      /** Identity's OAuth2 token endpoint; defaults to the JWKS URL's origin + /oauth/token. */
+      IDENTITY_TOKEN_URL: z.url().optional(),
+      /** Playback's OAuth2 client (identity's FLIX_OAUTH_CLIENTS must list it). */
+      FLIX_PLAYBACK_CLIENT_ID: z.string().min(1).default('playback'),
+      FLIX_PLAYBACK_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters'),
+      MUX_TOKEN_ID: z.string().optional(),
+      MUX_TOKEN_SECRET: z.string().optional(),
+      /** The local Mux emulator's API; absent: api.mux.com. */
+      MUX_BASE_URL: z.url().optional(),
+      /** A Mux URL signing key; without one, playback creates one through the Mux API and keeps it. */
+      MUX_SIGNING_KEY_ID: z.string().optional(),
+      MUX_SIGNING_KEY_PRIVATE: z.string().optional(),
+      MUX_STREAM_BASE_URL: z.url().default('https://stream.mux.com'),
+      MUX_IMAGE_BASE_URL: z.url().default('https://image.mux.com'),
+      /** A stream with no heartbeat for this long frees its slot. */
+      FLIX_STREAM_STALE_SECONDS: seconds(60, 3600),
+      FLIX_HEARTBEAT_INTERVAL_SECONDS: seconds(10, 300),
+      /** At most one progress write per session this often. */
+      FLIX_PROGRESS_FLUSH_SECONDS: seconds(5, 300),
+      FLIX_COMPLETION_RATIO: z.coerce.number().min(0.5).max(1).default(0.9),
+      /** Playback tokens outlive the remaining runtime by this much. */
+      FLIX_TOKEN_MARGIN_SECONDS: seconds(900, 86_400),
+      FLIX_ENTITLEMENT_RECHECK_SECONDS: seconds(60, 3600),
+      /** How often stale sessions are looked for. */
+      FLIX_SESSION_SWEEP_SECONDS: seconds(15, 3600),
+    },
+    env,
+  );
+  const missing = (['MUX_TOKEN_ID', 'MUX_TOKEN_SECRET'] as const).filter((k) => !cfg[k]);
+  if (missing.length > 0 && !cfg.MUX_BASE_URL)
+    throw new ConfigError(`bad configuration: ${missing.map((k) => `${k} is required (Mux credentials; or set MUX_BASE_URL to the local Mux emulator)`).join('; ')}`);
+  if (!!cfg.MUX_SIGNING_KEY_ID !== !!cfg.MUX_SIGNING_KEY_PRIVATE)
+    throw new ConfigError('bad configuration: MUX_SIGNING_KEY_ID and MUX_SIGNING_KEY_PRIVATE are set together or not at all');
+  if (cfg.FLIX_HEARTBEAT_INTERVAL_SECONDS * 2 > cfg.FLIX_STREAM_STALE_SECONDS)
+    throw new ConfigError('bad configuration: FLIX_STREAM_STALE_SECONDS must be at least twice FLIX_HEARTBEAT_INTERVAL_SECONDS');
+  return {
+    ...cfg,
+    IDENTITY_TOKEN_URL: cfg.IDENTITY_TOKEN_URL ?? new URL('/oauth/token', cfg.FLIX_JWKS_URL).toString(),
+    MUX_TOKEN_ID: cfg.MUX_TOKEN_ID || 'dev-mux-token-id',
+    MUX_TOKEN_SECRET: cfg.MUX_TOKEN_SECRET || 'dev-mux-token-secret',
+  };
+}
+
+export type PlaybackConfig = ReturnType<typeof readPlaybackConfig>;

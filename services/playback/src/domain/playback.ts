@@ -1,0 +1,503 @@
+import { randomUUID } from 'node:crypto';
+import { requireUser, type Principal } from '@flix/auth';
+import { DomainError, Violations } from '@flix/errors';
+import type { EndReason, EntitlementDecision, PlaybackSession, PlaybackSettings, PlaybackTokens, PlayerState, ViewingRecord } from './model.js';
+import type {
+  Clock,
+  EntitlementChecker,
+  PlaybackStore,
+  PlaybackTokenSigner,
+  ProfileDirectory,
+  ProgressFlush,
+  ProgressJournal,
+  SessionBroadcast,
+  TitleDirectory,
+} from './ports.js';
+import { completionPoint, isLive, maturityAllows, planStreamSlot, resumePosition, tokenExpiry, unplayableReason } from './rules.js';
+
+export interface PlaybackDeps {
+  store: PlaybackStore;
+  titles: TitleDirectory;
+  entitlements: EntitlementChecker;
+  profiles: ProfileDirectory;
+  signer: PlaybackTokenSigner;
+  journal: ProgressJournal;
+  broadcast: SessionBroadcast;
+  clock: Clock;
+  settings: PlaybackSettings;
+  warn: (fields: Record<string, unknown>, message: string) => void;
+}
+
+/** A session this instance holds in memory between coalesced writes. */
+interface LiveSession {
+  session: PlaybackSession;
+  dirty: boolean;
+  lastFlushAt: number;
+  viewingFlushedAt: number;
+  recheck: boolean;
+}
+
+export interface StartResult {
+  session: PlaybackSession;
+  tokens: PlaybackTokens;
+  resumePositionSeconds: number;
+  decision: EntitlementDecision;
+}
+
+export interface HeartbeatInput {
+  sessionId: string;
+  positionSeconds: number;
+  state: PlayerState | null;
+  bitrateKbps: number;
+  rebufferMs: number;
+}
+
+const ID_MAX = 128;
+/** A profile's viewing record is rewritten at most this often while a session plays. */
+const VIEWING_FLUSH_MS = 30_000;
+/** A single heartbeat may report at most this much rebuffering (anything more is a bad client). */
+const MAX_REBUFFER_MS = 10 * 60_000;
+
+const ENTITLEMENT_MESSAGES: Record<string, string> = {
+  NO_SUBSCRIPTION: 'this account has no active subscription and no rental of this title',
+  TIER_TOO_LOW: 'your plan does not include this title; upgrade your plan or rent it',
+  PAST_GRACE: 'your last payment failed and the grace period is over; update your payment method',
+  SUBSCRIPTION_EXPIRED: 'your subscription has ended',
+  PAYMENT_INCOMPLETE: 'your subscription payment has not completed yet',
+  RENTAL_EXPIRED: 'your rental of this title has expired',
+  RENTAL_REQUIRED: 'this title is not in any plan; rent it to watch',
+  TITLE_NOT_FOUND: 'billing does not know this title',
+};
+
+/**
+ * The playback hot path. Starts are checked against catalog, identity and billing and claim a
+ * stream slot atomically per account; heartbeats are journaled (durable) and kept in memory,
+ * and written to the database at most once per session every `flushIntervalSeconds`.
+ */
+export class Playback {
+  private readonly live = new Map<string, LiveSession>();
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: PlaybackDeps) {}
+
+  private now(): Date {
+    return this.deps.clock.now();
+  }
+
+  // ------------------------------------------------------------------ start
+
+  async start(principal: Principal | undefined, accessToken: string, req: { movieId: string; profileId: string; deviceId: string }): Promise<StartResult> {
+    const user = requireUser(principal);
+    const v = new Violations();
+    for (const field of ['movieId', 'profileId', 'deviceId'] as const) {
+      const value = req[field];
+      if (!value) v.add(field, 'is required');
+      else if (value.length > ID_MAX) v.add(field, `must be at most ${ID_MAX} characters`);
+    }
+    v.throwIfAny();
+
+    const [limit, title] = await Promise.all([this.deps.profiles.maxMaturity(accessToken, req.profileId), this.deps.titles.get(req.movieId)]);
+    if (!title) throw new DomainError('not_found', 'TITLE_NOT_FOUND', `movieId: no title ${req.movieId}`, [{ field: 'movieId', description: 'no such title' }]);
+    const now = this.now();
+    const unplayable = unplayableReason(title, now);
+    if (unplayable) throw new DomainError('failed_precondition', unplayable.reason, unplayable.message, [{ field: 'movieId', description: unplayable.message }]);
+    if (!maturityAllows(limit, title.maturity))
+      throw new DomainError('permission_denied', 'MATURITY_LIMIT', `profileId: this profile is limited to ${limit} titles and ${title.id} is rated ${title.maturity}`, [], { limit, rating: title.maturity });
+
+    const decision = await this.deps.entitlements.check(accessToken, req.movieId, false);
+    if (!decision.allowed) throw notEntitled(decision);
+
+    const viewing = await this.deps.store.viewing(req.profileId, req.movieId);
+    const resume = resumePosition(viewing, this.deps.settings);
+    const expiresAt = tokenExpiry(now, title.durationSeconds, resume, this.deps.settings);
+    const tokens = await this.deps.signer.sign(title.playbackId, expiresAt, maxResolution(decision));
+
+    const session: PlaybackSession = {
+      id: randomUUID(),
+      userId: user.subject,
+      profileId: req.profileId,
+      movieId: req.movieId,
+      deviceId: req.deviceId,
+      playbackId: title.playbackId,
+      state: 'started',
+      positionSeconds: resume,
+      startPositionSeconds: resume,
+      durationSeconds: title.durationSeconds,
+      watchedSeconds: 0,
+      rebufferMs: 0,
+      bitrateKbps: 0,
+      completed: false,
+      startedAt: now,
+      lastHeartbeatAt: now,
+      endedAt: null,
+      endReason: null,
+      maxQuality: decision.maxQuality,
+      maxStreams: Math.max(1, decision.maxStreams),
+      entitlementValidUntil: decision.validUntil,
+      entitlementCheckedAt: now,
+      tokensExpireAt: expiresAt,
+    };
+    const ended = await this.deps.store.transact(async (tx) => {
+      const existing = await tx.lockAccountSessions(user.subject);
+      const plan = planStreamSlot(existing, req.deviceId, session.maxStreams, now, this.deps.settings);
+      const closed: string[] = [];
+      for (const [reason, list] of [['stopped', plan.replace], ['expired', plan.expire]] as const) {
+        for (const old of list) {
+          if (await tx.endSession(old.id, old, reason, now)) {
+            closed.push(old.id);
+            await tx.emit([{ subject: 'playback.session.ended', session: { ...old, state: 'ended', endedAt: now, endReason: reason }, reason, at: now }]);
+          }
+        }
+      }
+      await tx.insertSession(session);
+      await tx.setAccountSessions(user.subject, [...plan.keep.map((s) => s.id), session.id]);
+      await tx.putViewing(viewingFrom(session, viewing, now));
+      await tx.emit([{ subject: 'playback.session.started', session }]);
+      return closed;
+    });
+    for (const id of ended) this.live.delete(id);
+    if (ended.length > 0) this.deps.broadcast.sessionsEnded(ended);
+    this.live.set(session.id, { session, dirty: false, lastFlushAt: now.getTime(), viewingFlushedAt: now.getTime(), recheck: false });
+
+    // The first play of a rental starts its 48-hour clock; playback.session.started is the backstop.
+    if (decision.source === 'rental')
+      await this.deps.entitlements.check(accessToken, req.movieId, true).catch((err: unknown) => this.deps.warn({ err, sessionId: session.id }, 'starting the rental clock failed; the session event will start it'));
+    return { session, tokens, resumePositionSeconds: resume, decision };
+  }
+
+  // ------------------------------------------------------------------ heartbeats
+
+  async heartbeat(principal: Principal | undefined, accessToken: string, req: HeartbeatInput): Promise<{ session: PlaybackSession; refreshTokens: boolean }> {
+    const user = requireUser(principal);
+    const v = new Violations();
+    if (!req.sessionId) v.add('sessionId', 'is required');
+    if (!Number.isFinite(req.positionSeconds) || req.positionSeconds < 0) v.add('positionSeconds', 'must be a number of seconds ≥ 0');
+    if (!req.state) v.add('state', 'must be PLAYER_STATE_PLAYING, PLAYER_STATE_PAUSED or PLAYER_STATE_BUFFERING');
+    if (!Number.isInteger(req.bitrateKbps) || req.bitrateKbps < 0) v.add('bitrateKbps', 'must be ≥ 0');
+    if (!Number.isInteger(req.rebufferMs) || req.rebufferMs < 0 || req.rebufferMs > MAX_REBUFFER_MS) v.add('rebufferMs', `must be between 0 and ${MAX_REBUFFER_MS}`);
+    v.throwIfAny();
+
+    const entry = await this.liveSession(req.sessionId, user.subject);
+    const s = entry.session;
+    const now = this.now();
+    if (s.durationSeconds > 0 && req.positionSeconds > s.durationSeconds + 60)
+      throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', `positionSeconds: is beyond the end of the title (${Math.round(s.durationSeconds)} s)`, [{ field: 'positionSeconds', description: 'beyond the end of the title' }]);
+    if (!isLive(s, now, this.deps.settings)) {
+      await this.end(entry, 'expired', null);
+      throw sessionEnded(entry.session);
+    }
+    await this.ensureEntitled(entry, accessToken, now);
+
+    const elapsed = Math.max(0, now.getTime() - s.lastHeartbeatAt.getTime());
+    // Watch time counts only while playing, and never more than two heartbeat gaps at once.
+    if (req.state === 'playing' && s.state === 'playing') s.watchedSeconds += Math.min(elapsed, this.deps.settings.heartbeatIntervalSeconds * 2000) / 1000;
+    s.state = req.state === 'paused' ? 'paused' : 'playing';
+    s.positionSeconds = req.positionSeconds;
+    s.bitrateKbps = req.bitrateKbps;
+    s.rebufferMs += req.rebufferMs;
+    s.lastHeartbeatAt = now;
+    // Durable before acknowledged: this is what survives the loss of this instance.
+    await this.deps.journal.record({ sessionId: s.id, positionSeconds: s.positionSeconds, watchedSeconds: s.watchedSeconds, rebufferMs: s.rebufferMs, at: now });
+    entry.dirty = true;
+
+    if (!s.completed && s.durationSeconds > 0 && s.positionSeconds >= completionPoint(s.durationSeconds, this.deps.settings)) await this.complete(entry, now);
+    const refreshTokens = s.tokensExpireAt.getTime() - now.getTime() < this.deps.settings.tokenMarginSeconds * 500;
+    return { session: s, refreshTokens };
+  }
+
+  /** New tokens for a live session, after billing confirms the account may still watch. */
+  async refreshTokens(principal: Principal | undefined, accessToken: string, sessionId: string): Promise<PlaybackTokens> {
+    const user = requireUser(principal);
+    if (!sessionId) throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'sessionId: is required', [{ field: 'sessionId', description: 'is required' }]);
+    const entry = await this.liveSession(sessionId, user.subject);
+    const now = this.now();
+    if (!isLive(entry.session, now, this.deps.settings)) {
+      await this.end(entry, 'expired', null);
+      throw sessionEnded(entry.session);
+    }
+    entry.recheck = true;
+    const decision = await this.ensureEntitled(entry, accessToken, now);
+    const s = entry.session;
+    const expiresAt = tokenExpiry(now, s.durationSeconds, s.positionSeconds, this.deps.settings);
+    const tokens = await this.deps.signer.sign(s.playbackId, expiresAt, decision ? maxResolution(decision) : qualityResolution(s.maxQuality));
+    s.tokensExpireAt = expiresAt;
+    entry.dirty = true;
+    return tokens;
+  }
+
+  async stop(principal: Principal | undefined, req: { sessionId: string; positionSeconds: number }): Promise<PlaybackSession> {
+    const user = requireUser(principal);
+    if (!req.sessionId) throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'sessionId: is required', [{ field: 'sessionId', description: 'is required' }]);
+    if (!Number.isFinite(req.positionSeconds) || req.positionSeconds < 0)
+      throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'positionSeconds: must be a number of seconds ≥ 0', [{ field: 'positionSeconds', description: 'must be ≥ 0' }]);
+    const entry = await this.liveSession(req.sessionId, user.subject, { allowEnded: true });
+    if (entry.session.state === 'ended') return entry.session;
+    await this.end(entry, 'stopped', req.positionSeconds > 0 ? req.positionSeconds : null);
+    return entry.session;
+  }
+
+  async get(principal: Principal | undefined, sessionId: string): Promise<PlaybackSession> {
+    const user = requireUser(principal);
+    const cached = this.live.get(sessionId);
+    if (cached && cached.session.userId === user.subject) return cached.session;
+    const s = sessionId ? await this.deps.store.session(sessionId) : null;
+    if (!s || s.userId !== user.subject) throw noSuchSession(sessionId);
+    return s;
+  }
+
+  // ------------------------------------------------------------------ history
+
+  async continueWatching(principal: Principal | undefined, accessToken: string, req: { profileId: string; pageSize: number; pageToken: string }) {
+    return this.viewingPage(principal, accessToken, req, true);
+  }
+
+  async watchHistory(principal: Principal | undefined, accessToken: string, req: { profileId: string; pageSize: number; pageToken: string }) {
+    return this.viewingPage(principal, accessToken, req, false);
+  }
+
+  async removeFromHistory(principal: Principal | undefined, accessToken: string, req: { profileId: string; movieId: string }): Promise<void> {
+    const user = requireUser(principal);
+    const v = new Violations();
+    if (!req.profileId) v.add('profileId', 'is required');
+    if (!req.movieId) v.add('movieId', 'is required');
+    v.throwIfAny();
+    await this.deps.profiles.maxMaturity(accessToken, req.profileId);
+    const now = this.now();
+    await this.deps.store.transact(async (tx) => {
+      if (await tx.deleteViewing(req.profileId, req.movieId))
+        await tx.emit([{ subject: 'playback.history.removed', userId: user.subject, profileId: req.profileId, movieId: req.movieId, at: now }]);
+    });
+  }
+
+  private async viewingPage(principal: Principal | undefined, accessToken: string, req: { profileId: string; pageSize: number; pageToken: string }, inProgressOnly: boolean) {
+    requireUser(principal);
+    const v = new Violations();
+    if (!req.profileId) v.add('profileId', 'is required');
+    if (req.pageSize < 0) v.add('pageSize', 'must not be negative');
+    v.throwIfAny();
+    await this.deps.profiles.maxMaturity(accessToken, req.profileId);
+    return this.deps.store.listViewing(req.profileId, { inProgressOnly, pageSize: req.pageSize, cursor: req.pageToken });
+  }
+
+  // ------------------------------------------------------------------ background work
+
+  /** Writes every dirty session whose last write is older than the flush interval. */
+  flushDue(force = false): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushOnce(force)).catch((err: unknown) => this.deps.warn({ err }, 'progress flush failed; retrying on the next tick'));
+    return this.flushing;
+  }
+
+  private async flushOnce(force: boolean): Promise<void> {
+    const nowMs = this.now().getTime();
+    const due: { entry: LiveSession; update: ProgressFlush }[] = [];
+    for (const entry of this.live.values()) {
+      if (!entry.dirty || (!force && nowMs - entry.lastFlushAt < this.deps.settings.flushIntervalSeconds * 1000)) continue;
+      const s = entry.session;
+      const viewing = force || nowMs - entry.viewingFlushedAt >= VIEWING_FLUSH_MS ? viewingFrom(s, null, s.lastHeartbeatAt) : null;
+      due.push({ entry, update: { session: { ...s }, viewing } });
+    }
+    if (due.length === 0) return;
+    for (const d of due) d.entry.dirty = false;
+    try {
+      const endedElsewhere = new Set(await this.deps.store.flush(due.map((d) => d.update)));
+      for (const d of due) {
+        d.entry.lastFlushAt = nowMs;
+        if (d.update.viewing) d.entry.viewingFlushedAt = nowMs;
+        if (endedElsewhere.has(d.entry.session.id)) this.live.delete(d.entry.session.id);
+      }
+    } catch (e) {
+      for (const d of due) d.entry.dirty = true;
+      throw e;
+    }
+  }
+
+  /**
+   * Ends sessions whose heartbeats stopped (a closed tab, a lost network, a crashed instance),
+   * with the last journaled position, so their slots free up and no progress is lost.
+   */
+  async expireStale(): Promise<number> {
+    const before = new Date(this.now().getTime() - this.deps.settings.staleAfterSeconds * 1000);
+    const stale = await this.deps.store.staleSessions(before, 200);
+    let ended = 0;
+    for (const s of stale) {
+      const cached = this.live.get(s.id);
+      // This instance heard from it more recently than the database knows: not stale.
+      if (cached && cached.session.lastHeartbeatAt > before) continue;
+      const entry = cached ?? (await this.hydrate(s));
+      if (entry.session.lastHeartbeatAt > before) continue;
+      if (await this.end(entry, 'expired', null)) ended++;
+    }
+    return ended;
+  }
+
+  /** Billing changed something for this user: their sessions ask again at the next heartbeat. */
+  async entitlementChanged(userId: string): Promise<void> {
+    await this.deps.store.invalidateEntitlements(userId);
+    this.deps.broadcast.recheckEntitlements(userId);
+    this.markRecheck(userId);
+  }
+
+  /** Another instance's broadcast: re-ask billing for this user's cached sessions. */
+  markRecheck(userId: string): void {
+    for (const entry of this.live.values()) if (entry.session.userId === userId) entry.recheck = true;
+  }
+
+  /** Another instance ended these sessions: drop them from the cache. */
+  forget(sessionIds: string[]): void {
+    for (const id of sessionIds) this.live.delete(id);
+  }
+
+  /** Shutdown: everything in memory reaches the database. */
+  async drain(): Promise<void> {
+    await this.flushDue(true);
+  }
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async liveSession(sessionId: string, userId: string, opts: { allowEnded?: boolean } = {}): Promise<LiveSession> {
+    let entry = this.live.get(sessionId);
+    if (!entry) {
+      const stored = await this.deps.store.session(sessionId);
+      if (!stored || stored.userId !== userId) throw noSuchSession(sessionId);
+      if (stored.state === 'ended') {
+        if (opts.allowEnded) return { session: stored, dirty: false, lastFlushAt: 0, viewingFlushedAt: 0, recheck: false };
+        throw sessionEnded(stored);
+      }
+      entry = await this.hydrate(stored);
+      this.live.set(sessionId, entry);
+    }
+    if (entry.session.userId !== userId) throw noSuchSession(sessionId);
+    if (entry.session.state === 'ended' && !opts.allowEnded) throw sessionEnded(entry.session);
+    return entry;
+  }
+
+  /** A session this instance has not seen yet (or after a crash elsewhere): the journal may be ahead of the database. */
+  private async hydrate(stored: PlaybackSession): Promise<LiveSession> {
+    const s = { ...stored };
+    const snap = await this.deps.journal.last(s.id);
+    let dirty = false;
+    if (snap && snap.at > s.lastHeartbeatAt) {
+      s.positionSeconds = snap.positionSeconds;
+      s.watchedSeconds = Math.max(s.watchedSeconds, snap.watchedSeconds);
+      s.rebufferMs = Math.max(s.rebufferMs, snap.rebufferMs);
+      s.lastHeartbeatAt = snap.at;
+      dirty = true;
+    }
+    return { session: s, dirty, lastFlushAt: 0, viewingFlushedAt: 0, recheck: false };
+  }
+
+  /** Asks billing again when its last answer ran out, was invalidated, or is old. */
+  private async ensureEntitled(entry: LiveSession, accessToken: string, now: Date): Promise<EntitlementDecision | null> {
+    const s = entry.session;
+    const expired = s.entitlementValidUntil !== null && now >= s.entitlementValidUntil;
+    const old = now.getTime() - s.entitlementCheckedAt.getTime() >= this.deps.settings.entitlementRecheckSeconds * 1000;
+    if (!entry.recheck && !expired && !old) return null;
+    let decision: EntitlementDecision;
+    try {
+      decision = await this.deps.entitlements.check(accessToken, s.movieId, false);
+    } catch (err) {
+      // Billing unreachable: a session already playing keeps playing; the next heartbeat asks again.
+      this.deps.warn({ err, sessionId: s.id }, 'entitlement re-check failed; keeping the session');
+      return null;
+    }
+    entry.recheck = false;
+    if (!decision.allowed) {
+      await this.end(entry, 'revoked', null);
+      throw new DomainError('permission_denied', 'ENTITLEMENT_ENDED', `the session has ended: ${ENTITLEMENT_MESSAGES[decision.reason] ?? `not entitled (${decision.reason})`}`, [], { reason: decision.reason });
+    }
+    s.entitlementValidUntil = decision.validUntil;
+    s.entitlementCheckedAt = now;
+    s.maxQuality = decision.maxQuality;
+    entry.dirty = true;
+    return decision;
+  }
+
+  private async complete(entry: LiveSession, now: Date): Promise<void> {
+    const s = entry.session;
+    await this.deps.store.transact(async (tx) => {
+      if (!(await tx.markCompleted(s.id))) return;
+      s.completed = true;
+      const record = viewingFrom(s, await this.deps.store.viewing(s.profileId, s.movieId), now, true);
+      await tx.putViewing(record);
+      await tx.emit([{ subject: 'playback.title.completed', session: s, at: now }]);
+    });
+    s.completed = true;
+  }
+
+  /** Ends a session once (whichever instance gets there first), with its final numbers. */
+  private async end(entry: LiveSession, reason: EndReason, finalPosition: number | null): Promise<boolean> {
+    const s = entry.session;
+    const now = this.now();
+    const snap = await this.deps.journal.last(s.id);
+    if (snap && snap.at > s.lastHeartbeatAt) {
+      s.positionSeconds = snap.positionSeconds;
+      s.watchedSeconds = Math.max(s.watchedSeconds, snap.watchedSeconds);
+      s.rebufferMs = Math.max(s.rebufferMs, snap.rebufferMs);
+    }
+    if (finalPosition !== null) s.positionSeconds = s.durationSeconds > 0 ? Math.min(finalPosition, s.durationSeconds) : finalPosition;
+    const completesNow = !s.completed && s.durationSeconds > 0 && s.positionSeconds >= completionPoint(s.durationSeconds, this.deps.settings);
+    const endedHere = await this.deps.store.transact(async (tx) => {
+      const final = { positionSeconds: s.positionSeconds, watchedSeconds: s.watchedSeconds, rebufferMs: s.rebufferMs, completed: s.completed || completesNow };
+      if (!(await tx.endSession(s.id, final, reason, now))) return false;
+      const ended: PlaybackSession = { ...s, ...final, state: 'ended', endedAt: now, endReason: reason };
+      const previous = await this.deps.store.viewing(s.profileId, s.movieId);
+      await tx.putViewing(viewingFrom(ended, previous, now, completesNow));
+      if (completesNow) await tx.emit([{ subject: 'playback.title.completed', session: ended, at: now }]);
+      await tx.emit([{ subject: 'playback.session.ended', session: ended, reason, at: now }]);
+      return true;
+    });
+    s.state = 'ended';
+    s.endedAt ??= now;
+    s.endReason ??= reason;
+    if (completesNow) s.completed = true;
+    this.live.delete(s.id);
+    if (endedHere) this.deps.broadcast.sessionsEnded([s.id]);
+    return endedHere;
+  }
+}
+
+/** The profile's viewing record after this session's progress; a completion counts once, when it happens. */
+function viewingFrom(s: PlaybackSession, previous: ViewingRecord | null, at: Date, newlyCompleted = false): ViewingRecord {
+  return {
+    profileId: s.profileId,
+    userId: s.userId,
+    movieId: s.movieId,
+    positionSeconds: s.positionSeconds,
+    durationSeconds: s.durationSeconds,
+    // A rewatch that has not reached the end again is in progress again.
+    completed: s.completed,
+    lastWatchedAt: at,
+    completedAt: newlyCompleted ? at : (previous?.completedAt ?? null),
+    timesCompleted: (previous?.timesCompleted ?? 0) + (newlyCompleted ? 1 : 0),
+    lastSessionId: s.id,
+  };
+}
+
+function maxResolution(d: EntitlementDecision): string | null {
+  return qualityResolution(d.maxQuality);
+}
+
+function qualityResolution(q: PlaybackSession['maxQuality']): string | null {
+  return q === 'SD' ? '720p' : q === 'HD' ? '1080p' : q === 'UHD' ? '2160p' : null;
+}
+
+function notEntitled(d: EntitlementDecision): DomainError {
+  const message = ENTITLEMENT_MESSAGES[d.reason] ?? `this account may not watch this title (${d.reason})`;
+  return new DomainError('permission_denied', 'NOT_ENTITLED', `movieId: ${message}`, [], { reason: d.reason });
+}
+
+const noSuchSession = (id: string) =>
+  new DomainError('not_found', 'SESSION_NOT_FOUND', `sessionId: no playback session ${id}`, [{ field: 'sessionId', description: 'no such session of yours' }]);
+
+const sessionEnded = (s: PlaybackSession) =>
+  new DomainError(
+    s.endReason === 'revoked' ? 'permission_denied' : 'failed_precondition',
+    s.endReason === 'revoked' ? 'ENTITLEMENT_ENDED' : 'SESSION_ENDED',
+    `sessionId: session ${s.id} has ended (${s.endReason ?? 'ended'}); start a new one`,
+    [{ field: 'sessionId', description: 'session has ended' }],
+    { reason: s.endReason ?? '' },
+  );

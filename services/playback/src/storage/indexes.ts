@@ -1,0 +1,11 @@
+import type { IndexPlan } from '@flix/mongo';
+
+export const PLAYBACK_INDEXES: IndexPlan = {
+  // The expiry sweep: sessions not ended, by last heartbeat.
+  sessions: [
+    { key: { state: 1, lastHeartbeatAt: 1 }, name: 'sweep' },
+    { key: { userId: 1, state: 1 }, name: 'user_live' },
+  ],
+  // _id is "<profileId>:<movieId>": one record per profile and title.
+  viewing: [{ key: { profileId: 1, lastWatchedAt: -1, movieId: 1 }, name: 'profile_recent' }],
+};

@@ -1,0 +1,62 @@
+import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import type { ProgressSnapshot } from '../domain/model.js';
+import type { ProgressJournal } from '../domain/ports.js';
+
+/** Internal state, not integration events: kept out of the PLAYBACK event stream on purpose. */
+export const PROGRESS_STREAM = 'PLAYBACK_PROGRESS';
+const subjectOf = (sessionId: string) => `progress.playback.${sessionId}`;
+
+/**
+ * A last-value journal in JetStream (one message kept per session, like a KV bucket): each
+ * heartbeat is appended before it is acknowledged, and the database is written from memory only
+ * every few seconds. After an instance dies, whoever ends or resumes its sessions reads the last
+ * position here.
+ */
+export class JetStreamProgressJournal implements ProgressJournal {
+  constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager) {}
+
+  static async open(js: JetStreamClient, jsm: JetStreamManager): Promise<JetStreamProgressJournal> {
+    try {
+      await jsm.streams.info(PROGRESS_STREAM);
+    } catch (e) {
+      if (!(e instanceof JetStreamApiError) || e.code !== 404) throw e;
+      await jsm.streams
+        .add({
+          name: PROGRESS_STREAM,
+          subjects: ['progress.playback.*'],
+          storage: StorageType.File,
+          retention: RetentionPolicy.Limits,
+          discard: DiscardPolicy.Old,
+          max_msgs_per_subject: 1,
+          // A session is long over after a day.
+          max_age: nanos(24 * 60 * 60 * 1000),
+          description: 'Last heartbeat of each playback session (internal to playback)',
+        })
+        .catch(async (err: unknown) => {
+          // Another instance created it first.
+          await jsm.streams.info(PROGRESS_STREAM).catch(() => {
+            throw err;
+          });
+        });
+    }
+    return new JetStreamProgressJournal(js, jsm);
+  }
+
+  async record(s: ProgressSnapshot): Promise<void> {
+    await this.js.publish(subjectOf(s.sessionId), JSON.stringify({ p: s.positionSeconds, w: s.watchedSeconds, r: s.rebufferMs, t: s.at.getTime() }));
+  }
+
+  async last(sessionId: string): Promise<ProgressSnapshot | null> {
+    let msg;
+    try {
+      msg = await this.jsm.streams.getMessage(PROGRESS_STREAM, { last_by_subj: subjectOf(sessionId) });
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === 404) return null;
+      throw e;
+    }
+    if (!msg) return null;
+    const v = msg.json<{ p: number; w: number; r: number; t: number }>();
+    return { sessionId, positionSeconds: v.p, watchedSeconds: v.w, rebufferMs: v.r, at: new Date(v.t) };
+  }
+}
