@@ -154,6 +154,7 @@ async function main(): Promise<void> {
 
   // Mux and Stripe: the real services when their credentials are set, else the emulators.
   let mux: StackContext['mux'];
+  let videoOrigin: StackContext['videoOrigin'];
   if (process.env.MUX_TOKEN_ID && process.env.MUX_TOKEN_SECRET && process.env.MUX_WEBHOOK_SECRET) {
     mux = { tokenId: process.env.MUX_TOKEN_ID, tokenSecret: process.env.MUX_TOKEN_SECRET, webhookSecret: process.env.MUX_WEBHOOK_SECRET };
   } else {
@@ -163,6 +164,14 @@ async function main(): Promise<void> {
       webhookSecret: randomBytes(24).toString('base64url'),
     }));
     mux = await startEmulator('mux', 'FLIX_MUX_PORT', 8095, s, { MUX_TOKEN_ID: s.tokenId, MUX_TOKEN_SECRET: s.tokenSecret, MUX_WEBHOOK_SECRET: s.webhookSecret });
+    // The stand-in for stream.mux.com/image.mux.com: checks playback tokens against the emulator's signing keys.
+    const originPort = envPort('FLIX_VIDEO_ORIGIN_PORT', 8088);
+    await assertPortFree(originPort, 'FLIX_VIDEO_ORIGIN_PORT');
+    watch(supervise('video', process.execPath, [...tsx('dev/video-origin/src/cli.ts'), '--port', String(originPort), '--mux-emulator-url', mux.baseUrl!, '--data-dir', dataDir], process.env, root));
+    const origin = { baseUrl: `http://127.0.0.1:${originPort}` };
+    // The first start in a data dir encodes the test stream (a few seconds).
+    await waitFor('video origin', async () => (await fetch(`${origin.baseUrl}/_origin/health`)).ok, 60_000);
+    videoOrigin = origin;
   }
   let stripe: StackContext['stripe'];
   if (process.env.STRIPE_SECRET_KEY && process.env.STRIPE_WEBHOOK_SECRET) {
@@ -185,6 +194,8 @@ async function main(): Promise<void> {
     jwksUrl: `http://127.0.0.1:${identity.httpPort}/.well-known/jwks.json`,
     mux,
     stripe,
+    videoOrigin,
+    playbackClientSecret: persistentSecrets(dataDir, 'playback-client.json', () => ({ secret: randomBytes(24).toString('base64url') })).secret,
   };
   for (const s of LOCAL_SERVICES) {
     const env = {
@@ -217,6 +228,7 @@ async function main(): Promise<void> {
     `  MongoDB:   ${mongoUrl}`,
     `  NATS:      ${natsUrl}   (nats --server ${natsUrl} stream ls)`,
     `  Mux:       ${mux.baseUrl ?? 'api.mux.com (MUX_TOKEN_ID)'}`,
+    ...(videoOrigin ? [`  Video:     ${videoOrigin.baseUrl}/{playbackId}.m3u8?token=…   (stands in for stream.mux.com and image.mux.com)`] : []),
     `  Stripe:    ${stripe.baseUrl ?? 'api.stripe.com (STRIPE_SECRET_KEY)'}${stripe.baseUrl ? '   (checkout pages: Pay / Decline)' : ''}`,
     `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
     `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<password above>"}'`,

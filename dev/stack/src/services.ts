@@ -21,6 +21,13 @@ export interface StackContext {
   mux: { baseUrl?: string; tokenId: string; tokenSecret: string; webhookSecret: string };
   /** Real Stripe keys, or the local Stripe emulator's (baseUrl set; generated once per data dir). */
   stripe: { baseUrl?: string; secretKey: string; webhookSecret: string };
+  /**
+   * The local stand-in for stream.mux.com + image.mux.com (dev/video-origin), started only with
+   * the Mux emulator; playback's MUX_STREAM_BASE_URL and MUX_IMAGE_BASE_URL. Unset: real Mux.
+   */
+  videoOrigin?: { baseUrl: string };
+  /** Playback's OAuth2 client secret at identity (generated once per data dir). */
+  playbackClientSecret: string;
 }
 
 export const LOCAL_SERVICES: LocalService[] = [
@@ -32,6 +39,7 @@ export const LOCAL_SERVICES: LocalService[] = [
       FLIX_ADMIN_EMAIL: ctx.adminEmail,
       FLIX_ADMIN_PASSWORD: ctx.adminPassword,
       FLIX_PUBLIC_URL: ctx.gatewayUrl,
+      FLIX_OAUTH_CLIENTS: `playback:${ctx.playbackClientSecret}:catalog.read`,
     }),
   },
   {
@@ -56,6 +64,22 @@ export const LOCAL_SERVICES: LocalService[] = [
       STRIPE_WEBHOOK_SECRET: ctx.stripe.webhookSecret,
       ...(ctx.stripe.baseUrl ? { STRIPE_API_BASE: ctx.stripe.baseUrl } : {}),
       FLIX_CHECKOUT_RETURN_URL: `${ctx.gatewayUrl}/`,
+    }),
+  },
+  {
+    name: 'playback',
+    grpcPort: 50054,
+    httpPort: 8094,
+    env: (ctx) => ({
+      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
+      BILLING_GRPC_ADDR: '127.0.0.1:50053',
+      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+      IDENTITY_OAUTH_URL: 'http://127.0.0.1:8091/oauth/token',
+      FLIX_PLAYBACK_CLIENT_SECRET: ctx.playbackClientSecret,
+      MUX_TOKEN_ID: ctx.mux.tokenId,
+      MUX_TOKEN_SECRET: ctx.mux.tokenSecret,
+      ...(ctx.mux.baseUrl ? { MUX_BASE_URL: ctx.mux.baseUrl } : {}),
+      ...(ctx.videoOrigin ? { MUX_STREAM_BASE_URL: ctx.videoOrigin.baseUrl, MUX_IMAGE_BASE_URL: ctx.videoOrigin.baseUrl } : {}),
     }),
   },
   {

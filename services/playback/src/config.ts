@@ -16,7 +16,7 @@ export function readPlaybackConfig(env: Record<string, string | undefined> = pro
       BILLING_GRPC_ADDR: hostPort.default('127.0.0.1:50053'),
       IDENTITY_GRPC_ADDR: hostPort.default('127.0.0.1:50051'),
       /** Identity's OAuth2 token endpoint; defaults to the JWKS URL's origin + /oauth/token. */
-      IDENTITY_TOKEN_URL: z.url().optional(),
+      IDENTITY_OAUTH_URL: z.url().optional(),
       /** Playback's OAuth2 client (identity's FLIX_OAUTH_CLIENTS must list it). */
       FLIX_PLAYBACK_CLIENT_ID: z.string().min(1).default('playback'),
       FLIX_PLAYBACK_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters'),
@@ -52,7 +52,7 @@ export function readPlaybackConfig(env: Record<string, string | undefined> = pro
     throw new ConfigError('bad configuration: FLIX_STREAM_STALE_SECONDS must be at least twice FLIX_HEARTBEAT_INTERVAL_SECONDS');
   return {
     ...cfg,
-    IDENTITY_TOKEN_URL: cfg.IDENTITY_TOKEN_URL ?? new URL('/oauth/token', cfg.FLIX_JWKS_URL).toString(),
+    IDENTITY_OAUTH_URL: cfg.IDENTITY_OAUTH_URL ?? new URL('/oauth/token', cfg.FLIX_JWKS_URL).toString(),
     MUX_TOKEN_ID: cfg.MUX_TOKEN_ID || 'dev-mux-token-id',
     MUX_TOKEN_SECRET: cfg.MUX_TOKEN_SECRET || 'dev-mux-token-secret',
   };

@@ -55,7 +55,7 @@ export async function startPlayback(env: Record<string, string | undefined> = pr
   const store = new MongoPlaybackStore(mongo.client, mongo.db, playbackOutboxWriter(outbox));
   const journal = await JetStreamProgressJournal.open(nats.js, nats.jsm);
   const broadcast = new NatsSessionBroadcast(nats.nc, logger);
-  const serviceToken = new ServiceTokenSource({ tokenUrl: cfg.IDENTITY_TOKEN_URL, clientId: cfg.FLIX_PLAYBACK_CLIENT_ID, clientSecret: cfg.FLIX_PLAYBACK_CLIENT_SECRET });
+  const serviceToken = new ServiceTokenSource({ tokenUrl: cfg.IDENTITY_OAUTH_URL, clientId: cfg.FLIX_PLAYBACK_CLIENT_ID, clientSecret: cfg.FLIX_PLAYBACK_CLIENT_SECRET });
   const catalog = overrides.titles ? null : new CatalogTitleDirectory(cfg.CATALOG_GRPC_ADDR, () => serviceToken.get());
   const billing = overrides.entitlements ? null : new BillingEntitlements(cfg.BILLING_GRPC_ADDR);
   const profiles = new IdentityProfileDirectory(cfg.IDENTITY_GRPC_ADDR);
