@@ -1,0 +1,104 @@
+import type { Maturity, ProfileDirectory } from '@flix/profiles';
+import { DomainError } from '@flix/errors';
+import { ItemSimilarityModel, type SimilarityOptions, type TrainingRow } from './item-similarity.js';
+import type { Suggestion } from './model.js';
+import type { ChangeCounter, Clock, InteractionStore, PreferenceStore, TitleStore } from './ports.js';
+import { Recommender } from './recommender.js';
+import { interactionWeight } from './signals.js';
+
+export interface Page<T> {
+  items: T[];
+  /** Offset of the next page, or null at the end. */
+  next: number | null;
+}
+
+export interface RecommendationsDeps {
+  interactions: InteractionStore;
+  titles: TitleStore;
+  preferences: PreferenceStore;
+  changes: ChangeCounter;
+  profiles: ProfileDirectory;
+  clock: Clock;
+  similarity?: Partial<SimilarityOptions>;
+}
+
+export interface RetrainResult {
+  retrained: boolean;
+  users: number;
+  items: number;
+  interactions: number;
+  ms: number;
+}
+
+/**
+ * The use cases: answer requests from the current model, and retrain it when the interactions
+ * changed. The model lives in memory per instance and is rebuilt from storage (so a restart or a
+ * second instance converges on the same data).
+ */
+export class Recommendations {
+  private current = Recommender.empty();
+  private trainedAtCounter = -1;
+  private training: Promise<RetrainResult> | null = null;
+
+  constructor(private readonly d: RecommendationsDeps) {}
+
+  get recommender(): Recommender {
+    return this.current;
+  }
+
+  /** Retrains when any signal or title changed since the last training (or when forced). */
+  retrain(force = false): Promise<RetrainResult> {
+    this.training ??= this.doRetrain(force).finally(() => {
+      this.training = null;
+    });
+    return this.training;
+  }
+
+  private async doRetrain(force: boolean): Promise<RetrainResult> {
+    const counter = await this.d.changes.current();
+    if (!force && counter === this.trainedAtCounter) {
+      const s = this.current.model.stats;
+      return { retrained: false, users: s.users, items: s.items, interactions: s.interactions, ms: 0 };
+    }
+    const rows: TrainingRow[] = [];
+    for await (const i of this.d.interactions.all()) {
+      const weight = interactionWeight(i);
+      if (weight > 0) rows.push({ user: i.profileId, item: i.movieId, weight });
+    }
+    const titles = await this.d.titles.all();
+    const model = ItemSimilarityModel.train(rows, this.d.similarity);
+    this.current = new Recommender(model, new Map(titles.map((t) => [t.id, t])), this.d.clock.now());
+    this.trainedAtCounter = counter;
+    const s = model.stats;
+    return { retrained: true, users: s.users, items: s.items, interactions: s.interactions, ms: s.ms };
+  }
+
+  async forProfile(input: { accessToken: string; userId: string; profileId: string; pageSize: number; offset: number }): Promise<Page<Suggestion>> {
+    if (!input.profileId)
+      throw new DomainError('invalid_argument', 'PROFILE_REQUIRED', 'profileId: required (one of your viewer profiles)', [
+        { field: 'profileId', description: 'required' },
+      ]);
+    const ceiling = await this.d.profiles.maxMaturity(input.accessToken, input.profileId);
+    const [history, preferences] = await Promise.all([this.d.interactions.forProfile(input.profileId), this.d.preferences.get(input.userId)]);
+    const all = this.current.forProfile({ history, preferences, ceiling, now: this.d.clock.now() });
+    return page(all, input.offset, input.pageSize);
+  }
+
+  async similar(input: { movieId: string; accessToken?: string; profileId: string; pageSize: number; offset: number }): Promise<Page<Suggestion>> {
+    if (!input.movieId)
+      throw new DomainError('invalid_argument', 'MOVIE_REQUIRED', 'movieId: required', [{ field: 'movieId', description: 'required' }]);
+    let ceiling: Maturity | null = null;
+    if (input.profileId) {
+      if (!input.accessToken)
+        throw new DomainError('unauthenticated', 'UNAUTHENTICATED', 'profileId needs an access token: send "authorization: Bearer <token>"');
+      ceiling = await this.d.profiles.maxMaturity(input.accessToken, input.profileId);
+    }
+    return page(this.current.similarTo(input.movieId, ceiling, this.d.clock.now()), input.offset, input.pageSize);
+  }
+}
+
+function page<T>(all: T[], offset: number, size: number): Page<T> {
+  const items = all.slice(offset, offset + size);
+  return { items, next: offset + size < all.length ? offset + size : null };
+}
+

@@ -1,0 +1,137 @@
+import {
+  catalogEvents,
+  CATALOG_STREAM,
+  engagementEvents,
+  ENGAGEMENT_STREAM,
+  identityEvents,
+  IDENTITY_STREAM,
+  playbackEvents,
+  PLAYBACK_STREAM,
+} from '@flix/contracts';
+import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
+import type { Logger } from '@flix/logging';
+import type { Movie } from '@flix/proto/flix/catalog/v1/resources';
+import { titleFromMovie } from '../catalog/titles.js';
+import type { SignalKind } from '../domain/model.js';
+import type { InteractionStore, PreferenceStore, TitleStore } from '../domain/ports.js';
+
+export interface ConsumerDeps {
+  nats: NatsClients;
+  interactions: InteractionStore;
+  titles: TitleStore;
+  preferences: PreferenceStore;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+}
+
+const DURABLE = 'recommendations';
+
+interface ProfileSignal {
+  eventId: string;
+  occurTime?: Date | undefined;
+  userId: string;
+  profileId: string;
+  movieId: string;
+}
+
+/** Builds a handler that records one signal kind with the value the event implies. */
+function signal(d: ConsumerDeps, kind: SignalKind, value: (e: ProfileSignal & { stars?: number }) => number) {
+  return async (e: ProfileSignal & { stars?: number }, ctx: { logger: Logger }) => {
+    if (!e.profileId || !e.movieId) throw new PoisonMessageError(`${kind} signal without a profile or movie id`);
+    const outcome = await d.interactions.apply({
+      userId: e.userId,
+      profileId: e.profileId,
+      movieId: e.movieId,
+      kind,
+      value: value(e),
+      at: e.occurTime ?? new Date(0),
+      eventId: e.eventId,
+    });
+    ctx.logger.debug({ profileId: e.profileId, movieId: e.movieId, kind, outcome }, 'signal recorded');
+  };
+}
+
+/** Ratings, watchlist and favourites (durable 'recommendations' on ENGAGEMENT). */
+export function startEngagementConsumer(d: ConsumerDeps): Promise<ConsumerHandle> {
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: ENGAGEMENT_STREAM,
+    durable: DURABLE,
+    idempotency: d.idempotency,
+    logger: d.logger,
+    handlers: {
+      'engagement.rating.set': on(engagementEvents.ratingSet, signal(d, 'rating', (e) => Math.max(1, Math.min(5, e.stars ?? 0)))),
+      'engagement.rating.deleted': on(engagementEvents.ratingDeleted, signal(d, 'rating', () => 0)),
+      'engagement.watchlist.added': on(engagementEvents.watchlistAdded, signal(d, 'watchlist', () => 1)),
+      'engagement.watchlist.removed': on(engagementEvents.watchlistRemoved, signal(d, 'watchlist', () => 0)),
+      'engagement.favourite.added': on(engagementEvents.favouriteAdded, signal(d, 'favourite', () => 1)),
+      'engagement.favourite.removed': on(engagementEvents.favouriteRemoved, signal(d, 'favourite', () => 0)),
+    },
+  });
+}
+
+/** Completions, started sessions (a weak signal) and history removals (durable on PLAYBACK). */
+export function startPlaybackConsumer(d: ConsumerDeps): Promise<ConsumerHandle> {
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: PLAYBACK_STREAM,
+    durable: DURABLE,
+    idempotency: d.idempotency,
+    logger: d.logger,
+    handlers: {
+      'playback.title.completed': on(playbackEvents.titleCompleted, signal(d, 'completed', () => 1)),
+      'playback.session.started': on(playbackEvents.sessionStarted, signal(d, 'started', () => 1)),
+      'playback.history.removed': on(playbackEvents.historyRemoved, async (e) => {
+        if (!e.profileId || !e.movieId) throw new PoisonMessageError('playback.history.removed without a profile or movie id');
+        await d.interactions.forgetPlayback({ userId: e.userId, profileId: e.profileId, movieId: e.movieId, at: e.occurTime ?? new Date(0), eventId: e.eventId });
+      }),
+    },
+  });
+}
+
+/** The account's language and genres, for cold start (durable on IDENTITY, user events only). */
+export function startIdentityConsumer(d: ConsumerDeps): Promise<ConsumerHandle> {
+  const prefs = async (e: { userId: string; preferredLanguage: string; favouriteGenres: string[]; occurTime?: Date | undefined }) => {
+    if (!e.userId) throw new PoisonMessageError('identity user event without a user id');
+    await d.preferences.upsert({ userId: e.userId, language: e.preferredLanguage, genres: e.favouriteGenres, at: e.occurTime ?? new Date(0) });
+  };
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: IDENTITY_STREAM,
+    durable: DURABLE,
+    filterSubject: 'identity.user.>',
+    idempotency: d.idempotency,
+    logger: d.logger,
+    handlers: {
+      'identity.user.registered': on(identityEvents.userRegistered, prefs),
+      'identity.user.updated': on(identityEvents.userUpdated, prefs),
+    },
+  });
+}
+
+/** The catalog copy: genres, languages, maturity, availability (durable on CATALOG, movie events). */
+export function startCatalogConsumer(d: ConsumerDeps): Promise<ConsumerHandle> {
+  const title = async (e: { movie?: Movie | undefined }) => {
+    if (!e.movie?.id) throw new PoisonMessageError('catalog movie event without a movie');
+    await d.titles.upsert(titleFromMovie(e.movie));
+  };
+  return startConsumer({
+    js: d.nats.js,
+    jsm: d.nats.jsm,
+    stream: CATALOG_STREAM,
+    durable: DURABLE,
+    filterSubject: 'catalog.movie.>',
+    idempotency: d.idempotency,
+    logger: d.logger,
+    batchSize: 100,
+    handlers: {
+      'catalog.movie.created': on(catalogEvents.movieCreated, title),
+      'catalog.movie.updated': on(catalogEvents.movieUpdated, title),
+      'catalog.movie.published': on(catalogEvents.moviePublished, title),
+      'catalog.movie.archived': on(catalogEvents.movieArchived, title),
+    },
+  });
+}

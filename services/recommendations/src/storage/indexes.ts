@@ -1,0 +1,10 @@
+import type { IndexPlan } from '@flix/mongo';
+
+export const RECOMMENDATIONS_INDEXES: IndexPlan = {
+  // _id is `<profileId>|<movieId>`: one document per profile and title.
+  interactions: [{ key: { profileId: 1 }, name: 'profile' }],
+  // _id is the movie id.
+  titles: [],
+  // _id is the account (user) id.
+  preferences: [],
+};
