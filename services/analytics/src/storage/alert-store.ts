@@ -1,0 +1,102 @@
+import type { Db, MongoClient } from 'mongodb';
+import { runInTransaction, type Outbox } from '@flix/events';
+import { analyticsEvents } from '@flix/contracts';
+import { newEventId } from '@flix/events';
+import type { AlertKindName, Measurement } from '../domain/alerts.js';
+import { SIGNAL_COUNTERS, type SignalCounter } from '../domain/model.js';
+import type { WindowCounts } from '../domain/alerts.js';
+import { AlertKind } from '@flix/proto/flix/analytics/v1/resources';
+
+export interface AlertDoc {
+  _id: AlertKindName;
+  open: boolean;
+  incidentId: string;
+  value: number;
+  threshold: number;
+  sampleSize: number;
+  windowSeconds: number;
+  raisedAt: Date;
+  resolvedAt?: Date;
+}
+
+export const ALERT_KIND: Record<AlertKindName, AlertKind> = {
+  payment_failure_rate: AlertKind.ALERT_KIND_PAYMENT_FAILURE_RATE,
+  login_failure_rate: AlertKind.ALERT_KIND_LOGIN_FAILURE_RATE,
+  dead_letters: AlertKind.ALERT_KIND_DEAD_LETTERS,
+};
+
+export const alertMessage = (a: AlertDoc) => ({
+  incidentId: a.incidentId,
+  kind: ALERT_KIND[a._id],
+  value: a.value,
+  threshold: a.threshold,
+  sampleSize: a.sampleSize,
+  windowSeconds: a.windowSeconds,
+  raiseTime: a.raisedAt,
+});
+
+/** Alert state (one document per kind) and the per-minute signals the window sums. */
+export class AlertStore {
+  private readonly alerts;
+  constructor(
+    private readonly client: MongoClient,
+    db: Db,
+    private readonly outbox: Outbox,
+  ) {
+    this.alerts = db.collection<AlertDoc>('alerts');
+    this.minutes = db.collection<{ _id: string; at: Date } & Partial<Record<SignalCounter, number>>>('signal_minutes');
+  }
+  private readonly minutes;
+
+  async windowCounts(since: Date): Promise<WindowCounts> {
+    const docs = await this.minutes.find({ at: { $gte: since } }).toArray();
+    const counts = Object.fromEntries(SIGNAL_COUNTERS.map((c) => [c, 0])) as WindowCounts;
+    for (const d of docs) for (const c of SIGNAL_COUNTERS) counts[c] += Number(d[c] ?? 0);
+    return counts;
+  }
+
+  async state(): Promise<Map<AlertKindName, AlertDoc>> {
+    return new Map((await this.alerts.find({}).toArray()).map((a) => [a._id, a]));
+  }
+
+  async open(): Promise<AlertDoc[]> {
+    return this.alerts.find({ open: true }).sort({ raisedAt: 1 }).toArray();
+  }
+
+  /**
+   * Opens an incident and enqueues analytics.alert.raised in one transaction; false when
+   * another evaluation opened it first (the filter on `open` is the compare-and-set).
+   */
+  async raise(m: Measurement, windowSeconds: number, now: Date): Promise<AlertDoc | null> {
+    const doc: AlertDoc = {
+      _id: m.kind,
+      open: true,
+      incidentId: newEventId(),
+      value: m.value,
+      threshold: m.threshold,
+      sampleSize: m.sampleSize,
+      windowSeconds,
+      raisedAt: now,
+    };
+    return runInTransaction(this.client, async (session) => {
+      const existing = await this.alerts.findOne({ _id: m.kind }, { session });
+      if (existing?.open) return null;
+      if (existing) await this.alerts.replaceOne({ _id: m.kind, open: false }, doc, { session });
+      else await this.alerts.insertOne(doc, { session });
+      await this.outbox.enqueue(session, analyticsEvents.alertRaised, { alert: alertMessage(doc) });
+      return doc;
+    });
+  }
+
+  /** Closes the open incident and enqueues analytics.alert.resolved; null when none was open. */
+  async resolve(m: Measurement, now: Date): Promise<AlertDoc | null> {
+    return runInTransaction(this.client, async (session) => {
+      const open = await this.alerts.findOne({ _id: m.kind, open: true }, { session });
+      if (!open) return null;
+      const r = await this.alerts.updateOne({ _id: m.kind, open: true, incidentId: open.incidentId }, { $set: { open: false, resolvedAt: now } }, { session });
+      if (r.modifiedCount === 0) return null;
+      await this.outbox.enqueue(session, analyticsEvents.alertResolved, { alert: alertMessage(open), value: m.value, sampleSize: m.sampleSize });
+      return open;
+    });
+  }
+}
