@@ -6,6 +6,7 @@
  *   GET /{playbackId}/thumbnail.jpg?token=            poster frame               aud t
  *   GET /{playbackId}/storyboard.vtt?token=           storyboard cues            aud s
  *   GET /{playbackId}/storyboard.jpg?token=           storyboard sprite          aud s
+ *   GET /{playbackId}/animated.gif?token=             first seconds as a gif     aud g
  *   GET /_origin/health
  * Every playback id plays the same test stream, but only with a token for that id; anything
  * else is 403 with `{"error":{"type":<reason>,"messages":[…]}}` (Mux answers 403, not 401).
@@ -43,12 +44,14 @@ const ROUTES: Route[] = [
   { pattern: new RegExp(`^/${PLAYBACK_ID}/thumbnail\\.jpg$`), aud: 't', file: () => 'thumbnail.jpg', kind: 'binary' },
   { pattern: new RegExp(`^/${PLAYBACK_ID}/storyboard\\.vtt$`), aud: 's', file: () => 'storyboard.vtt', kind: 'storyboard' },
   { pattern: new RegExp(`^/${PLAYBACK_ID}/storyboard\\.jpg$`), aud: 's', file: () => 'storyboard.jpg', kind: 'binary' },
+  { pattern: new RegExp(`^/${PLAYBACK_ID}/animated\\.gif$`), aud: 'g', file: () => 'animated.gif', kind: 'binary' },
 ];
 
 const CONTENT_TYPES: Record<string, string> = {
   m3u8: 'application/vnd.apple.mpegurl',
   ts: 'video/mp2t',
   jpg: 'image/jpeg',
+  gif: 'image/gif',
   vtt: 'text/vtt; charset=utf-8',
 };
 

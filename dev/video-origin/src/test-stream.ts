@@ -4,6 +4,7 @@
  * Nothing of it is committed. Layout of `<cacheDir>/test-stream-v<N>/`:
  *   master.m3u8 (URIs `<rendition>.m3u8`), <rendition>/index.m3u8 + seg000.ts…,
  *   thumbnail.jpg, storyboard.jpg (sprite), storyboard.vtt (`storyboard.jpg#xywh=…` cues),
+ *   animated.gif (the first seconds, as Mux's default animated.gif),
  *   stream.json (what was made; written last, so its presence means the directory is complete).
  */
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { ffmpegPath, run } from './ffmpeg.js';
 
 /** Bump when the recipe below changes, so caches made by an older recipe are not reused. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 
 const DURATION_S = 30;
 const FPS = 24;
@@ -29,6 +30,8 @@ const RENDITIONS = [
 
 const STORYBOARD = { intervalSeconds: 2, columns: 5, rows: 3, tileWidth: 160, tileHeight: 90 } as const;
 const THUMBNAIL_AT_S = DURATION_S / 2;
+/** Mux's animated.gif defaults: the first 5 s, 320 px wide. */
+const GIF = { seconds: 5, fps: 10, width: 320, height: 180 } as const;
 
 export interface Rendition {
   name: string;
@@ -110,6 +113,9 @@ async function generate(cacheDir: string, dir: string): Promise<TestStream> {
       rmSync(tmp, { recursive: true, force: true });
       return winner;
     }
+    // Streams made by older recipes are dead weight now.
+    for (const name of readdirSync(cacheDir))
+      if (/^test-stream-v\d+$/.test(name) && join(cacheDir, name) !== dir) rmSync(join(cacheDir, name), { recursive: true, force: true });
     return stream;
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
@@ -142,17 +148,20 @@ async function encodeHls(out: string): Promise<void> {
   await run(ffmpegPath, args);
 }
 
-/** The poster frame (middle of the stream, full size) and the storyboard sprite, in one run. */
+/** The poster frame (middle of the stream, full size), the storyboard sprite and the gif, in one run. */
 async function renderImages(out: string): Promise<void> {
   const s = STORYBOARD;
   await run(ffmpegPath, [
     '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
     ...lavfiVideo,
     '-filter_complex',
-    `[0:v]split=2[t][s];[t]trim=start=${THUMBNAIL_AT_S},setpts=PTS-STARTPTS[thumb];` +
-      `[s]fps=1/${s.intervalSeconds},scale=${s.tileWidth}:${s.tileHeight},tile=${s.columns}x${s.rows}[sprite]`,
+    `[0:v]split=3[t][s][g];[t]trim=start=${THUMBNAIL_AT_S},setpts=PTS-STARTPTS[thumb];` +
+      `[s]fps=1/${s.intervalSeconds},scale=${s.tileWidth}:${s.tileHeight},tile=${s.columns}x${s.rows}[sprite];` +
+      // A palette made from the clip itself: the default 256-colour GIF palette bands badly.
+      `[g]trim=duration=${GIF.seconds},fps=${GIF.fps},scale=${GIF.width}:${GIF.height},split[g1][g2];[g1]palettegen[pal];[g2][pal]paletteuse[gif]`,
     '-map', '[thumb]', '-frames:v', '1', '-q:v', '3', join(out, 'thumbnail.jpg'),
     '-map', '[sprite]', '-frames:v', '1', '-q:v', '4', join(out, 'storyboard.jpg'),
+    '-map', '[gif]', '-loop', '0', join(out, 'animated.gif'),
   ]);
 }
 

@@ -106,6 +106,13 @@ describe('with a token the SDK signed for the title', () => {
     expect(sprite.headers.get('content-type')).toBe('image/jpeg');
   });
 
+  it('serves animated.gif with a gif token', async () => {
+    const gif = await get(`/${PID}/animated.gif?token=${await sign(PID, 'gif')}`);
+    expect(gif.status).toBe(200);
+    expect(gif.headers.get('content-type')).toBe('image/gif');
+    expect(gif.bytes.subarray(0, 6).toString('latin1')).toBe('GIF89a');
+  });
+
   it('lets a browser player in: CORS * on answers and refusals, preflight allowed', async () => {
     const ok = await get(`/${PID}.m3u8?token=${await sign(PID)}`, { headers: { origin: 'http://localhost:5173' } });
     expect(ok.headers.get('access-control-allow-origin')).toBe('*');
@@ -161,6 +168,7 @@ describe('refuses with 403 and says why', () => {
     expect((await refusal(`/${PID}/thumbnail.jpg?token=${await sign(PID, 'video')}`)).type).toBe('wrong_audience');
     expect((await refusal(`/${PID}/storyboard.vtt?token=${await sign(PID, 'thumbnail')}`)).type).toBe('wrong_audience');
     expect((await refusal(`/${PID}/storyboard.jpg?token=${await sign(PID, 'gif')}`)).type).toBe('wrong_audience');
+    expect((await refusal(`/${PID}/animated.gif?token=${await sign(PID, 'thumbnail')}`)).type).toBe('wrong_audience');
   });
 
   it('an expired token', async () => {

@@ -40,9 +40,12 @@ describe('ensureTestStream', () => {
     }
   });
 
-  it('writes a full-size poster frame and a storyboard sprite whose cues cover the stream', async () => {
+  it('writes a full-size poster frame, a 320 px gif and a storyboard sprite whose cues cover the stream', async () => {
     const thumb = await probe(join(stream.dir, 'thumbnail.jpg'));
     expect(thumb.streams[0]).toMatchObject({ codec_name: 'mjpeg', width: 640, height: 360 });
+    const gif = await probe(join(stream.dir, 'animated.gif'));
+    expect(gif.streams[0]).toMatchObject({ codec_name: 'gif', width: 320, height: 180 });
+    expect(Number(gif.format.duration)).toBeCloseTo(5, 0);
     const s = stream.storyboard;
     const sprite = await probe(join(stream.dir, 'storyboard.jpg'));
     expect(sprite.streams[0]).toMatchObject({ codec_name: 'mjpeg', width: s.columns * s.tileWidth, height: s.rows * s.tileHeight });
