@@ -9,6 +9,7 @@ import { startIdentity } from '../../services/identity/src/main.js';
 import { startBilling, type BillingHandle, type BillingOverrides } from '../../services/billing/src/main.js';
 import { startEngagement, type EngagementHandle } from '../../services/engagement/src/main.js';
 import { startPlayback, type PlaybackHandle, type PlaybackOverrides } from '../../services/playback/src/main.js';
+import { startRecommendations, type RecommendationsHandle } from '../../services/recommendations/src/main.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
 
@@ -21,6 +22,7 @@ export interface TestStack {
   billing: { grpcAddress: string; httpUrl: string; db: string; handle: BillingHandle };
   engagement: { grpcAddress: string; httpUrl: string; db: string; handle: EngagementHandle };
   playback: { grpcAddress: string; httpUrl: string; db: string; handle: PlaybackHandle; signingKey: { id: string; publicKeyPem: string } };
+  recommendations: { grpcAddress: string; httpUrl: string; db: string; handle: RecommendationsHandle };
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export interface TestStackOptions {
   /** Extra environment for playback (e.g. MUX_BASE_URL and MUX_STREAM_BASE_URL of the local origin). */
   playback?: Record<string, string>;
   playbackOverrides?: PlaybackOverrides;
+  /** Extra environment for recommendations (it retrains every second in tests). */
+  recommendations?: Record<string, string>;
 }
 
 /** Playback's client secret at identity in every test stack. */
@@ -140,6 +144,22 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     },
     options.playbackOverrides,
   );
+  const [rGrpc, rHttp] = await Promise.all([freePort(), freePort()]);
+  const recommendationsDb = `recommendations_${randomBytes(4).toString('hex')}`;
+  const recommendations = await startRecommendations({
+    MONGO_URL: mongo.url,
+    MONGO_DB: recommendationsDb,
+    NATS_URL: nats.url,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(rGrpc),
+    HTTP_PORT: String(rHttp),
+    LOG_LEVEL: 'silent',
+    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
+    CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
+    IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+    FLIX_RECS_REFRESH_SECONDS: '1',
+    ...options.recommendations,
+  });
   const upstreams: Record<string, string> = {
     identity_grpc: `127.0.0.1:${grpcPort}`,
     identity_http: `127.0.0.1:${httpPort}`,
@@ -151,6 +171,8 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     engagement_http: `127.0.0.1:${eHttp}`,
     playback_grpc: `127.0.0.1:${pGrpc}`,
     playback_http: `127.0.0.1:${pHttp}`,
+    recommendations_grpc: `127.0.0.1:${rGrpc}`,
+    recommendations_http: `127.0.0.1:${rHttp}`,
   };
   const gateway = await startLocalGateway({
     port: gatewayPort,
@@ -175,8 +197,10 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     billing: { grpcAddress: upstreams.billing_grpc!, httpUrl: `http://${upstreams.billing_http}`, db: billingDb, handle: billing },
     engagement: { grpcAddress: upstreams.engagement_grpc!, httpUrl: `http://${upstreams.engagement_http}`, db: engagementDb, handle: engagement },
     playback: { grpcAddress: upstreams.playback_grpc!, httpUrl: `http://${upstreams.playback_http}`, db: playbackDb, handle: playback, signingKey },
+    recommendations: { grpcAddress: upstreams.recommendations_grpc!, httpUrl: `http://${upstreams.recommendations_http}`, db: recommendationsDb, handle: recommendations },
     async stop() {
       await gateway.close();
+      await recommendations.stop();
       await playback.stop();
       await engagement.stop();
       await billing.stop();

@@ -91,6 +91,15 @@ export const LOCAL_SERVICES: LocalService[] = [
       IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
     }),
   },
+  {
+    name: 'recommendations',
+    grpcPort: 50056,
+    httpPort: 8098,
+    env: () => ({
+      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
+      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+    }),
+  },
 ];
 
 /** Cluster name → local address, in the shape the local gateway takes. */
