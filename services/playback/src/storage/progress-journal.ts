@@ -1,4 +1,4 @@
-import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { ProgressSnapshot } from '../domain/model.js';
 import type { ProgressJournal } from '../domain/ports.js';
@@ -20,7 +20,7 @@ export class JetStreamProgressJournal implements ProgressJournal {
     try {
       await jsm.streams.info(PROGRESS_STREAM);
     } catch (e) {
-      if (!(e instanceof JetStreamApiError) || e.code !== 404) throw e;
+      if (!(e instanceof JetStreamApiError) || e.code !== JetStreamApiCodes.StreamNotFound) throw e;
       await jsm.streams
         .add({
           name: PROGRESS_STREAM,
@@ -52,7 +52,7 @@ export class JetStreamProgressJournal implements ProgressJournal {
     try {
       msg = await this.jsm.streams.getMessage(PROGRESS_STREAM, { last_by_subj: subjectOf(sessionId) });
     } catch (e) {
-      if (e instanceof JetStreamApiError && e.code === 404) return null;
+      if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.NoMessageFound) return null;
       throw e;
     }
     if (!msg) return null;
