@@ -10,6 +10,7 @@ import { startBilling, type BillingHandle, type BillingOverrides } from '../../s
 import { startEngagement, type EngagementHandle } from '../../services/engagement/src/main.js';
 import { startPlayback, type PlaybackHandle, type PlaybackOverrides } from '../../services/playback/src/main.js';
 import { startRecommendations, type RecommendationsHandle } from '../../services/recommendations/src/main.js';
+import { startAnalytics, type AnalyticsHandle } from '../../services/analytics/src/main.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
 
@@ -23,6 +24,7 @@ export interface TestStack {
   engagement: { grpcAddress: string; httpUrl: string; db: string; handle: EngagementHandle };
   playback: { grpcAddress: string; httpUrl: string; db: string; handle: PlaybackHandle; signingKey: { id: string; publicKeyPem: string } };
   recommendations: { grpcAddress: string; httpUrl: string; db: string; handle: RecommendationsHandle };
+  analytics: { grpcAddress: string; httpUrl: string; db: string; handle: AnalyticsHandle };
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,8 @@ export interface TestStackOptions {
   playbackOverrides?: PlaybackOverrides;
   /** Extra environment for recommendations (it retrains every second in tests). */
   recommendations?: Record<string, string>;
+  /** Extra environment for analytics (e.g. alert thresholds). */
+  analytics?: Record<string, string>;
 }
 
 /** Playback's client secret at identity in every test stack. */
@@ -160,6 +164,20 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     FLIX_RECS_REFRESH_SECONDS: '1',
     ...options.recommendations,
   });
+  const [aGrpc, aHttp] = await Promise.all([freePort(), freePort()]);
+  const analyticsDb = `analytics_${randomBytes(4).toString('hex')}`;
+  const analytics = await startAnalytics({
+    MONGO_URL: mongo.url,
+    MONGO_DB: analyticsDb,
+    NATS_URL: nats.url,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(aGrpc),
+    HTTP_PORT: String(aHttp),
+    LOG_LEVEL: 'silent',
+    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
+    BILLING_GRPC_ADDR: `127.0.0.1:${bGrpc}`,
+    ...options.analytics,
+  });
   const upstreams: Record<string, string> = {
     identity_grpc: `127.0.0.1:${grpcPort}`,
     identity_http: `127.0.0.1:${httpPort}`,
@@ -173,6 +191,8 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     playback_http: `127.0.0.1:${pHttp}`,
     recommendations_grpc: `127.0.0.1:${rGrpc}`,
     recommendations_http: `127.0.0.1:${rHttp}`,
+    analytics_grpc: `127.0.0.1:${aGrpc}`,
+    analytics_http: `127.0.0.1:${aHttp}`,
   };
   const gateway = await startLocalGateway({
     port: gatewayPort,
@@ -198,8 +218,10 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     engagement: { grpcAddress: upstreams.engagement_grpc!, httpUrl: `http://${upstreams.engagement_http}`, db: engagementDb, handle: engagement },
     playback: { grpcAddress: upstreams.playback_grpc!, httpUrl: `http://${upstreams.playback_http}`, db: playbackDb, handle: playback, signingKey },
     recommendations: { grpcAddress: upstreams.recommendations_grpc!, httpUrl: `http://${upstreams.recommendations_http}`, db: recommendationsDb, handle: recommendations },
+    analytics: { grpcAddress: upstreams.analytics_grpc!, httpUrl: `http://${upstreams.analytics_http}`, db: analyticsDb, handle: analytics },
     async stop() {
       await gateway.close();
+      await analytics.stop();
       await recommendations.stop();
       await playback.stop();
       await engagement.stop();
