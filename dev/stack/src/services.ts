@@ -100,6 +100,14 @@ export const LOCAL_SERVICES: LocalService[] = [
       IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
     }),
   },
+  {
+    name: 'analytics',
+    grpcPort: 50057,
+    httpPort: 8099,
+    env: () => ({
+      BILLING_GRPC_ADDR: '127.0.0.1:50053',
+    }),
+  },
 ];
 
 /** Cluster name → local address, in the shape the local gateway takes. */
