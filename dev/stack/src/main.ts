@@ -79,6 +79,9 @@ function adminCredentials(dataDir: string): { email: string; password: string; g
   return { ...creds, generated };
 }
 
+/** Stops whatever main() has started so far; a failed start must not leave children running. */
+let stopAll: ((code: number) => Promise<void>) | undefined;
+
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.FLIX_DATA_DIR ?? join(root, '.data'));
   const gatewayPort = envPort('FLIX_GATEWAY_PORT', 8080);
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
     log.info('stopped');
     process.exit(code);
   };
+  stopAll = shutdown;
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   const watch = (c: Supervised) => {
@@ -238,7 +242,8 @@ async function main(): Promise<void> {
   process.stdout.write(banner.join('\n') + '\n');
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   console.error(`flix: ${err instanceof Error ? err.message : String(err)}`);
+  if (stopAll) await stopAll(1);
   process.exit(1);
 });
