@@ -53,6 +53,22 @@ export interface RawEvent {
 /** Handles messages of subjects without a typed handler (e.g. an event store keeping everything). */
 export type RawEventHandler = (event: RawEvent, ctx: HandlerContext) => Promise<void>;
 
+/** One message of a batch: decoded when its subject has a typed handler, raw otherwise. */
+export interface BatchItem {
+  subject: string;
+  eventId: string;
+  payload: FlixEventMessage | undefined;
+  raw: RawEvent | undefined;
+  ctx: HandlerContext;
+}
+
+/**
+ * Handles several messages at once (e.g. one database transaction for all of them). All are
+ * acked when it resolves; when it throws, each message is handled on its own by its per-message
+ * handler, with the usual retry and DLQ rules, so a batch handler is purely an optimisation.
+ */
+export type BatchHandler = (items: BatchItem[]) => Promise<void>;
+
 /** Handlers by subject; each subject's handler is typed by its event definition. */
 export type HandlerMap<H extends Record<string, FlixEventMessage>> = { [S in keyof H]: EventHandler<H[S]> };
 
@@ -84,6 +100,13 @@ export interface ConsumerOptions<H extends Record<string, FlixEventMessage>> {
    * `eventId` or, failing that, the `Nats-Msg-Id` header.
    */
   onUnknownSubject?: RawEventHandler;
+  /**
+   * Optional: messages already received together (up to maxBatch) go to this handler in one
+   * call. The per-message handlers stay the fallback when it fails.
+   */
+  batchHandler?: BatchHandler;
+  /** Most messages per batchHandler call. Default batchSize. */
+  maxBatch?: number;
   /** null when every handler is naturally idempotent. */
   idempotency: IdempotencyStore | null;
   /** Handler attempts before the message is parked on the DLQ. Default 5. */
@@ -110,6 +133,18 @@ export interface ConsumerHandle {
   readonly durable: string;
   /** Stops pulling, finishes the messages already received (ack/nak each), then resolves. */
   stop(): Promise<void>;
+}
+
+/** A message that passed the checks and waits for its handler. */
+interface Prepared {
+  m: JsMsg;
+  subject: string;
+  key: string;
+  deliveryCount: number;
+  log: Logger;
+  ctx: HandlerContext;
+  run: (ctx: HandlerContext) => Promise<void>;
+  item: BatchItem;
 }
 
 const DEFAULT_BACKOFF_MS = [1000, 5000, 30_000, 60_000] as const;
@@ -284,9 +319,13 @@ class ConsumerRunner implements ConsumerHandle {
         const messages = await consumer.consume({ max_messages: this.opts.batchSize ?? 10 });
         this.messages = messages;
         if (this.stopping) void messages.close(); // stop() came while subscribing
-        for await (const m of messages) {
-          await this.process(m);
-          failures = 0;
+        if (this.opts.batchHandler) {
+          await this.consumeBatches(messages, () => (failures = 0));
+        } else {
+          for await (const m of messages) {
+            await this.process(m);
+            failures = 0;
+          }
         }
         if (!this.stopping) throw new Error('message iterator ended');
       } catch (err) {
@@ -308,7 +347,69 @@ class ConsumerRunner implements ConsumerHandle {
     return this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)];
   }
 
+  /**
+   * Takes whatever has already arrived (up to maxBatch) after the first message, without
+   * waiting for more, and hands it over as one batch. The pending next() is carried into the
+   * next round, so no message is lost.
+   */
+  private async consumeBatches(messages: ConsumerMessages, progressed: () => void): Promise<void> {
+    const max = this.opts.maxBatch ?? this.opts.batchSize ?? 10;
+    const it = messages[Symbol.asyncIterator]();
+    const NOTHING_YET = Symbol('nothing yet');
+    let next = it.next();
+    for (;;) {
+      const first = await next;
+      if (first.done) return;
+      const batch: JsMsg[] = [first.value];
+      let done = false;
+      next = it.next();
+      while (batch.length < max) {
+        const more = await Promise.race([next, new Promise<typeof NOTHING_YET>((r) => setImmediate(() => r(NOTHING_YET)))]);
+        if (more === NOTHING_YET) break;
+        if (more.done) {
+          done = true;
+          break;
+        }
+        batch.push(more.value);
+        next = it.next();
+      }
+      await this.processBatch(batch);
+      progressed();
+      if (done) return;
+    }
+  }
+
+  private async processBatch(ms: JsMsg[]): Promise<void> {
+    const ready: Prepared[] = [];
+    for (const m of ms) {
+      const p = await this.prepare(m);
+      if (p) ready.push(p);
+    }
+    if (ready.length === 0) return;
+    if (ready.length === 1) return this.execute(ready[0]!);
+    const keepAlive = setInterval(() => {
+      for (const p of ready) p.m.working();
+    }, Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    try {
+      await this.opts.batchHandler!(ready.map((p) => p.item));
+    } catch (err) {
+      clearInterval(keepAlive);
+      this.log.warn({ err: errMessage(err), size: ready.length }, 'batch failed; handling its events one by one');
+      for (const p of ready) await this.execute(p);
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await Promise.all(ready.map((p) => this.succeeded(p)));
+  }
+
   private async process(m: JsMsg): Promise<void> {
+    const p = await this.prepare(m);
+    if (p) await this.execute(p);
+  }
+
+  /** Checks and decodes a message; null when it was settled here (ignored, parked, duplicate, retry). */
+  private async prepare(m: JsMsg): Promise<Prepared | null> {
     const subject = m.subject;
     const deliveryCount = m.info.deliveryCount;
     const hdrs = headerRecord(m.headers);
@@ -318,38 +419,42 @@ class ConsumerRunner implements ConsumerHandle {
       // Filters are subject wildcards; a consumer need not care about every event under them.
       this.log.debug({ subject, seq: m.info.streamSequence }, 'no handler for subject; acked');
       await this.ack(m, subject, 'ignored');
-      return;
+      return null;
     }
     let log = this.log.child({ subject, seq: m.info.streamSequence, deliveryCount });
 
     let run: (ctx: HandlerContext) => Promise<void>;
     let payloadEventId = '';
+    let decoded: FlixEventMessage | undefined;
+    let rawEvent: RawEvent | undefined;
     if (handler) {
       let payload: FlixEventMessage;
       try {
         payload = decodeEvent(handler.event, m.data);
       } catch (err) {
         await this.deadLetter(m, `undecodable payload: ${errMessage(err)}`, deliveryCount, log);
-        return;
+        return null;
       }
       payloadEventId = payload.eventId;
+      decoded = payload;
       run = (ctx) => handler.handle(payload, ctx);
     } else {
       const raw: RawEvent = { subject, data: m.data, json: parseJson(m.data) };
       const id = (raw.json as { eventId?: unknown } | undefined)?.eventId;
       if (typeof id === 'string') payloadEventId = id;
+      rawEvent = raw;
       run = (ctx) => onUnknown!(raw, ctx);
     }
     const eventId = payloadEventId || hdrs[EventHeaders.MsgId] || '';
     if (!eventId) {
       await this.deadLetter(m, 'event has no event id', deliveryCount, log);
-      return;
+      return null;
     }
     log = log.child({ eventId });
     if (deliveryCount > this.maxDeliver) {
       // Earlier attempts ended without an ack or nak (crash, ack timeout): still give up.
       await this.deadLetter(m, `no result after ${deliveryCount - 1} deliveries`, deliveryCount - 1, log);
-      return;
+      return null;
     }
 
     const key = `${this.durable}:${eventId}`;
@@ -358,11 +463,11 @@ class ConsumerRunner implements ConsumerHandle {
         if (await this.idem.has(key)) {
           log.info('event already handled; acked');
           await this.ack(m, subject, 'duplicate');
-          return;
+          return null;
         }
       } catch (err) {
         this.retry(m, `idempotency lookup failed: ${errMessage(err)}`, deliveryCount, log);
-        return;
+        return null;
       }
     }
 
@@ -378,6 +483,12 @@ class ConsumerRunner implements ConsumerHandle {
         await this.idem?.record(key, session);
       },
     };
+    return { m, subject, key, deliveryCount, log, ctx, run, item: { subject, eventId, payload: decoded, raw: rawEvent, ctx } };
+  }
+
+  /** Runs the per-message handler, then acks, retries or parks the message. */
+  private async execute(p: Prepared): Promise<void> {
+    const { m, deliveryCount, log, ctx, run } = p;
     // Tell the server the message is still being worked on, well inside ack_wait, so a slow
     // handler does not get the message redelivered to another instance meanwhile.
     const keepAlive = setInterval(() => m.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
@@ -396,7 +507,12 @@ class ConsumerRunner implements ConsumerHandle {
     } finally {
       clearInterval(keepAlive);
     }
+    await this.succeeded(p);
+  }
 
+  /** Records the event as handled and acks it. */
+  private async succeeded(p: Prepared): Promise<void> {
+    const { m, subject, key, log } = p;
     if (this.idem) {
       try {
         await this.idem.record(key);

@@ -48,6 +48,8 @@ export {
   type EventHandler,
   type HandlerContext,
   type HandlerMap,
+  type BatchHandler,
+  type BatchItem,
   type RawEvent,
   type RawEventHandler,
 } from './consumer.js';

@@ -146,6 +146,37 @@ describe('startConsumer', () => {
     expect(text).toContain(`flix_consumer_ack_pending{stream="IDENTITY",consumer="${durable}"}`);
   });
 
+  it('hands messages that arrived together to the batch handler, and falls back to one by one when a batch fails', async () => {
+    const batches: string[][] = [];
+    const single: string[] = [];
+    let failBatches = false;
+    const opts = {
+      idempotency: new MemoryIdempotencyStore(),
+      maxBatch: 50,
+      handlers: { 'identity.user.registered': on(UserRegisteredEvent, async (u) => void single.push(u.userId)) },
+      batchHandler: async (items: { payload: FlixEventMessage | undefined }[]) => {
+        if (failBatches) throw new Error('batch store down');
+        batches.push(items.map((i) => (i.payload as UserRegistered).userId));
+      },
+    };
+    // Published before anyone consumes, so they arrive together.
+    for (let i = 0; i < 20; i++) await publishUser(`b${i}`);
+    await consume(opts);
+    await eventually(allSettled);
+    expect(batches.flat().sort()).toEqual(Array.from({ length: 20 }, (_, i) => `b${i}`).sort());
+    expect(batches.some((b) => b.length > 1)).toBe(true);
+    expect(single).toEqual([]);
+
+    await running.pop()!.stop();
+    for (let i = 0; i < 5; i++) await publishUser(`f${i}`);
+    failBatches = true;
+    await consume(opts);
+    await eventually(allSettled);
+    expect(single.sort()).toEqual(['f0', 'f1', 'f2', 'f3', 'f4']);
+    expect(batches.flat().filter((id) => id.startsWith('f'))).toEqual([]);
+    expect(await dlqMessages()).toHaveLength(0);
+  });
+
   it('retries a failing handler with backoff until it succeeds', async () => {
     const attempts: { deliveryCount: number; at: number }[] = [];
     await consume({
