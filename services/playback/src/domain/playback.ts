@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requireUser, type Principal } from '@flix/auth';
 import { DomainError, Violations } from '@flix/errors';
-import type { EndReason, EntitlementDecision, PlaybackSession, PlaybackSettings, PlaybackTokens, PlayerState, ViewingRecord } from './model.js';
+import type { EndReason, EntitlementDecision, PlaybackSession, PlaybackSettings, PlaybackTokens, PlayerState, ProgressSnapshot, ViewingRecord } from './model.js';
 import type {
   Clock,
   EntitlementChecker,
@@ -142,7 +142,9 @@ export class Playback {
       const plan = planStreamSlot(existing, req.deviceId, session.maxStreams, now, this.deps.settings);
       const closed: string[] = [];
       for (const [reason, list] of [['stopped', plan.replace], ['expired', plan.expire]] as const) {
-        for (const old of list) {
+        for (const stored of list) {
+          // Another instance may hold newer progress in memory; the journal has it.
+          const old = mergeSnapshot(stored, await this.deps.journal.last(stored.id));
           if (await tx.endSession(old.id, old, reason, now)) {
             closed.push(old.id);
             await tx.emit([{ subject: 'playback.session.ended', session: { ...old, state: 'ended', endedAt: now, endReason: reason }, reason, at: now }]);
@@ -180,6 +182,10 @@ export class Playback {
     const entry = await this.liveSession(req.sessionId, user.subject);
     const s = entry.session;
     const now = this.now();
+    // Silent here for longer than a heartbeat gap: its heartbeats may have gone to another
+    // instance, whose last one is in the journal (so watch time is not counted twice).
+    if (now.getTime() - s.lastHeartbeatAt.getTime() > this.deps.settings.heartbeatIntervalSeconds * 1500)
+      Object.assign(s, mergeSnapshot(s, await this.deps.journal.last(s.id)));
     if (s.durationSeconds > 0 && req.positionSeconds > s.durationSeconds + 60)
       throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', `positionSeconds: is beyond the end of the title (${Math.round(s.durationSeconds)} s)`, [{ field: 'positionSeconds', description: 'beyond the end of the title' }]);
     if (!isLive(s, now, this.deps.settings)) {
@@ -377,17 +383,8 @@ export class Playback {
 
   /** A session this instance has not seen yet (or after a crash elsewhere): the journal may be ahead of the database. */
   private async hydrate(stored: PlaybackSession): Promise<LiveSession> {
-    const s = { ...stored };
-    const snap = await this.deps.journal.last(s.id);
-    let dirty = false;
-    if (snap && snap.at > s.lastHeartbeatAt) {
-      s.positionSeconds = snap.positionSeconds;
-      s.watchedSeconds = Math.max(s.watchedSeconds, snap.watchedSeconds);
-      s.rebufferMs = Math.max(s.rebufferMs, snap.rebufferMs);
-      s.lastHeartbeatAt = snap.at;
-      dirty = true;
-    }
-    return { session: s, dirty, lastFlushAt: 0, viewingFlushedAt: 0, recheck: false };
+    const s = mergeSnapshot(stored, await this.deps.journal.last(stored.id));
+    return { session: s, dirty: s.lastHeartbeatAt > stored.lastHeartbeatAt, lastFlushAt: 0, viewingFlushedAt: 0, recheck: false };
   }
 
   /** Asks billing again when its last answer ran out, was invalidated, or is old. */
@@ -432,12 +429,7 @@ export class Playback {
   private async end(entry: LiveSession, reason: EndReason, finalPosition: number | null): Promise<boolean> {
     const s = entry.session;
     const now = this.now();
-    const snap = await this.deps.journal.last(s.id);
-    if (snap && snap.at > s.lastHeartbeatAt) {
-      s.positionSeconds = snap.positionSeconds;
-      s.watchedSeconds = Math.max(s.watchedSeconds, snap.watchedSeconds);
-      s.rebufferMs = Math.max(s.rebufferMs, snap.rebufferMs);
-    }
+    Object.assign(s, mergeSnapshot(s, await this.deps.journal.last(s.id)));
     if (finalPosition !== null) s.positionSeconds = s.durationSeconds > 0 ? Math.min(finalPosition, s.durationSeconds) : finalPosition;
     const completesNow = !s.completed && s.durationSeconds > 0 && s.positionSeconds >= completionPoint(s.durationSeconds, this.deps.settings);
     const endedHere = await this.deps.store.transact(async (tx) => {
@@ -458,6 +450,18 @@ export class Playback {
     if (endedHere) this.deps.broadcast.sessionsEnded([s.id]);
     return endedHere;
   }
+}
+
+/** The session with the journal's last heartbeat applied, when that is newer than what we hold. */
+function mergeSnapshot(s: PlaybackSession, snap: ProgressSnapshot | null): PlaybackSession {
+  if (!snap || snap.at <= s.lastHeartbeatAt) return { ...s };
+  return {
+    ...s,
+    positionSeconds: snap.positionSeconds,
+    watchedSeconds: Math.max(s.watchedSeconds, snap.watchedSeconds),
+    rebufferMs: Math.max(s.rebufferMs, snap.rebufferMs),
+    lastHeartbeatAt: snap.at,
+  };
 }
 
 /** The profile's viewing record after this session's progress; a completion counts once, when it happens. */

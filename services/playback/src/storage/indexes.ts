@@ -5,6 +5,8 @@ export const PLAYBACK_INDEXES: IndexPlan = {
   sessions: [
     { key: { state: 1, lastHeartbeatAt: 1 }, name: 'sweep' },
     { key: { userId: 1, state: 1 }, name: 'user_live' },
+    // Ended sessions are kept a month (history lives on in `viewing`).
+    { key: { endedAt: 1 }, name: 'ended_ttl', expireAfterSeconds: 30 * 86_400 },
   ],
   // _id is "<profileId>:<movieId>": one record per profile and title.
   viewing: [{ key: { profileId: 1, lastWatchedAt: -1, movieId: 1 }, name: 'profile_recent' }],

@@ -99,7 +99,8 @@ export class MongoPlaybackStore implements PlaybackStore {
   async flush(updates: ProgressFlush[]): Promise<string[]> {
     const sessionOps: AnyBulkWriteOperation<SessionDoc>[] = updates.map(({ session: ps }) => ({
       updateOne: {
-        filter: { _id: ps.id, state: { $ne: 'ended' } },
+        // Never behind what another instance already wrote for the same session.
+        filter: { _id: ps.id, state: { $ne: 'ended' }, lastHeartbeatAt: { $lte: ps.lastHeartbeatAt } },
         update: {
           $set: {
             state: ps.state,
