@@ -269,6 +269,23 @@ describe('heartbeats, resume and history', () => {
     expect(after.body.entries.map((e: { movieId: string }) => e.movieId)).not.toContain(m.id);
   });
 
+  it('coalesces progress writes: a burst of heartbeats costs a write or two, and the last position is kept', async () => {
+    const v = await viewer('burst');
+    allow(v.userId);
+    const s = await start(v, movies[9]!.id);
+    await stack.playback.handle.flush();
+    const before = stack.playback.handle.store.flushWrites;
+    for (let p = 1; p <= 30; p++) expect((await beat(v, s.body.sessionId, p)).status).toBe(200);
+    await stack.playback.handle.flush();
+    // One session row (and at most one viewing row) per flush interval, not one per heartbeat.
+    expect(stack.playback.handle.store.flushWrites - before).toBeLessThanOrEqual(4);
+    const stored = await gw('GET', `/v1/playback/sessions/${s.body.sessionId}`, { token: v.token });
+    expect(stored.body.positionSeconds).toBe(30);
+    await stop(v, s.body.sessionId);
+    const cw = await gw('GET', `/v1/continue-watching?profileId=${v.profileId}`, { token: v.token });
+    expect(cw.body.entries[0]).toMatchObject({ movieId: movies[9]!.id, positionSeconds: 30 });
+  });
+
   it('pages the watch history, most recent first', async () => {
     const v = await viewer('pages');
     allow(v.userId, 4);
