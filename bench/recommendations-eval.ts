@@ -10,10 +10,18 @@
  *     titles the viewer has not seen", over the same viewers.
  *  3. Retrain time and heap as the data grows: 10k, 100k, 1M interactions (the same
  *     ItemSimilarityModel.train the service runs on its timer).
+ *  4. The service's whole retrain (read every interaction from its Mongo collection, weigh,
+ *     train, swap) against the embedded MongoDB in its own process, for --store-sizes.
  * Usage: node --expose-gc --import tsx bench/recommendations-eval.ts [--sizes 10000,100000,1000000] [--eval-users 3000] [--seed 7]
- *                                               [--neighbours 50] [--shrink 5]
+ *          [--neighbours 50] [--shrink 5] [--beta 4] [--pop-skew 0.6] [--store-sizes 10000,100000 | none]
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import { ItemSimilarityModel, type TrainingRow } from '../services/recommendations/src/domain/item-similarity.js';
+import { Recommendations } from '../services/recommendations/src/domain/recommendations.js';
+import { MongoChangeCounter, MongoInteractionStore, MongoPreferenceStore, MongoTitleStore } from '../services/recommendations/src/storage/mongo-stores.js';
 import type { Interaction, SignalKind } from '../services/recommendations/src/domain/model.js';
 import { interactionWeight } from '../services/recommendations/src/domain/signals.js';
 
@@ -22,11 +30,14 @@ const arg = (name: string, fallback: string) => {
   const i = argv.indexOf(`--${name}`);
   return i > 0 && argv[i + 1] ? argv[i + 1]! : fallback;
 };
-const sizes = arg('sizes', '10000,100000,1000000').split(',').map(Number);
+const sizesArg = arg('sizes', '10000,100000,1000000');
+const sizes = sizesArg === 'none' ? [] : sizesArg.split(',').map(Number);
 const evalUsers = Number(arg('eval-users', '3000'));
 const seed = Number(arg('seed', '7'));
 const neighbours = Number(arg('neighbours', '50'));
 const shrink = Number(arg('shrink', '5'));
+const storeSizesArg = arg('store-sizes', '10000,100000');
+const storeSizes = storeSizesArg === 'none' ? [] : storeSizesArg.split(',').map(Number);
 
 /** mulberry32 */
 function prng(s: number): () => number {
@@ -239,11 +250,78 @@ for (const target of sizes) {
   console.log(`  ${data.total} interactions done`);
 }
 
-const header = ['interactions', 'users×titles', 'eval users', 'P@10 CF / pop', 'R@10 CF / pop', 'NDCG@10 CF / pop', 'retrain', 'pair updates', 'model heap', 'score/user', 'gen'];
+const header = ['interactions', 'users×titles', 'eval users', 'P@10 CF / pop', 'R@10 CF / pop', 'NDCG@10 CF / pop', 'retrain', 'pair updates', 'model size', 'score/user', 'gen'];
 const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
 const line = (cells: string[]) => `| ${cells.map((x, c) => x.padEnd(widths[c]!)).join(' | ')} |`;
-console.log();
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
-console.log(`\nheap used at the end: ${mb(process.memoryUsage().heapUsed)}; rss ${mb(process.memoryUsage().rss)}`);
+if (rows.length > 0) {
+  console.log();
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log(`\nheap used at the end: ${mb(process.memoryUsage().heapUsed)}; peak rss ${mb(process.resourceUsage().maxRSS * 1024)}`);
+}
+
+// ---------------------------------------------------------------- 4. retrain from the store
+if (storeSizes.length > 0) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../dev/mongo-embedded/src/cli.ts'), '--port', '0', '--memory'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`embedded mongo exited with ${code}`)));
+  });
+  const client = await MongoClient.connect(url);
+  const storeRows: string[][] = [];
+  try {
+    for (const target of storeSizes) {
+      const data = generate(target, prng(seed + target));
+      const db = client.db(`recs_bench_${target}`);
+      const docs = data.byUser.flatMap((list, u) =>
+        list.map((e) => ({ _id: `p${u}|m${e.item}`, profileId: `p${u}`, userId: `u${u}`, movieId: `m${e.item}`, signals: asInteraction(u, e.item, e.signals).signals, updatedAt: new Date(Date.now() - 3_600_000 - Math.random() * 30 * 86_400_000) })),
+      );
+      const w0 = performance.now();
+      for (let k = 0; k < docs.length; k += 5000) await db.collection('interactions').insertMany(docs.slice(k, k + 5000) as never[]);
+      const loadMs = performance.now() - w0;
+      const counter = new MongoChangeCounter(db);
+      const recs = new Recommendations({
+        interactions: new MongoInteractionStore(db, counter),
+        titles: new MongoTitleStore(db, counter),
+        preferences: new MongoPreferenceStore(db),
+        changes: counter,
+        profiles: { maxMaturity: async () => 'NC17' },
+        clock: { now: () => new Date() },
+        similarity: { neighbours, shrink },
+      });
+      const t0 = performance.now();
+      const r = await recs.retrain(true);
+      const totalMs = performance.now() - t0;
+      // 100 new signals (as the consumers write them), then the timer's incremental retrain.
+      for (let k = 0; k < 100; k++) {
+        const u = Math.floor((k * data.users) / 100);
+        await new MongoInteractionStore(db, counter).apply({ userId: `u${u}`, profileId: `p${u}`, movieId: `m${k}`, kind: 'favourite', value: 1, at: new Date(), eventId: `bench-${k}` });
+      }
+      const i0 = performance.now();
+      const inc = await recs.retrain();
+      const incMs = performance.now() - i0;
+      storeRows.push([
+        String(docs.length),
+        `${(loadMs / 1000).toFixed(1)} s`,
+        `${totalMs.toFixed(0)} ms`,
+        `${r.ms.toFixed(0)} ms`,
+        `${(totalMs - r.ms).toFixed(0)} ms`,
+        `${incMs.toFixed(0)} ms (${inc.read}, ${inc.readCount} read)`,
+      ]);
+      await db.dropDatabase();
+    }
+  } finally {
+    await client.close();
+    child.kill('SIGTERM');
+  }
+  const h = ['interactions in Mongo', 'insert (bench setup)', 'full retrain', 'of which training', 'of which reading + weighing', 'next retrain after 100 new signals'];
+  const w = h.map((x, c) => Math.max(x.length, ...storeRows.map((r) => r[c]!.length)));
+  const l = (cells: string[]) => `| ${cells.map((x, c) => x.padEnd(w[c]!)).join(' | ')} |`;
+  console.log('\nthe service\'s retrain, reading from the embedded MongoDB (separate process):\n');
+  console.log(l(h));
+  console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+  for (const r of storeRows) console.log(l(r));
+}

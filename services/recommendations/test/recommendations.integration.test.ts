@@ -129,6 +129,18 @@ describe('recommendations from events', () => {
     expect(list.map((r) => r.movieId)).toContain('c6');
   });
 
+  it('removing a title from the history forgets the completion: it can be suggested again', async () => {
+    const p = `p-${uid()}`;
+    await complete(p, 'd4', 'u-main');
+    await complete(p, 'd5', 'u-main');
+    await eventually(() => recs(p), (l) => l.some((r) => r.reasonKind === ReasonKind.REASON_KIND_SIMILAR_TO_SEEN) && !l.some((r) => r.movieId === 'd4'), 'd4 excluded as finished');
+    await publish(playbackEvents.historyRemoved, { userId: 'u-main', profileId: p, movieId: 'd4' });
+    const list = await eventually(() => recs(p), (l) => l.some((r) => r.movieId === 'd4'), 'd4 back after the history removal');
+    // Suggested because of what is still in the history.
+    expect(list.find((r) => r.movieId === 'd4')!.reason).toBe('Because you watched Title d5');
+    expect(list.map((r) => r.movieId)).not.toContain('d5');
+  });
+
   it('a redelivered completion is not counted twice in what is popular', async () => {
     // Titles nobody in the crowd watched: one finished by two viewers, one by a single viewer
     // whose event arrives three times, a sentinel finished last by one viewer, one never watched.

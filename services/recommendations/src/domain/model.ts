@@ -30,6 +30,8 @@ export interface Interaction {
   userId: string;
   movieId: string;
   signals: Partial<Record<SignalKind, SignalState>>;
+  /** When the stored document last changed (storage's clock); drives incremental retraining. */
+  updatedAt?: Date;
 }
 
 /** The part of a catalog title that recommendations need (a copy kept from catalog events). */

@@ -15,8 +15,10 @@ export interface InteractionStore {
   /** Clears the playback signals (completed, started) older than `at`. */
   forgetPlayback(input: { userId: string; profileId: string; movieId: string; at: Date; eventId: string }): Promise<ApplyOutcome>;
   forProfile(profileId: string): Promise<Interaction[]>;
-  /** Every interaction with a positive signal, for training. */
+  /** Every interaction, for a full training. */
   all(): AsyncIterable<Interaction>;
+  /** Interactions whose document changed at or after `since`, for an incremental update. */
+  changedSince(since: Date): AsyncIterable<Interaction>;
 }
 
 /** Grows with every applied interaction or title change (on any instance); the trainer retrains when it moves. */

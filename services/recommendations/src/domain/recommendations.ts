@@ -20,10 +20,19 @@ export interface RecommendationsDeps {
   profiles: ProfileDirectory;
   clock: Clock;
   similarity?: Partial<SimilarityOptions>;
+  /** A full re-read at least this often (ms), in case an incremental read missed something. */
+  fullReloadMs?: number;
 }
+
+/** Writers on other instances stamp updatedAt with their own clocks: re-read this far back. */
+const CLOCK_SKEW_MS = 10_000;
 
 export interface RetrainResult {
   retrained: boolean;
+  /** 'full' read every interaction; 'incremental' only those changed since the last training. */
+  read: 'full' | 'incremental' | 'none';
+  /** Interaction documents read from storage for this training. */
+  readCount: number;
   users: number;
   items: number;
   interactions: number;
@@ -39,6 +48,10 @@ export class Recommendations {
   private current = Recommender.empty();
   private trainedAtCounter = -1;
   private training: Promise<RetrainResult> | null = null;
+  /** The training matrix, kept between trainings so that only changes are read. */
+  private readonly rows = new Map<string, TrainingRow>();
+  private watermark = 0;
+  private lastFullRead = 0;
 
   constructor(private readonly d: RecommendationsDeps) {}
 
@@ -48,9 +61,15 @@ export class Recommendations {
 
   /** Retrains when any signal or title changed since the last training (or when forced). */
   retrain(force = false): Promise<RetrainResult> {
-    this.training ??= this.doRetrain(force).finally(() => {
-      this.training = null;
-    });
+    this.training ??= this.doRetrain(force)
+      .catch((err: unknown) => {
+        // The kept matrix may be half updated: the next training starts from a full read.
+        this.lastFullRead = 0;
+        throw err;
+      })
+      .finally(() => {
+        this.training = null;
+      });
     return this.training;
   }
 
@@ -58,19 +77,30 @@ export class Recommendations {
     const counter = await this.d.changes.current();
     if (!force && counter === this.trainedAtCounter) {
       const s = this.current.model.stats;
-      return { retrained: false, users: s.users, items: s.items, interactions: s.interactions, ms: 0 };
+      return { retrained: false, read: 'none', readCount: 0, users: s.users, items: s.items, interactions: s.interactions, ms: 0 };
     }
-    const rows: TrainingRow[] = [];
-    for await (const i of this.d.interactions.all()) {
+    const now = Date.now();
+    const full = force || this.lastFullRead === 0 || now - this.lastFullRead > (this.d.fullReloadMs ?? 10 * 60_000);
+    if (full) this.rows.clear();
+    let readCount = 0;
+    let watermark = this.watermark;
+    const source = full ? this.d.interactions.all() : this.d.interactions.changedSince(new Date(this.watermark - CLOCK_SKEW_MS));
+    for await (const i of source) {
+      readCount++;
+      const key = `${i.profileId}|${i.movieId}`;
       const weight = interactionWeight(i);
-      if (weight > 0) rows.push({ user: i.profileId, item: i.movieId, weight });
+      if (weight > 0) this.rows.set(key, { user: i.profileId, item: i.movieId, weight });
+      else this.rows.delete(key);
+      if (i.updatedAt) watermark = Math.max(watermark, i.updatedAt.getTime());
     }
+    this.watermark = watermark;
+    if (full) this.lastFullRead = now;
     const titles = await this.d.titles.all();
-    const model = ItemSimilarityModel.train(rows, this.d.similarity);
+    const model = ItemSimilarityModel.train(this.rows.values(), this.d.similarity);
     this.current = new Recommender(model, new Map(titles.map((t) => [t.id, t])), this.d.clock.now());
     this.trainedAtCounter = counter;
     const s = model.stats;
-    return { retrained: true, users: s.users, items: s.items, interactions: s.interactions, ms: s.ms };
+    return { retrained: true, read: full ? 'full' : 'incremental', readCount, users: s.users, items: s.items, interactions: s.interactions, ms: s.ms };
   }
 
   async forProfile(input: { accessToken: string; userId: string; profileId: string; pageSize: number; offset: number }): Promise<Page<Suggestion>> {

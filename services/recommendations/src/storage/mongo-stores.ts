@@ -51,7 +51,7 @@ export class MongoInteractionStore implements InteractionStore {
     try {
       await this.coll.updateOne(
         { _id },
-        { $setOnInsert: { profileId: c.profileId, userId: c.userId, movieId: c.movieId, signals: {}, updatedAt: c.at } },
+        { $setOnInsert: { profileId: c.profileId, userId: c.userId, movieId: c.movieId, signals: {}, updatedAt: new Date() } },
         { upsert: true },
       );
     } catch (err) {
@@ -83,9 +83,13 @@ export class MongoInteractionStore implements InteractionStore {
   async *all(): AsyncIterable<Interaction> {
     for await (const d of this.coll.find({}, { batchSize: 5000 })) yield fromDoc(d);
   }
+
+  async *changedSince(since: Date): AsyncIterable<Interaction> {
+    for await (const d of this.coll.find({ updatedAt: { $gte: since } }, { batchSize: 5000 })) yield fromDoc(d);
+  }
 }
 
-const fromDoc = (d: InteractionDoc): Interaction => ({ profileId: d.profileId, userId: d.userId, movieId: d.movieId, signals: d.signals ?? {} });
+const fromDoc = (d: InteractionDoc): Interaction => ({ profileId: d.profileId, userId: d.userId, movieId: d.movieId, signals: d.signals ?? {}, updatedAt: d.updatedAt });
 
 /** The catalog copy: a title document only moves to a higher catalog version. */
 export class MongoTitleStore implements TitleStore {
