@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CatalogSync } from '../../services/recommendations/src/catalog/catalog-sync.js';
+import type { TitleInfo } from '../../services/recommendations/src/domain/model.js';
 import { call, startTestStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
@@ -124,4 +126,18 @@ describe('recommendations through the gateway', () => {
     // A profile on the similar list needs the token of its account.
     expect((await gw('GET', `/v1/movies/${SEED}/similar?profileId=${a.profileId}`)).status).toBe(401);
   }, 60_000);
+
+  it('the title copy can be rebuilt from the catalog’s public ListMovies alone (no events)', async () => {
+    const copied: TitleInfo[] = [];
+    const sync = new CatalogSync(stack.catalog.grpcAddress, { upsert: async (t) => (copied.push(t), 'applied'), all: async () => copied });
+    try {
+      const r = await sync.run();
+      const listed = await gw('GET', '/v1/movies?pageSize=1');
+      expect(r.seen).toBe(listed.body.totalSize);
+      const one = (await gw('GET', `/v1/movies/${SEED}`)).body;
+      expect(copied.find((t) => t.id === SEED)).toMatchObject({ title: one.title, genres: one.genres, languages: one.audioLanguages, status: 'published' });
+    } finally {
+      sync.close();
+    }
+  });
 });
