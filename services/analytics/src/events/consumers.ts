@@ -18,11 +18,12 @@ import {
   type EventDef,
   type EventHandler,
   type FlixEventMessage,
+  type HandlerContext,
   type NatsClients,
   type RawEvent,
 } from '@flix/events';
 import type { Logger } from '@flix/logging';
-import { ingest, type IngestDeps } from './ingest.js';
+import { ingest, ingestBatch, type IncomingEvent, type IngestDeps } from './ingest.js';
 
 /** The streams analytics reads end to end, each with the contracts it can decode. */
 export const SOURCE_STREAMS: { stream: string; events: Readonly<Record<string, EventDef<FlixEventMessage>>> }[] = [
@@ -47,11 +48,23 @@ function rawJson(raw: RawEvent): unknown {
   return raw.json === undefined ? new TextDecoder().decode(raw.data) : raw.json;
 }
 
+function unknownEvent(stream: string, raw: RawEvent, ctx: HandlerContext): IncomingEvent {
+  return { stream, subject: raw.subject, key: ctx.eventId, type: ctx.headers[EventHeaders.EventType] ?? '', payload: undefined, json: rawJson(raw) };
+}
+
+function deadLetter(raw: RawEvent, ctx: HandlerContext): IncomingEvent {
+  // The payload's event id is the original event's (already counted from its own stream,
+  // and parked by maybe several consumers): a dead letter is keyed by its DLQ message id.
+  const msgId = ctx.headers[EventHeaders.MsgId] ?? `${ctx.headers[EventHeaders.DlqStream]}:${ctx.headers[EventHeaders.DlqConsumer]}:${ctx.headers[EventHeaders.DlqStreamSeq]}`;
+  return { stream: DLQ_STREAM, subject: raw.subject, key: `dlq:${msgId}`, type: ctx.headers[EventHeaders.EventType] ?? '', payload: undefined, json: rawJson(raw), deadLetter: true };
+}
+
 /** One durable `analytics` consumer per stream, over every subject; unknown types are stored raw. */
 export async function startStreamConsumers(deps: ConsumerDeps): Promise<ConsumerHandle[]> {
   const out: ConsumerHandle[] = [];
   for (const { stream, events } of SOURCE_STREAMS) {
     const handlers: Record<string, EventHandler<FlixEventMessage>> = {};
+    const bySubject = new Map(Object.values(events).map((d) => [d.subject, d]));
     for (const def of Object.values(events)) {
       handlers[def.subject] = on(def, async (payload, ctx) => {
         await ingest(deps.ingest, { stream, subject: def.subject, key: ctx.eventId, type: def.type, payload, json: def.codec.toJSON(payload) }, ctx);
@@ -65,8 +78,22 @@ export async function startStreamConsumers(deps: ConsumerDeps): Promise<Consumer
         durable: DURABLE,
         handlers,
         onUnknownSubject: async (raw, ctx) => {
-          await ingest(deps.ingest, { stream, subject: raw.subject, key: ctx.eventId, type: ctx.headers[EventHeaders.EventType] ?? '', payload: undefined, json: rawJson(raw) }, ctx);
+          await ingest(deps.ingest, unknownEvent(stream, raw, ctx), ctx);
         },
+        // A backlog arrives many messages at a time: one transaction for all of them.
+        batchHandler: async (items) => {
+          await ingestBatch(
+            deps.ingest,
+            items.map((i) => {
+              const def = bySubject.get(i.subject);
+              return def && i.payload
+                ? { stream, subject: i.subject, key: i.ctx.eventId, type: def.type, payload: i.payload, json: def.codec.toJSON(i.payload) }
+                : unknownEvent(stream, i.raw!, i.ctx);
+            }),
+            deps.logger,
+          );
+        },
+        maxBatch: deps.batchSize,
         // The `ingested` marker, written in the rollup transaction, is the idempotency check.
         idempotency: null,
         logger: deps.logger,
@@ -83,15 +110,12 @@ export async function startStreamConsumers(deps: ConsumerDeps): Promise<Consumer
       durable: DURABLE,
       handlers: {},
       onUnknownSubject: async (raw, ctx) => {
-        // The payload's event id is the original event's (already counted from its own stream,
-        // and parked by maybe several consumers): a dead letter is keyed by its DLQ message id.
-        const msgId = ctx.headers[EventHeaders.MsgId] ?? `${ctx.headers[EventHeaders.DlqStream]}:${ctx.headers[EventHeaders.DlqConsumer]}:${ctx.headers[EventHeaders.DlqStreamSeq]}`;
-        await ingest(
-          deps.ingest,
-          { stream: DLQ_STREAM, subject: raw.subject, key: `dlq:${msgId}`, type: ctx.headers[EventHeaders.EventType] ?? '', payload: undefined, json: rawJson(raw), deadLetter: true },
-          ctx,
-        );
+        await ingest(deps.ingest, deadLetter(raw, ctx), ctx);
       },
+      batchHandler: async (items) => {
+        await ingestBatch(deps.ingest, items.map((i) => deadLetter(i.raw!, i.ctx)), deps.logger);
+      },
+      maxBatch: deps.batchSize,
       idempotency: null,
       logger: deps.logger,
       batchSize: deps.batchSize,

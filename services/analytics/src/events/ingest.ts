@@ -37,30 +37,54 @@ function rawOccurTime(json: unknown): Date | undefined {
 export type IngestResult = 'counted' | 'duplicate';
 
 /**
- * One event: rollups and the `ingested` marker in one transaction, then the raw copy in the
- * time-series store, then (for events that feed a watched rate) an alert evaluation.
+ * Events (a batch, or one): rollups and the `ingested` markers in one transaction, then the raw
+ * copies in the time-series store, then (if any event feeds a watched rate) an alert evaluation.
  */
-export async function ingest(deps: IngestDeps, e: IncomingEvent, ctx: Pick<HandlerContext, 'logger'>): Promise<IngestResult> {
+export async function ingestBatch(deps: IngestDeps, events: IncomingEvent[], logger: Pick<HandlerContext['logger'], 'info'>): Promise<IngestResult[]> {
   const receivedAt = (deps.now ?? (() => new Date()))();
-  const facts = factsOf(e.subject, e.payload, e.payload ? receivedAt : (rawOccurTime(e.json) ?? receivedAt), deps.reportingCurrency);
-  if (e.deadLetter) {
-    // A copy of an event counted from its own stream already: only the dead letter counts.
-    facts.daily = { deadLetters: 1 };
-    facts.signals = { deadLetters: 1 };
+  const prepared = events.map((e) => {
+    const facts = factsOf(e.subject, e.payload, e.payload ? receivedAt : (rawOccurTime(e.json) ?? receivedAt), deps.reportingCurrency);
+    if (e.deadLetter) {
+      // A copy of an event counted from its own stream already: only the dead letter counts.
+      facts.daily = { deadLetters: 1 };
+      facts.signals = { deadLetters: 1 };
+    }
+    const doc: StoredEvent = {
+      time: facts.time,
+      meta: { stream: e.stream, subject: e.subject },
+      eventId: e.key,
+      type: e.type,
+      ...(facts.userId ? { userId: facts.userId } : {}),
+      ...(facts.movieId ? { movieId: facts.movieId } : {}),
+      payload: e.json,
+      receivedAt,
+    };
+    return { key: e.key, facts, doc };
+  });
+  const counted = await deps.rollups.applyBatch(prepared);
+  const fresh = new Set<string>();
+  const results: IngestResult[] = [];
+  const newDocs: StoredEvent[] = [];
+  const repeats: StoredEvent[] = [];
+  for (const p of prepared) {
+    if (counted.has(p.key) && !fresh.has(p.key)) {
+      fresh.add(p.key);
+      newDocs.push(p.doc);
+      results.push('counted');
+    } else {
+      repeats.push(p.doc);
+      results.push('duplicate');
+    }
   }
-  const doc: StoredEvent = {
-    time: facts.time,
-    meta: { stream: e.stream, subject: e.subject },
-    eventId: e.key,
-    type: e.type,
-    ...(facts.userId ? { userId: facts.userId } : {}),
-    ...(facts.movieId ? { movieId: facts.movieId } : {}),
-    payload: e.json,
-    receivedAt,
-  };
-  const counted = await deps.rollups.apply(e.key, facts);
-  if (counted) await deps.events.store(doc);
-  else if (await deps.events.ensureStored(doc)) ctx.logger.info('redelivered event: raw copy was missing, stored now');
-  if (counted && facts.signals) await deps.alerts.evaluate();
-  return counted ? 'counted' : 'duplicate';
+  await deps.events.storeMany(newDocs);
+  for (const doc of repeats) {
+    if (await deps.events.ensureStored(doc)) logger.info({ eventId: doc.eventId }, 'redelivered event: raw copy was missing, stored now');
+  }
+  if (prepared.some((p) => fresh.has(p.key) && p.facts.signals)) await deps.alerts.evaluate();
+  return results;
+}
+
+/** One event. */
+export async function ingest(deps: IngestDeps, e: IncomingEvent, ctx: Pick<HandlerContext, 'logger'>): Promise<IngestResult> {
+  return (await ingestBatch(deps, [e], ctx.logger))[0]!;
 }

@@ -73,8 +73,8 @@ export class EventStore {
     return this.kind;
   }
 
-  async store(doc: StoredEvent): Promise<void> {
-    await this.coll.insertOne(doc);
+  async storeMany(docs: StoredEvent[]): Promise<void> {
+    if (docs.length > 0) await this.coll.insertMany(docs, { ordered: false });
   }
 
   /** After a redelivery: stores the raw copy only if the earlier delivery did not get to it. */
