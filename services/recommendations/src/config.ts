@@ -17,6 +17,11 @@ export function readRecommendationsConfig(env: Record<string, string | undefined
       CATALOG_GRPC_ADDR: address.default('127.0.0.1:50052'),
       /** How often the model checks for new signals and retrains (a new signal shows within about this). */
       FLIX_RECS_REFRESH_SECONDS: z.coerce.number().min(0.2).max(600).default(15),
+      /**
+       * Trainings in between only read interactions changed since the last one; a full re-read this
+       * often catches a write whose writer's clock was off by more than the 10 s overlap.
+       */
+      FLIX_RECS_FULL_RELOAD_MINUTES: z.coerce.number().min(1).default(60),
       /** How often the title copy is backfilled from the catalog's ListMovies (0: only at start). */
       FLIX_RECS_CATALOG_SYNC_SECONDS: z.coerce.number().min(0).default(600),
       /** Backfill from ListMovies at all (events alone suffice while the CATALOG stream has them). */

@@ -47,6 +47,7 @@ export async function startRecommendations(env: Record<string, string | undefine
     profiles: overrides.profiles ?? identityDirectory!,
     clock,
     similarity: { neighbours: cfg.FLIX_RECS_NEIGHBOURS },
+    fullReloadMs: cfg.FLIX_RECS_FULL_RELOAD_MINUTES * 60_000,
   });
 
   // The model is rebuilt from the database before serving, then on the timer when signals moved.
