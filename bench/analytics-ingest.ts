@@ -14,7 +14,7 @@
  *
  * The embedded MongoDB (journaled, fdatasync per commit) and nats-server run as separate
  * processes; analytics and the publisher share this process. Two cores are shared by everything.
- * Usage: npx tsx bench/analytics-ingest.ts [--events 50000] [--live 20000] [--writes 3000]
+ * Usage: npx tsx bench/analytics-ingest.ts [--events 50000] [--live 20000] [--writes 3000] [--batch 100]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +40,7 @@ const arg = (name: string, fallback: number) => {
 const BACKLOG = arg('events', 50_000);
 const LIVE = arg('live', 20_000);
 const WRITES = arg('writes', 3_000);
+const BATCH = arg('batch', 100);
 const root = resolve(import.meta.dirname, '..');
 
 // --- MongoDB (embedded, journaled) in its own process.
@@ -179,6 +180,7 @@ async function runInstance(mongoUrl: string, db: string) {
       HTTP_PORT: String(httpPort),
       LOG_LEVEL: 'silent',
       FLIX_JWKS_URL: keys.jwksUrl,
+      FLIX_CONSUMER_BATCH: String(BATCH),
     },
     { planPrices: async () => [{ planId: 'basic-monthly', amountMinor: 899, currency: 'USD', months: 1 }] },
   );
@@ -251,7 +253,6 @@ try {
     'events per transaction': +(WRITES / (c.commitTransaction ?? 1)).toFixed(1),
     'read commands (find + aggregate + count)': +(((c.find ?? 0) + (c.aggregate ?? 0) + (c.count ?? 0)) / WRITES).toFixed(3),
   });
-  console.log('raw command counts:', c);
   console.log('\nIngestion (one analytics instance; embedded MongoDB journaled, separate process):');
   console.table(rows);
 } finally {

@@ -568,6 +568,27 @@ describe('collections and databases', () => {
   });
 });
 
+describe('time-series collections', () => {
+  it('refuse writes inside a multi-document transaction, as mongod does, and take them outside', async () => {
+    await db.createCollection('ts_txn', { timeseries: { timeField: 'ts', metaField: 'meta' } });
+    const ts = db.collection('ts_txn');
+    const plain = db.collection('plain_txn');
+    const failure = await h.client
+      .withSession((session) =>
+        session.withTransaction(async () => {
+          await plain.insertOne({ _id: 'x' as unknown as ObjectId }, { session });
+          await ts.insertOne({ ts: new Date(), meta: { k: 1 } }, { session });
+        }),
+      )
+      .then(() => null, (e: unknown) => e as { code?: number });
+    expect(failure?.code).toBe(263);
+    // The whole transaction is gone, the plain insert with it.
+    expect(await plain.countDocuments()).toBe(0);
+    await ts.insertOne({ ts: new Date(), meta: { k: 1 } });
+    expect(await ts.countDocuments()).toBe(1);
+  });
+});
+
 describe('document validation', () => {
   it('enforces a collection validator on insert and update', async () => {
     await db.createCollection('validated', { validator: { email: { $type: 'string' }, age: { $gte: 0 } } });

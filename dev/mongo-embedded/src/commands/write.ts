@@ -45,6 +45,14 @@ function checkTimeseries(coll: Collection, doc: Doc): void {
   }
 }
 
+/** mongod refuses every write to a time-series collection inside a multi-document transaction. */
+function refuseTimeseriesInTxn(coll: Collection | null | undefined, ctx: CommandContext, what: string): void {
+  const txn = ctx.session?.txn;
+  if (coll?.isTimeseries && txn?.state === 'active' && ctx.batch === txn.batch) {
+    throw err('OperationNotSupportedInTransaction', `Cannot ${what} a time-series collection in a multi-document transaction.`);
+  }
+}
+
 /** Compiles a create() validator once, so a bad one is refused at create time. */
 export function checkValidator(options: Doc): void {
   if (isPlainObject(options.validator)) compileFilter(options.validator);
@@ -61,6 +69,7 @@ const insert: CommandDef = {
     if (!Array.isArray(docs)) throw err('FailedToParse', "BSON field 'insert.documents' is missing but a required field");
     const ordered = optBool('insert', cmd, 'ordered') ?? true;
     const coll = ctx.store.ensure(ctx.db, name, ctx.batch);
+    refuseTimeseriesInTxn(coll, ctx, 'insert into');
     let n = 0;
     const writeErrors: Doc[] = [];
     docs.forEach((raw, i) => {
@@ -244,6 +253,7 @@ function runUpdateStatement(ctx: CommandContext, name: string, stmt: Doc, cmd: D
   const e = evalOptions(ctx, { ...cmd, ...(stmt.collation ? { collation: stmt.collation } : {}) });
   const spec: UpdateSpec = { u: u as Doc | Doc[], kind, arrayFilters: stmt.arrayFilters as Doc[] | undefined, query: q, eval: e };
   const coll = ctx.store.coll(ctx.db, name);
+  refuseTimeseriesInTxn(coll, ctx, 'update');
   checkHint(coll, stmt.hint);
   const matches = findDocs(ctx, coll, q, { limit: multi ? undefined : 1, sort: sortSpec(stmt.sort), eval: e });
   let nModified = 0;
@@ -308,6 +318,7 @@ const del: CommandDef = {
     if (!Array.isArray(cmd.deletes)) throw err('FailedToParse', "BSON field 'delete.deletes' is missing but a required field");
     const ordered = optBool('delete', cmd, 'ordered') ?? true;
     const coll = ctx.store.coll(ctx.db, name);
+    refuseTimeseriesInTxn(coll, ctx, 'delete from');
     let n = 0;
     const writeErrors: Doc[] = [];
     cmd.deletes.forEach((stmt: unknown, i: number) => {
@@ -351,6 +362,7 @@ const findAndModify: CommandDef = {
     if (remove && returnNew) throw err('FailedToParse', 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
     const e = evalOptions(ctx, cmd);
     const coll = ctx.store.coll(ctx.db, name);
+    refuseTimeseriesInTxn(coll, ctx, 'findAndModify');
     checkHint(coll, cmd.hint);
     const [doc] = findDocs(ctx, coll, query, { limit: 1, sort: sortSpec(cmd.sort), eval: e });
     const shape = (d: Doc | null) => (d ? project([d], fields, e)[0] : null);
