@@ -25,14 +25,18 @@ import {
 import type { Logger } from '@flix/logging';
 import { ingest, ingestBatch, type IncomingEvent, type IngestDeps } from './ingest.js';
 
+// Each contract map holds definitions of different payload types; analytics only needs their
+// common shape (decode, re-encode, subject, type).
+const defs = (events: object) => events as Readonly<Record<string, EventDef<FlixEventMessage>>>;
+
 /** The streams analytics reads end to end, each with the contracts it can decode. */
 export const SOURCE_STREAMS: { stream: string; events: Readonly<Record<string, EventDef<FlixEventMessage>>> }[] = [
-  { stream: IDENTITY_STREAM, events: identityEvents },
-  { stream: CATALOG_STREAM, events: catalogEvents },
-  { stream: BILLING_STREAM, events: billingEvents },
-  { stream: PLAYBACK_STREAM, events: playbackEvents },
-  { stream: ENGAGEMENT_STREAM, events: engagementEvents },
-] as never;
+  { stream: IDENTITY_STREAM, events: defs(identityEvents) },
+  { stream: CATALOG_STREAM, events: defs(catalogEvents) },
+  { stream: BILLING_STREAM, events: defs(billingEvents) },
+  { stream: PLAYBACK_STREAM, events: defs(playbackEvents) },
+  { stream: ENGAGEMENT_STREAM, events: defs(engagementEvents) },
+];
 
 export const DURABLE = 'analytics';
 export const DLQ_STREAM = 'DLQ';

@@ -1,11 +1,9 @@
 import type { Db, MongoClient } from 'mongodb';
-import { runInTransaction, type Outbox } from '@flix/events';
 import { analyticsEvents } from '@flix/contracts';
-import { newEventId } from '@flix/events';
-import type { AlertKindName, Measurement } from '../domain/alerts.js';
-import { SIGNAL_COUNTERS, type SignalCounter } from '../domain/model.js';
-import type { WindowCounts } from '../domain/alerts.js';
+import { newEventId, runInTransaction, type Outbox } from '@flix/events';
 import { AlertKind } from '@flix/proto/flix/analytics/v1/resources';
+import type { AlertKindName, Measurement, WindowCounts } from '../domain/alerts.js';
+import { SIGNAL_COUNTERS, type SignalCounter } from '../domain/model.js';
 
 export interface AlertDoc {
   _id: AlertKindName;
@@ -38,6 +36,8 @@ export const alertMessage = (a: AlertDoc) => ({
 /** Alert state (one document per kind) and the per-minute signals the window sums. */
 export class AlertStore {
   private readonly alerts;
+  private readonly minutes;
+
   constructor(
     private readonly client: MongoClient,
     db: Db,
@@ -46,7 +46,6 @@ export class AlertStore {
     this.alerts = db.collection<AlertDoc>('alerts');
     this.minutes = db.collection<{ _id: string; at: Date } & Partial<Record<SignalCounter, number>>>('signal_minutes');
   }
-  private readonly minutes;
 
   async windowCounts(since: Date): Promise<WindowCounts> {
     const docs = await this.minutes.find({ at: { $gte: since } }).toArray();
