@@ -46,7 +46,7 @@ const root = resolve(import.meta.dirname, '..');
 // --- MongoDB (embedded, journaled) in its own process.
 async function startMongoProcess(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'flix-analytics-bench-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'dev/mongo-embedded/src/cli.ts'), '--port', '0', ...(process.env.BENCH_MONGO_MEMORY ? ['--memory'] : ['--dir', dir])], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_MONGO_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_MONGO_PROF}`] : []), '--import', 'tsx', join(root, 'dev/mongo-embedded/src/cli.ts'), '--port', '0', ...(process.env.BENCH_MONGO_MEMORY ? ['--memory'] : ['--dir', dir])], {
     stdio: ['ignore', 'pipe', 'ignore'],
     cwd: root,
   });

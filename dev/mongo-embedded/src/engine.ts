@@ -132,13 +132,21 @@ export function runPipeline(source: Doc[], pipeline: Doc[], o?: EvalOptions): Do
   return translate(() => new Aggregator(pipeline, options(o)).run<Doc>(source));
 }
 
+// mingo copies the whole operator context (hundreds of entries) for every update call. Updates
+// made only of plain field operators never look an operator up, so they get an empty context:
+// the same result for a fraction of the work (it was a fifth of the server's CPU under
+// upsert-heavy load).
+const FIELD_ONLY_UPDATE_OPS = new Set(['$set', '$setOnInsert', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$currentDate']);
+const EMPTY_CONTEXT = Context.init({});
+
 /** Applies update operators in place; returns whether anything changed. */
 export function applyOperators(doc: Doc, modifier: Doc, arrayFilters: Doc[] | undefined, condition: Doc | undefined, o?: EvalOptions): boolean {
+  const fieldOnly = !arrayFilters?.length && (!condition || Object.keys(condition).length === 0) && Object.keys(modifier).every((op) => FIELD_ONLY_UPDATE_OPS.has(op));
   return translate(
     () =>
       mingoUpdate(doc, modifier as Modifier<Doc>, arrayFilters, condition, {
         cloneMode: 'deep',
-        queryOptions: options(o),
+        queryOptions: fieldOnly ? { ...options(o), context: EMPTY_CONTEXT } : options(o),
       }).length > 0,
   );
 }
