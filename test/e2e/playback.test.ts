@@ -5,6 +5,7 @@
  * and Stripe emulator are exercised by playback-journey.test.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -350,11 +351,11 @@ describe('a crashed instance', () => {
         IDENTITY_GRPC_ADDR: stack.identity.grpcAddress,
         FLIX_PLAYBACK_CLIENT_SECRET: 'playback-test-client-secret-0123456789',
         MUX_BASE_URL: 'http://127.0.0.1:1',
-        MUX_SIGNING_KEY_ID: 'k',
-        MUX_SIGNING_KEY_PRIVATE: 'k',
-        // Writes to the database only every minute: without the journal the position would be lost.
-        FLIX_PROGRESS_FLUSH_SECONDS: '60',
-        FLIX_STREAM_STALE_SECONDS: '4',
+        MUX_SIGNING_KEY_ID: 'crash-test-key',
+        MUX_SIGNING_KEY_PRIVATE: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        // Killed before its first progress write: without the journal the position would be lost.
+        FLIX_PROGRESS_FLUSH_SECONDS: '5',
+        FLIX_STREAM_STALE_SECONDS: '8',
         FLIX_HEARTBEAT_INTERVAL_SECONDS: '1',
       },
       stdio: 'ignore',

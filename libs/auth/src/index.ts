@@ -47,7 +47,23 @@ export function createAccessTokenVerifier(opts: VerifierOptions): AccessTokenVer
       : 'jwks' in opts.keys
         ? createLocalJWKSet(opts.keys.jwks)
         : opts.keys.getKey;
+  // Players and pages send the same token over and over (a heartbeat every few seconds): a
+  // verified token is remembered until it expires, so the EdDSA check runs once per token.
+  const verified = new Map<string, Principal>();
+  const CACHE_MAX = 20_000;
   return async (token) => {
+    const hit = verified.get(token);
+    if (hit) {
+      if (hit.expiresAt.getTime() > Date.now()) return hit;
+      verified.delete(token);
+    }
+    const principal = await verifyOnce(token);
+    if (verified.size >= CACHE_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, principal);
+    return principal;
+  };
+
+  async function verifyOnce(token: string): Promise<Principal> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, getKey, {
@@ -61,7 +77,7 @@ export function createAccessTokenVerifier(opts: VerifierOptions): AccessTokenVer
       throw tokenError(e);
     }
     return principalFromClaims(payload);
-  };
+  }
 }
 
 function tokenError(e: unknown): DomainError {

@@ -31,6 +31,8 @@ export interface AddServiceOptions<D> {
   name: string;
   /** Methods callable without an access token. A token, when sent, is still verified. */
   publicMethods?: (keyof D & string)[];
+  /** High-rate methods (heartbeats) whose successful calls are logged at debug, not info. */
+  quietMethods?: (keyof D & string)[];
 }
 
 export interface GrpcServerOptions {
@@ -66,12 +68,13 @@ export class GrpcServer {
 
   add<D extends ServiceDefinition>(definition: D, handlers: ServiceHandlers<D>, options: AddServiceOptions<D>): void {
     const publicMethods = new Set<string>(options.publicMethods ?? []);
+    const quietMethods = new Set<string>(options.quietMethods ?? []);
     const impl: UntypedServiceImplementation = {};
     for (const key of Object.keys(definition)) {
       const method = definition[key] as MethodDefinition<unknown, unknown>;
       const handler = handlers[key as keyof D] as UnaryHandler<unknown, unknown>;
       impl[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
-        void this.handle(method.path, handler, !publicMethods.has(key), call, callback);
+        void this.handle(method.path, handler, !publicMethods.has(key), quietMethods.has(key), call, callback);
     }
     this.server.addService(definition, impl);
     this.serviceNames.push(options.name);
@@ -82,6 +85,7 @@ export class GrpcServer {
     path: string,
     handler: UnaryHandler<unknown, unknown>,
     requiresAuth: boolean,
+    quiet: boolean,
     call: ServerUnaryCall<unknown, unknown>,
     callback: sendUnaryData<unknown>,
   ): Promise<void> {
@@ -96,7 +100,11 @@ export class GrpcServer {
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     const budget = Number.isFinite(deadlineMs) && deadlineMs > 0 ? Math.min(deadlineMs - Date.now(), maxMs) : maxMs;
     const timer = setTimeout(() => abort.abort(new DomainError('unavailable', 'DEADLINE_EXCEEDED', 'deadline exceeded')), Math.max(budget, 0));
-    call.on('cancelled', () => abort.abort(new DomainError('unavailable', 'CANCELLED', 'cancelled by the client')));
+    // grpc-js also reports 'cancelled' when a finished call's stream closes: only a live call is cancelled.
+    let done = false;
+    call.on('cancelled', () => {
+      if (!done) abort.abort(new DomainError('unavailable', 'CANCELLED', 'cancelled by the client'));
+    });
     let code: Code = Code.OK;
     try {
       let principal: Principal | undefined;
@@ -133,11 +141,13 @@ export class GrpcServer {
         callback(internalError(), null);
       }
     } finally {
+      done = true;
       clearTimeout(timer);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rpcDuration.observe({ service: this.opts.service, method: methodName, code: Code[code] }, seconds);
       rpcRequests.inc({ service: this.opts.service, method: methodName, code: Code[code] });
-      logger.info({ code: Code[code], ms: Math.round(seconds * 1e4) / 10 }, 'rpc');
+      if (quiet && code === Code.OK) logger.debug({ code: Code[code], ms: Math.round(seconds * 1e4) / 10 }, 'rpc');
+      else logger.info({ code: Code[code], ms: Math.round(seconds * 1e4) / 10 }, 'rpc');
     }
   }
 

@@ -33,7 +33,7 @@ export function readPlaybackConfig(env: Record<string, string | undefined> = pro
       FLIX_STREAM_STALE_SECONDS: seconds(60, 3600),
       FLIX_HEARTBEAT_INTERVAL_SECONDS: seconds(10, 300),
       /** At most one progress write per session this often. */
-      FLIX_PROGRESS_FLUSH_SECONDS: seconds(5, 300),
+      FLIX_PROGRESS_FLUSH_SECONDS: seconds(20, 300),
       FLIX_COMPLETION_RATIO: z.coerce.number().min(0.5).max(1).default(0.9),
       /** Playback tokens outlive the remaining runtime by this much. */
       FLIX_TOKEN_MARGIN_SECONDS: seconds(900, 86_400),
@@ -48,8 +48,9 @@ export function readPlaybackConfig(env: Record<string, string | undefined> = pro
     throw new ConfigError(`bad configuration: ${missing.map((k) => `${k} is required (Mux credentials; or set MUX_BASE_URL to the local Mux emulator)`).join('; ')}`);
   if (!!cfg.MUX_SIGNING_KEY_ID !== !!cfg.MUX_SIGNING_KEY_PRIVATE)
     throw new ConfigError('bad configuration: MUX_SIGNING_KEY_ID and MUX_SIGNING_KEY_PRIVATE are set together or not at all');
-  if (cfg.FLIX_HEARTBEAT_INTERVAL_SECONDS * 2 > cfg.FLIX_STREAM_STALE_SECONDS)
-    throw new ConfigError('bad configuration: FLIX_STREAM_STALE_SECONDS must be at least twice FLIX_HEARTBEAT_INTERVAL_SECONDS');
+  // The sweep judges staleness by the stored heartbeat, which lags by up to one flush.
+  if (cfg.FLIX_HEARTBEAT_INTERVAL_SECONDS * 2 + cfg.FLIX_PROGRESS_FLUSH_SECONDS > cfg.FLIX_STREAM_STALE_SECONDS)
+    throw new ConfigError('bad configuration: FLIX_STREAM_STALE_SECONDS must be at least twice FLIX_HEARTBEAT_INTERVAL_SECONDS plus FLIX_PROGRESS_FLUSH_SECONDS');
   return {
     ...cfg,
     IDENTITY_OAUTH_URL: cfg.IDENTITY_OAUTH_URL ?? new URL('/oauth/token', cfg.FLIX_JWKS_URL).toString(),

@@ -87,7 +87,7 @@ export async function startPlayback(env: Record<string, string | undefined> = pr
 
   const verifier = createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: cfg.FLIX_JWKS_URL } });
   const grpc = new GrpcServer({ service: 'playback', logger, verifier, descriptorSet: readDescriptorSet() });
-  grpc.add(PlaybackServiceService, playbackHandlers(playback, settings), { name: 'flix.playback.v1.PlaybackService' });
+  grpc.add(PlaybackServiceService, playbackHandlers(playback, settings), { name: 'flix.playback.v1.PlaybackService', quietMethods: ['heartbeat'] });
   const grpcPort = await grpc.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
   let ready = false;
   const http = await startHttpServer({ service: 'playback', port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => ready });

@@ -33,7 +33,6 @@ interface LiveSession {
   session: PlaybackSession;
   dirty: boolean;
   lastFlushAt: number;
-  viewingFlushedAt: number;
   recheck: boolean;
 }
 
@@ -53,8 +52,6 @@ export interface HeartbeatInput {
 }
 
 const ID_MAX = 128;
-/** A profile's viewing record is rewritten at most this often while a session plays. */
-const VIEWING_FLUSH_MS = 30_000;
 /** A single heartbeat may report at most this much rebuffering (anything more is a bad client). */
 const MAX_REBUFFER_MS = 10 * 60_000;
 
@@ -108,7 +105,7 @@ export class Playback {
     if (!decision.allowed) throw notEntitled(decision);
 
     const viewing = await this.deps.store.viewing(req.profileId, req.movieId);
-    const resume = resumePosition(viewing, this.deps.settings);
+    let resume = resumePosition(viewing, this.deps.settings);
     const expiresAt = tokenExpiry(now, title.durationSeconds, resume, this.deps.settings);
     const tokens = await this.deps.signer.sign(title.playbackId, expiresAt, maxResolution(decision));
 
@@ -145,7 +142,10 @@ export class Playback {
         for (const stored of list) {
           // Another instance may hold newer progress in memory; the journal has it.
           const old = mergeSnapshot(stored, await this.deps.journal.last(stored.id));
-          if (await tx.endSession(old.id, old, reason, now)) {
+          if (await tx.endSession(old.id, finalNumbers(old), reason, now)) {
+            // A reloaded player resumes where the session it replaces had got to.
+            if (old.profileId === session.profileId && old.movieId === session.movieId && old.lastHeartbeatAt > (viewing?.lastWatchedAt ?? new Date(0)) && !old.completed)
+              session.positionSeconds = session.startPositionSeconds = resume = old.positionSeconds;
             closed.push(old.id);
             await tx.emit([{ subject: 'playback.session.ended', session: { ...old, state: 'ended', endedAt: now, endReason: reason }, reason, at: now }]);
           }
@@ -159,7 +159,7 @@ export class Playback {
     });
     for (const id of ended) this.live.delete(id);
     if (ended.length > 0) this.deps.broadcast.sessionsEnded(ended);
-    this.live.set(session.id, { session, dirty: false, lastFlushAt: now.getTime(), viewingFlushedAt: now.getTime(), recheck: false });
+    this.live.set(session.id, { session, dirty: false, lastFlushAt: now.getTime(), recheck: false });
 
     // The first play of a rental starts its 48-hour clock; playback.session.started is the backstop.
     if (decision.source === 'rental')
@@ -299,8 +299,7 @@ export class Playback {
     for (const entry of this.live.values()) {
       if (!entry.dirty || (!force && nowMs - entry.lastFlushAt < this.deps.settings.flushIntervalSeconds * 1000)) continue;
       const s = entry.session;
-      const viewing = force || nowMs - entry.viewingFlushedAt >= VIEWING_FLUSH_MS ? viewingFrom(s, null, s.lastHeartbeatAt) : null;
-      due.push({ entry, update: { session: { ...s }, viewing } });
+      due.push({ entry, update: { session: { ...s } } });
     }
     if (due.length === 0) return;
     for (const d of due) d.entry.dirty = false;
@@ -308,7 +307,6 @@ export class Playback {
       const endedElsewhere = new Set(await this.deps.store.flush(due.map((d) => d.update)));
       for (const d of due) {
         d.entry.lastFlushAt = nowMs;
-        if (d.update.viewing) d.entry.viewingFlushedAt = nowMs;
         if (endedElsewhere.has(d.entry.session.id)) this.live.delete(d.entry.session.id);
       }
     } catch (e) {
@@ -370,7 +368,7 @@ export class Playback {
       const stored = await this.deps.store.session(sessionId);
       if (!stored || stored.userId !== userId) throw noSuchSession(sessionId);
       if (stored.state === 'ended') {
-        if (opts.allowEnded) return { session: stored, dirty: false, lastFlushAt: 0, viewingFlushedAt: 0, recheck: false };
+        if (opts.allowEnded) return { session: stored, dirty: false, lastFlushAt: 0, recheck: false };
         throw sessionEnded(stored);
       }
       entry = await this.hydrate(stored);
@@ -384,7 +382,8 @@ export class Playback {
   /** A session this instance has not seen yet (or after a crash elsewhere): the journal may be ahead of the database. */
   private async hydrate(stored: PlaybackSession): Promise<LiveSession> {
     const s = mergeSnapshot(stored, await this.deps.journal.last(stored.id));
-    return { session: s, dirty: s.lastHeartbeatAt > stored.lastHeartbeatAt, lastFlushAt: 0, viewingFlushedAt: 0, recheck: false };
+    // What the database holds counts as just written: the next write waits a full flush interval.
+    return { session: s, dirty: s.lastHeartbeatAt > stored.lastHeartbeatAt, lastFlushAt: this.now().getTime(), recheck: false };
   }
 
   /** Asks billing again when its last answer ran out, was invalidated, or is old. */
@@ -453,6 +452,8 @@ export class Playback {
 }
 
 /** The session with the journal's last heartbeat applied, when that is newer than what we hold. */
+const finalNumbers = (s: PlaybackSession) => ({ positionSeconds: s.positionSeconds, watchedSeconds: s.watchedSeconds, rebufferMs: s.rebufferMs, completed: s.completed });
+
 function mergeSnapshot(s: PlaybackSession, snap: ProgressSnapshot | null): PlaybackSession {
   if (!snap || snap.at <= s.lastHeartbeatAt) return { ...s };
   return {

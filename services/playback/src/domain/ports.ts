@@ -45,10 +45,9 @@ export interface SessionBroadcast {
   recheckEntitlements(userId: string): void;
 }
 
+/** Progress of a live session; the profile's viewing record is written at start, completion and end. */
 export interface ProgressFlush {
   session: PlaybackSession;
-  /** Also bring the profile's viewing record up to date. */
-  viewing: ViewingRecord | null;
 }
 
 export interface ViewingPage {

@@ -1,3 +1,6 @@
+import { createPrivateKey, webcrypto } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
 import Mux from '@mux/mux-node';
 import type { Db } from 'mongodb';
 import { isDuplicateKey } from '@flix/mongo';
@@ -32,13 +35,13 @@ interface StoredKey {
 export class MuxTokenSigner implements PlaybackTokenSigner {
   private constructor(
     private readonly mux: Mux,
-    private readonly key: { id: string; secret: string },
+    private readonly key: { id: string; secret: CryptoKey },
     private readonly cfg: MuxSigningConfig,
   ) {}
 
   static async create(cfg: MuxSigningConfig, db: Db): Promise<MuxTokenSigner> {
     const mux = new Mux({ tokenId: cfg.tokenId, tokenSecret: cfg.tokenSecret, ...(cfg.baseUrl ? { baseURL: cfg.baseUrl } : {}) });
-    if (cfg.signingKeyId && cfg.signingKeyPrivate) return new MuxTokenSigner(mux, { id: cfg.signingKeyId, secret: cfg.signingKeyPrivate }, cfg);
+    if (cfg.signingKeyId && cfg.signingKeyPrivate) return new MuxTokenSigner(mux, { id: cfg.signingKeyId, secret: await importSigningKey(cfg.signingKeyPrivate) }, cfg);
     const keys = db.collection<StoredKey>('signing_keys');
     let stored = await keys.findOne({ _id: 'mux' });
     if (!stored) {
@@ -51,9 +54,10 @@ export class MuxTokenSigner implements PlaybackTokenSigner {
       }
       stored = await keys.findOne({ _id: 'mux' });
     }
-    return new MuxTokenSigner(mux, { id: stored!.keyId, secret: stored!.privateKey }, cfg);
+    return new MuxTokenSigner(mux, { id: stored!.keyId, secret: await importSigningKey(stored!.privateKey) }, cfg);
   }
 
+  /** The key is imported once: the SDK would otherwise parse the PEM for every token it signs. */
   get signingKeyId(): string {
     return this.key.id;
   }
@@ -82,4 +86,12 @@ export class MuxTokenSigner implements PlaybackTokenSigner {
       expiresAt: new Date(Date.now() + seconds * 1000),
     };
   }
+}
+
+/** A Mux private key (PEM, PKCS#1 or #8, or base64 of the PEM as Mux hands it out) as a signing CryptoKey. */
+async function importSigningKey(secret: string): Promise<CryptoKey> {
+  const trimmed = secret.trim();
+  const pem = trimmed.startsWith('-----BEGIN') ? trimmed : Buffer.from(trimmed, 'base64').toString('utf8');
+  const pkcs8 = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
+  return webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
 }

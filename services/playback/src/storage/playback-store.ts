@@ -117,18 +117,8 @@ export class MongoPlaybackStore implements PlaybackStore {
         },
       },
     }));
-    // Only the resume point moves here; completions and counters are written when they happen.
-    const viewingOps: AnyBulkWriteOperation<ViewingDoc>[] = updates
-      .filter((u) => u.viewing)
-      .map(({ viewing: v }) => ({
-        updateOne: {
-          filter: { _id: viewingId(v!.profileId, v!.movieId), lastSessionId: v!.lastSessionId },
-          update: { $set: { positionSeconds: v!.positionSeconds, durationSeconds: v!.durationSeconds, lastWatchedAt: v!.lastWatchedAt } },
-        },
-      }));
     await this.sessions.bulkWrite(sessionOps, { ordered: false });
-    if (viewingOps.length > 0) await this.viewingColl.bulkWrite(viewingOps, { ordered: false });
-    this.flushWrites += sessionOps.length + viewingOps.length;
+    this.flushWrites += sessionOps.length;
     const ended = await this.sessions
       .find({ _id: { $in: updates.map((u) => u.session.id) }, state: 'ended' }, { projection: { _id: 1 } })
       .toArray();
