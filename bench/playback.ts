@@ -42,7 +42,7 @@ const CONCURRENCY = arg('concurrency', 12);
 const SECONDS = arg('seconds', 15);
 const CONNECTIONS = arg('connections', 4);
 const INFLIGHT = arg('inflight', 256);
-const PACED_SECONDS = arg('paced-seconds', 20);
+const PACED_SECONDS = arg('paced-seconds', 60);
 /** --profile DIR: the playback process writes a V8 CPU profile there when it stops. */
 const PROFILE_DIR = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 /** Streams per Premium account for the run (billing allows at most 10 per plan). */
@@ -422,12 +422,12 @@ try {
     }
   }));
   const pacedSeconds = (performance.now() - pacedStart) / 1000;
-  await new Promise((r) => setTimeout(r, 6_000)); // the flusher's due writes for the last heartbeats
+  await new Promise((r) => setTimeout(r, (cfg.FLIX_PROGRESS_FLUSH_SECONDS + 2) * 1000)); // the flusher's due writes for the last heartbeats
   const pacedWrites = store.flushWrites - w1;
   pacedClient.close();
   results.push(summarise(`Heartbeat at client cadence (1 per session per ${interval} s, ${inLive.length} sessions)`, pacedLat, pacedErrors, pacedSeconds));
   findings.push(
-    `client cadence: ${pacedLat.length} heartbeats → ${pacedWrites} database writes (${(pacedWrites / Math.max(1, pacedLat.length)).toFixed(2)} per heartbeat) with FLIX_PROGRESS_FLUSH_SECONDS=5 and a ${interval} s heartbeat interval`,
+    `client cadence: ${pacedLat.length} heartbeats → ${pacedWrites} database writes (${(pacedWrites / Math.max(1, pacedLat.length)).toFixed(2)} per heartbeat) with FLIX_PROGRESS_FLUSH_SECONDS=${cfg.FLIX_PROGRESS_FLUSH_SECONDS} and a ${interval} s heartbeat interval`,
   );
   await nats.drain();
 } finally {

@@ -9,7 +9,10 @@ export interface MongoConnection {
 
 /** Connects to the service's own database (each service owns exactly one). */
 export async function connectMongo(url: string, dbName: string, appName: string): Promise<MongoConnection> {
-  const client = new MongoClient(url, { appName, serverSelectionTimeoutMS: 10_000, maxPoolSize: 20 });
+  // The driver's default pool (100). A small pool can deadlock against the embedded server's
+  // global transaction lock: waiters queued behind an open transaction hold every connection, and
+  // the transaction cannot send its next command.
+  const client = new MongoClient(url, { appName, serverSelectionTimeoutMS: 10_000, maxPoolSize: 100 });
   await client.connect();
   const db = client.db(dbName);
   return { client, db, close: () => client.close() };
