@@ -11,6 +11,7 @@ import { createClient, type PromiseClient } from '@flix/grpc';
 import { BillingServiceService } from '@flix/proto/flix/billing/v1/billing_service';
 import { EntitlementReason, PlanTier } from '@flix/proto/flix/billing/v1/resources';
 import { ADMIN, call, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually as until } from '@flix/testkit';
 
 const EMULATOR = join(import.meta.dirname, '../../dev/stripe-emulator/src/index.ts');
 const hasEmulator = existsSync(EMULATOR);
@@ -52,15 +53,6 @@ let viewer: string;
 let sdk: Stripe;
 let grpc: PromiseClient<typeof BillingServiceService>;
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!hasEmulator)('billing through the gateway and the Stripe emulator', () => {
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMuxEmulator, type MuxEmulator } from '@flix/mux-emulator';
 import { ADMIN, call, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually as until } from '@flix/testkit';
 
 const WEBHOOK_SECRET = 'e2e-mux-webhook-secret';
 let stack: TestStack;
@@ -12,16 +13,6 @@ let adminToken: string;
 let viewerToken: string;
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
 const q = (s: string) => encodeURIComponent(s);
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 5_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   mux = await startMuxEmulator({ port: 0, webhookSecret: WEBHOOK_SECRET, tokenId: 'e2e-token', tokenSecret: 'e2e-secret' });

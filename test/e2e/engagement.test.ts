@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, call, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually as until } from '@flix/testkit';
 
 let stack: TestStack;
 let mongo: MongoClient;
@@ -11,16 +12,6 @@ const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => 
 const SPIDER_MAN = 'demo-000001'; // PG13
 const INTERSTELLAR = 'demo-000002'; // PG13
 const AMELIE = 'demo-000003'; // R
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 8_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function signUp(name: string) {
   const reg = await gw('POST', '/v1/auth/register', {

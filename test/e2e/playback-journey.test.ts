@@ -14,6 +14,7 @@ import { startMuxEmulator, type MuxEmulator } from '@flix/mux-emulator';
 import { startStripeEmulator, type StripeEmulator } from '@flix/stripe-emulator';
 import { probe, startVideoOrigin, type VideoOrigin } from '@flix/video-origin';
 import { call, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually as until } from '@flix/testkit';
 
 const STRIPE = { apiKey: 'sk_test_e2e_journey', webhookSecret: 'whsec_e2e_journey' };
 const MUX = { tokenId: 'journey-token', tokenSecret: 'journey-secret', webhookSecret: 'journey-webhook-secret' };
@@ -23,16 +24,6 @@ let stripe: StripeEmulator;
 let mux: MuxEmulator;
 let origin: VideoOrigin;
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   stripe = await startStripeEmulator({ port: 0, ...STRIPE, webhookRetry: { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 200 } });

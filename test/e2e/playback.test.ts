@@ -16,7 +16,7 @@ import { createClient } from '@flix/grpc';
 import { publishEvent } from '@flix/events';
 import { PlaybackServiceService } from '@flix/proto/flix/playback/v1/playback_service';
 import { PlayerState } from '@flix/proto/flix/playback/v1/resources';
-import { freePort } from '@flix/testkit';
+import { eventually, freePort } from '@flix/testkit';
 import type { EntitlementDecision } from '../../services/playback/src/domain/model.js';
 import { ADMIN, call, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -45,14 +45,6 @@ const start = (v: Viewer, movieId: string, deviceId = 'tv-1', profileId = v.prof
 const beat = (v: Viewer, sessionId: string, positionSeconds: number, state = 'PLAYER_STATE_PLAYING', rebufferMs = 0) =>
   gw('POST', `/v1/playback/sessions/${sessionId}:heartbeat`, { token: v.token, body: { positionSeconds, state, bitrateKbps: 4500, rebufferMs } });
 const stop = (v: Viewer, sessionId: string, positionSeconds = 0) => gw('POST', `/v1/playback/sessions/${sessionId}:stop`, { token: v.token, body: { positionSeconds } });
-
-async function until(ok: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 let admin: string;
 const movies: { id: string; playbackId: string; duration: number; maturity: string }[] = [];
@@ -257,7 +249,11 @@ describe('heartbeats, resume and history', () => {
     const nc = await connect({ servers: stack.nats.url });
     const jsm = await jetstream(nc).jetstreamManager();
     const last = async (subject: string) => (await jsm.streams.getMessage('PLAYBACK', { last_by_subj: subject }))?.json<Record<string, unknown>>();
-    await until(async () => (await last('playback.title.completed'))?.sessionId === s.body.sessionId && (await last('playback.session.ended'))?.sessionId === s.body.sessionId);
+    await eventually(
+      async () => (await last('playback.title.completed'))?.sessionId === s.body.sessionId && (await last('playback.session.ended'))?.sessionId === s.body.sessionId,
+      (done) => done,
+      "the session's events on the PLAYBACK stream",
+    );
     expect(await last('playback.title.completed')).toMatchObject({ sessionId: s.body.sessionId, movieId: m.id, userId: v.userId, profileId: v.profileId });
     expect(await last('playback.session.ended')).toMatchObject({ sessionId: s.body.sessionId, completed: true, reason: 'SESSION_END_REASON_STOPPED' });
     await nc.close();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogSync } from '../../services/recommendations/src/catalog/catalog-sync.js';
 import type { TitleInfo } from '../../services/recommendations/src/domain/model.js';
 import { call, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually as until } from '@flix/testkit';
 
 let stack: TestStack;
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
@@ -9,16 +10,6 @@ const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => 
 // Demo titles the crowd below favours together (any published demo titles would do).
 const SEED = 'demo-000010';
 const ALSO = ['demo-000011', 'demo-000012', 'demo-000013'];
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 600)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface Rec {
   movieId: string;

@@ -8,7 +8,8 @@
  * logs go to stderr as JSON lines; SIGINT/SIGTERM close it (state saved).
  */
 import { parseArgs } from 'node:util';
-import { startMuxEmulator, type Logger } from './index.js';
+import { startMuxEmulator } from './index.js';
+import { cliTools } from '@flix/testkit/cli';
 
 const { values } = parseArgs({
   options: {
@@ -25,24 +26,10 @@ const { values } = parseArgs({
   },
 });
 
-const log =
-  (level: string) =>
-  (fields: object, msg: string): void => {
-    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), name: 'mux-emulator', ...fields, msg })}\n`);
-  };
-const logger: Logger = { info: log('info'), warn: log('warn'), error: log('error') };
-
-function fail(message: string): never {
-  process.stderr.write(`mux-emulator: ${message}\n`);
-  process.exit(2);
-}
-
-function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer in ${min}..${max}, got "${raw}"`);
-  return n;
-}
+const cli = cliTools('mux-emulator');
+const { logger, int } = cli;
+// Annotated so that a call narrows like a never-returning function declaration.
+const fail: (message: string) => never = cli.fail;
 
 const webhookSecret = values['webhook-secret'] ?? process.env.MUX_WEBHOOK_SECRET;
 if (!webhookSecret) fail('--webhook-secret (or MUX_WEBHOOK_SECRET) is required');

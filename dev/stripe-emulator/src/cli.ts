@@ -8,7 +8,8 @@
  * SIGINT/SIGTERM close it (state saved).
  */
 import { parseArgs } from 'node:util';
-import { startStripeEmulator, type Logger } from './index.js';
+import { startStripeEmulator } from './index.js';
+import { cliTools } from '@flix/testkit/cli';
 
 const { values } = parseArgs({
   options: {
@@ -20,17 +21,10 @@ const { values } = parseArgs({
   },
 });
 
-const log =
-  (level: string) =>
-  (fields: object, msg: string): void => {
-    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), name: 'stripe-emulator', ...fields, msg })}\n`);
-  };
-const logger: Logger = { info: log('info'), warn: log('warn'), error: log('error') };
-
-function fail(message: string): never {
-  process.stderr.write(`stripe-emulator: ${message}\n`);
-  process.exit(2);
-}
+const cli = cliTools('stripe-emulator');
+const { logger } = cli;
+// Annotated so that a call narrows like a never-returning function declaration.
+const fail: (message: string) => never = cli.fail;
 
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer in 0..65535, got "${values.port}"`);

@@ -7,7 +7,8 @@
  * one JSON line on stdout once listening; logs go to stderr as JSON lines; SIGINT/SIGTERM stop it.
  */
 import { parseArgs } from 'node:util';
-import { startVideoOrigin, type Logger } from './index.js';
+import { startVideoOrigin } from './index.js';
+import { cliTools } from '@flix/testkit/cli';
 
 const { values } = parseArgs({
   options: {
@@ -19,24 +20,10 @@ const { values } = parseArgs({
   },
 });
 
-const log =
-  (level: string) =>
-  (fields: object, msg: string): void => {
-    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), name: 'video-origin', ...fields, msg })}\n`);
-  };
-const logger: Logger = { info: log('info'), warn: log('warn'), error: log('error') };
-
-function fail(message: string): never {
-  process.stderr.write(`video-origin: ${message}\n`);
-  process.exit(2);
-}
-
-function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer in ${min}..${max}, got "${raw}"`);
-  return n;
-}
+const cli = cliTools('video-origin');
+const { logger, int } = cli;
+// Annotated so that a call narrows like a never-returning function declaration.
+const fail: (message: string) => never = cli.fail;
 
 const muxEmulatorUrl = values['mux-emulator-url'] ?? process.env.FLIX_MUX_EMULATOR_URL;
 if (!muxEmulatorUrl) fail('--mux-emulator-url (or FLIX_MUX_EMULATOR_URL) is required: the origin checks tokens against its signing keys');

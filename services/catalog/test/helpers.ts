@@ -1,36 +1,8 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { MuxAdapter } from '../src/main.js';
 import type { MuxEvent } from '../src/domain/mux-events.js';
 
-/** A JWKS served locally and tokens signed with it, standing in for identity. */
-export async function startTestKeys(): Promise<{ jwksUrl: string; token(sub: string, roles: string[]): Promise<string>; close(): Promise<void> }> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'EdDSA', use: 'sig' };
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-    token: (sub, roles) => sign(privateKey, sub, roles),
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
-const sign = (key: CryptoKey, sub: string, roles: string[]) =>
-  new SignJWT({ roles, scope: '' })
-    .setProtectedHeader({ alg: 'EdDSA', kid: 'test-key' })
-    .setIssuer('flix-identity')
-    .setAudience('flix-api')
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .setJti(randomUUID())
-    .sign(key);
+export { eventually, startTestKeys } from '@flix/testkit';
 
 export const WEBHOOK_SECRET = 'test-mux-webhook-secret';
 
@@ -92,12 +64,3 @@ export function muxEnvelope(type: string, at: Date, data: Record<string, unknown
   return JSON.stringify({ type, id: randomUUID(), created_at: at.toISOString(), object: { type: type.split('.')[1], id: data.id }, data });
 }
 
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)?.slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
