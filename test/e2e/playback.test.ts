@@ -178,6 +178,17 @@ describe('concurrent streams', () => {
     expect((await start(v, movies[2]!.id, 'laptop')).status).toBe(200);
   });
 
+  it('keeps the place reached in a title when the device moves on to another one', async () => {
+    const v = await viewer('switcher');
+    allow(v.userId, 1);
+    const a = await start(v, movies[20]!.id, 'tv');
+    expect((await beat(v, a.body.sessionId, 300)).status).toBe(200);
+    expect((await start(v, movies[21]!.id, 'tv')).status).toBe(200);
+    const cw = await gw('GET', `/v1/continue-watching?profileId=${v.profileId}`, { token: v.token });
+    expect(cw.body.entries.find((e: { movieId: string }) => e.movieId === movies[20]!.id)).toMatchObject({ positionSeconds: 300 });
+    expect((await start(v, movies[20]!.id, 'tv')).body.resumePositionSeconds).toBe(300);
+  });
+
   it('frees the slot of a stream whose heartbeats stopped, after the stale timeout', async () => {
     const v = await viewer('stale');
     allow(v.userId, 1);

@@ -147,7 +147,11 @@ export class Playback {
             if (old.profileId === session.profileId && old.movieId === session.movieId && old.lastHeartbeatAt > (viewing?.lastWatchedAt ?? new Date(0)) && !old.completed)
               session.positionSeconds = session.startPositionSeconds = resume = old.positionSeconds;
             closed.push(old.id);
-            await tx.emit([{ subject: 'playback.session.ended', session: { ...old, state: 'ended', endedAt: now, endReason: reason }, reason, at: now }]);
+            const endedOld: PlaybackSession = { ...old, state: 'ended', endedAt: now, endReason: reason };
+            // Its profile keeps the place it reached (unless a newer session of that title took over the record).
+            const previous = await this.deps.store.viewing(old.profileId, old.movieId);
+            if (!previous || previous.lastSessionId === old.id) await tx.putViewing(viewingFrom(endedOld, previous, old.lastHeartbeatAt));
+            await tx.emit([{ subject: 'playback.session.ended', session: endedOld, reason, at: now }]);
           }
         }
       }
