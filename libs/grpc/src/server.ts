@@ -93,7 +93,10 @@ export class GrpcServer {
     const md = call.metadata;
     const requestId = firstValue(md, 'x-request-id') ?? randomUUID();
     const methodName = path.slice(path.lastIndexOf('/') + 1);
-    let logger = this.opts.logger.child({ rpc: methodName, requestId });
+    let principal: Principal | undefined;
+    // The request's child logger is made when something logs (a quiet call at info never does).
+    let requestLogger: Logger | undefined;
+    const log = (): Logger => (requestLogger ??= this.opts.logger.child({ rpc: methodName, requestId, ...(principal ? { sub: principal.subject } : {}) }));
     const abort = new AbortController();
     const maxMs = this.opts.maxCallMs ?? 30_000;
     const deadline = call.getDeadline();
@@ -107,11 +110,9 @@ export class GrpcServer {
     });
     let code: Code = Code.OK;
     try {
-      let principal: Principal | undefined;
       const token = bearerToken(firstValue(md, 'authorization'));
       if (token) principal = await this.opts.verifier(token);
       else if (requiresAuth) throw unauthenticated('this call needs an access token: send "authorization: Bearer <token>"');
-      if (principal) logger = logger.child({ sub: principal.subject });
       const ctx: CallContext = {
         method: path,
         principal,
@@ -119,7 +120,9 @@ export class GrpcServer {
         clientIp: clientIpFrom(md, call.getPeer()),
         traceparent: firstValue(md, 'traceparent'),
         userAgent: firstValue(md, 'user-agent'),
-        logger,
+        get logger() {
+          return log();
+        },
         signal: abort.signal,
         metadata: md,
       };
@@ -137,7 +140,7 @@ export class GrpcServer {
       } else {
         code = Code.INTERNAL;
         rpcErrors.inc({ service: this.opts.service, method: methodName });
-        logger.error({ err }, 'unexpected error');
+        log().error({ err }, 'unexpected error');
         callback(internalError(), null);
       }
     } finally {
@@ -146,8 +149,9 @@ export class GrpcServer {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rpcDuration.observe({ service: this.opts.service, method: methodName, code: Code[code] }, seconds);
       rpcRequests.inc({ service: this.opts.service, method: methodName, code: Code[code] });
-      if (quiet && code === Code.OK) logger.debug({ code: Code[code], ms: Math.round(seconds * 1e4) / 10 }, 'rpc');
-      else logger.info({ code: Code[code], ms: Math.round(seconds * 1e4) / 10 }, 'rpc');
+      const line = { code: Code[code], ms: Math.round(seconds * 1e4) / 10 };
+      if (!(quiet && code === Code.OK)) log().info(line, 'rpc');
+      else if (this.opts.logger.isLevelEnabled('debug')) log().debug(line, 'rpc');
     }
   }
 

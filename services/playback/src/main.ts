@@ -53,7 +53,7 @@ export async function startPlayback(env: Record<string, string | undefined> = pr
   void outbox.start();
 
   const store = new MongoPlaybackStore(mongo.client, mongo.db, playbackOutboxWriter(outbox));
-  const journal = await JetStreamProgressJournal.open(nats.js, nats.jsm);
+  const journal = await JetStreamProgressJournal.open(nats.nc, nats.js, nats.jsm);
   const broadcast = new NatsSessionBroadcast(nats.nc, logger);
   const serviceToken = new ServiceTokenSource({ tokenUrl: cfg.IDENTITY_OAUTH_URL, clientId: cfg.FLIX_PLAYBACK_CLIENT_ID, clientSecret: cfg.FLIX_PLAYBACK_CLIENT_SECRET });
   const catalog = overrides.titles ? null : new CatalogTitleDirectory(cfg.CATALOG_GRPC_ADDR, () => serviceToken.get());

@@ -1,22 +1,33 @@
 import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import type { ProgressSnapshot } from '../domain/model.js';
 import type { ProgressJournal } from '../domain/ports.js';
 
 /** Internal state, not integration events: kept out of the PLAYBACK event stream on purpose. */
 export const PROGRESS_STREAM = 'PLAYBACK_PROGRESS';
 const subjectOf = (sessionId: string) => `progress.playback.${sessionId}`;
+/** Acknowledged after the batch of plain publishes before it (session ids are UUIDs, never this). */
+const BARRIER = 'progress.playback._barrier';
+const EMPTY = new Uint8Array(0);
 
 /**
  * A last-value journal in JetStream (one message kept per session, like a KV bucket): each
  * heartbeat is appended before it is acknowledged, and the database is written from memory only
  * every few seconds. After an instance dies, whoever ends or resumes its sessions reads the last
  * position here.
+ *
+ * Appends are group-committed: each heartbeat is a plain publish, and one acknowledged publish
+ * (the barrier) per event-loop turn confirms the whole batch — JetStream stores one connection's
+ * messages to a stream in order, so the barrier's ack means every append before it is stored.
+ * A heartbeat is answered only after its batch's barrier is acknowledged.
  */
 export class JetStreamProgressJournal implements ProgressJournal {
-  constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager) {}
+  private waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
 
-  static async open(js: JetStreamClient, jsm: JetStreamManager): Promise<JetStreamProgressJournal> {
+  constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly jsm: JetStreamManager) {}
+
+  static async open(nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager): Promise<JetStreamProgressJournal> {
     try {
       await jsm.streams.info(PROGRESS_STREAM);
     } catch (e) {
@@ -40,11 +51,30 @@ export class JetStreamProgressJournal implements ProgressJournal {
           });
         });
     }
-    return new JetStreamProgressJournal(js, jsm);
+    return new JetStreamProgressJournal(nc, js, jsm);
   }
 
-  async record(s: ProgressSnapshot): Promise<void> {
-    await this.js.publish(subjectOf(s.sessionId), JSON.stringify({ p: s.positionSeconds, w: s.watchedSeconds, r: s.rebufferMs, t: s.at.getTime() }));
+  record(s: ProgressSnapshot): Promise<void> {
+    this.nc.publish(subjectOf(s.sessionId), JSON.stringify({ p: s.positionSeconds, w: s.watchedSeconds, r: s.rebufferMs, t: s.at.getTime() }));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.commit());
+      }
+    });
+  }
+
+  private async commit(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    this.scheduled = false;
+    try {
+      await this.js.publish(BARRIER, EMPTY);
+      for (const w of batch) w.resolve();
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    }
   }
 
   async last(sessionId: string): Promise<ProgressSnapshot | null> {
