@@ -13,7 +13,7 @@
  *     every heartbeat interval), which is what decides how much the coalescing saves.
  * Setup (not measured): identity runs with a cheap argon2 cost so registering users is quick.
  * Usage: npx tsx bench/playback.ts [--users 64] [--concurrency 12] [--seconds 15]
- *          [--connections 4] [--inflight 256] [--paced-seconds 20] [--profile DIR]
+ *          [--connections 4] [--inflight 256] [--paced-seconds 60] [--profile DIR]
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
