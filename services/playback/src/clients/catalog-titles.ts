@@ -1,7 +1,5 @@
-import { CatalogServiceService } from '@flix/proto/flix/catalog/v1/catalog_service';
 import { AssetStatus, MaturityRating, MovieStatus, type Movie } from '@flix/proto/flix/catalog/v1/resources';
-import { createClient, type PromiseClient } from '@flix/grpc';
-import { isDomainError } from '@flix/errors';
+import { CachedMovieLookup } from '@flix/catalog-client';
 import { MATURITY_LEVELS, type PlayableTitle } from '../domain/model.js';
 import type { TitleDirectory } from '../domain/ports.js';
 
@@ -22,31 +20,19 @@ const ASSET: Record<number, PlayableTitle['assetStatus']> = {
  * the playback id is included). Cached briefly: every play of a popular title asks the same.
  */
 export class CatalogTitleDirectory implements TitleDirectory {
-  private readonly client: PromiseClient<typeof CatalogServiceService>;
-  private readonly cache = new Map<string, { at: number; title: PlayableTitle | null }>();
+  private readonly lookup: CachedMovieLookup;
 
-  constructor(address: string, private readonly serviceToken: () => Promise<string>, private readonly ttlMs = 15_000) {
-    this.client = createClient(CatalogServiceService, address, { deadlineMs: 2_000 });
+  constructor(address: string, serviceToken: () => Promise<string>, ttlMs = 15_000) {
+    this.lookup = new CachedMovieLookup(address, { foundTtlMs: ttlMs, accessToken: serviceToken });
   }
 
   async get(movieId: string): Promise<PlayableTitle | null> {
-    const hit = this.cache.get(movieId);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.title;
-    let title: PlayableTitle | null;
-    try {
-      const m = await this.client.getMovie({ movieId }, { metadata: { authorization: `Bearer ${await this.serviceToken()}` } });
-      title = toTitle(m);
-    } catch (e) {
-      if (isDomainError(e) && (e.kind === 'not_found' || e.kind === 'invalid_argument')) title = null;
-      else throw e;
-    }
-    if (this.cache.size > 50_000) this.cache.clear();
-    this.cache.set(movieId, { at: Date.now(), title });
-    return title;
+    const m = await this.lookup.get(movieId);
+    return m ? toTitle(m) : null;
   }
 
   close(): void {
-    this.client.close();
+    this.lookup.close();
   }
 }
 
