@@ -8,7 +8,6 @@ import type {
   PlaybackStore,
   PlaybackTokenSigner,
   ProfileDirectory,
-  ProgressFlush,
   ProgressJournal,
   SessionBroadcast,
   TitleDirectory,
@@ -107,7 +106,7 @@ export class Playback {
     const viewing = await this.deps.store.viewing(req.profileId, req.movieId);
     let resume = resumePosition(viewing, this.deps.settings);
     const expiresAt = tokenExpiry(now, title.durationSeconds, resume, this.deps.settings);
-    const tokens = await this.deps.signer.sign(title.playbackId, expiresAt, maxResolution(decision));
+    const tokens = await this.deps.signer.sign(title.playbackId, expiresAt, qualityResolution(decision.maxQuality));
 
     const session: PlaybackSession = {
       id: randomUUID(),
@@ -183,12 +182,14 @@ export class Playback {
     if (!Number.isInteger(req.rebufferMs) || req.rebufferMs < 0 || req.rebufferMs > MAX_REBUFFER_MS) v.add('rebufferMs', `must be between 0 and ${MAX_REBUFFER_MS}`);
     v.throwIfAny();
 
+    const wasCached = this.live.has(req.sessionId);
     const entry = await this.liveSession(req.sessionId, user.subject);
     const s = entry.session;
     const now = this.now();
     // Silent here for longer than a heartbeat gap: its heartbeats may have gone to another
-    // instance, whose last one is in the journal (so watch time is not counted twice).
-    if (now.getTime() - s.lastHeartbeatAt.getTime() > this.deps.settings.heartbeatIntervalSeconds * 1500)
+    // instance, whose last one is in the journal (so watch time is not counted twice). A session
+    // loaded just now has read the journal already.
+    if (wasCached && now.getTime() - s.lastHeartbeatAt.getTime() > this.deps.settings.heartbeatIntervalSeconds * 1500)
       Object.assign(s, mergeSnapshot(s, await this.deps.journal.last(s.id)));
     if (s.durationSeconds > 0 && req.positionSeconds > s.durationSeconds + 60)
       throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', `positionSeconds: is beyond the end of the title (${Math.round(s.durationSeconds)} s)`, [{ field: 'positionSeconds', description: 'beyond the end of the title' }]);
@@ -226,10 +227,11 @@ export class Playback {
       throw sessionEnded(entry.session);
     }
     entry.recheck = true;
-    const decision = await this.ensureEntitled(entry, accessToken, now);
+    // Billing's answer (when it gave one) has updated the session's quality ceiling.
+    await this.ensureEntitled(entry, accessToken, now);
     const s = entry.session;
     const expiresAt = tokenExpiry(now, s.durationSeconds, s.positionSeconds, this.deps.settings);
-    const tokens = await this.deps.signer.sign(s.playbackId, expiresAt, decision ? maxResolution(decision) : qualityResolution(s.maxQuality));
+    const tokens = await this.deps.signer.sign(s.playbackId, expiresAt, qualityResolution(s.maxQuality));
     s.tokensExpireAt = expiresAt;
     entry.dirty = true;
     return tokens;
@@ -299,23 +301,19 @@ export class Playback {
 
   private async flushOnce(force: boolean): Promise<void> {
     const nowMs = this.now().getTime();
-    const due: { entry: LiveSession; update: ProgressFlush }[] = [];
-    for (const entry of this.live.values()) {
-      if (!entry.dirty || (!force && nowMs - entry.lastFlushAt < this.deps.settings.flushIntervalSeconds * 1000)) continue;
-      const s = entry.session;
-      due.push({ entry, update: { session: { ...s } } });
-    }
+    const due = [...this.live.values()].filter((e) => e.dirty && (force || nowMs - e.lastFlushAt >= this.deps.settings.flushIntervalSeconds * 1000));
     if (due.length === 0) return;
-    for (const d of due) d.entry.dirty = false;
+    for (const e of due) e.dirty = false;
     try {
-      const endedElsewhere = new Set(await this.deps.store.flush(due.map((d) => d.update)));
-      for (const d of due) {
-        d.entry.lastFlushAt = nowMs;
-        if (endedElsewhere.has(d.entry.session.id)) this.live.delete(d.entry.session.id);
+      // Copies: heartbeats may change the sessions while the write is under way.
+      const endedElsewhere = new Set(await this.deps.store.flush(due.map((e) => ({ ...e.session }))));
+      for (const e of due) {
+        e.lastFlushAt = nowMs;
+        if (endedElsewhere.has(e.session.id)) this.live.delete(e.session.id);
       }
-    } catch (e) {
-      for (const d of due) d.entry.dirty = true;
-      throw e;
+    } catch (err) {
+      for (const e of due) e.dirty = true;
+      throw err;
     }
   }
 
@@ -391,18 +389,18 @@ export class Playback {
   }
 
   /** Asks billing again when its last answer ran out, was invalidated, or is old. */
-  private async ensureEntitled(entry: LiveSession, accessToken: string, now: Date): Promise<EntitlementDecision | null> {
+  private async ensureEntitled(entry: LiveSession, accessToken: string, now: Date): Promise<void> {
     const s = entry.session;
     const expired = s.entitlementValidUntil !== null && now >= s.entitlementValidUntil;
     const old = now.getTime() - s.entitlementCheckedAt.getTime() >= this.deps.settings.entitlementRecheckSeconds * 1000;
-    if (!entry.recheck && !expired && !old) return null;
+    if (!entry.recheck && !expired && !old) return;
     let decision: EntitlementDecision;
     try {
       decision = await this.deps.entitlements.check(accessToken, s.movieId, false);
     } catch (err) {
       // Billing unreachable: a session already playing keeps playing; the next heartbeat asks again.
       this.deps.warn({ err, sessionId: s.id }, 'entitlement re-check failed; keeping the session');
-      return null;
+      return;
     }
     entry.recheck = false;
     if (!decision.allowed) {
@@ -413,7 +411,6 @@ export class Playback {
     s.entitlementCheckedAt = now;
     s.maxQuality = decision.maxQuality;
     entry.dirty = true;
-    return decision;
   }
 
   private async complete(entry: LiveSession, now: Date): Promise<void> {
@@ -484,10 +481,6 @@ function viewingFrom(s: PlaybackSession, previous: ViewingRecord | null, at: Dat
     timesCompleted: (previous?.timesCompleted ?? 0) + (newlyCompleted ? 1 : 0),
     lastSessionId: s.id,
   };
-}
-
-function maxResolution(d: EntitlementDecision): string | null {
-  return qualityResolution(d.maxQuality);
 }
 
 function qualityResolution(q: PlaybackSession['maxQuality']): string | null {

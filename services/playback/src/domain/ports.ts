@@ -45,11 +45,6 @@ export interface SessionBroadcast {
   recheckEntitlements(userId: string): void;
 }
 
-/** Progress of a live session; the profile's viewing record is written at start, completion and end. */
-export interface ProgressFlush {
-  session: PlaybackSession;
-}
-
 export interface ViewingPage {
   records: ViewingRecord[];
   /** Opaque cursor for the next page; '' on the last page. */
@@ -60,8 +55,11 @@ export interface PlaybackStore {
   transact<T>(fn: (tx: PlaybackTx) => Promise<T>): Promise<T>;
   session(id: string): Promise<PlaybackSession | null>;
   viewing(profileId: string, movieId: string): Promise<ViewingRecord | null>;
-  /** Coalesced progress writes; returns the ids of sessions found already ended. */
-  flush(updates: ProgressFlush[]): Promise<string[]>;
+  /**
+   * Coalesced progress writes of live sessions (the profile's viewing record is written at
+   * start, completion and end); returns the ids of sessions found already ended.
+   */
+  flush(sessions: PlaybackSession[]): Promise<string[]>;
   /** Sessions not ended whose last heartbeat is older than `before`. */
   staleSessions(before: Date, limit: number): Promise<PlaybackSession[]>;
   /** Makes the user's live sessions ask billing again at their next heartbeat. */

@@ -4,7 +4,7 @@ import { runInTransaction } from '@flix/events';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { PlaybackEvent } from '../domain/events.js';
 import type { PlaybackSession, ViewingRecord } from '../domain/model.js';
-import type { PlaybackStore, PlaybackTx, ProgressFlush, ViewingPage } from '../domain/ports.js';
+import type { PlaybackStore, PlaybackTx, ViewingPage } from '../domain/ports.js';
 
 type SessionDoc = Omit<PlaybackSession, 'id'> & { _id: string };
 type ViewingDoc = ViewingRecord & { _id: string };
@@ -96,8 +96,8 @@ export class MongoPlaybackStore implements PlaybackStore {
     return doc ? toViewing(doc) : null;
   }
 
-  async flush(updates: ProgressFlush[]): Promise<string[]> {
-    const sessionOps: AnyBulkWriteOperation<SessionDoc>[] = updates.map(({ session: ps }) => ({
+  async flush(sessions: PlaybackSession[]): Promise<string[]> {
+    const sessionOps: AnyBulkWriteOperation<SessionDoc>[] = sessions.map((ps) => ({
       updateOne: {
         // Never behind what another instance already wrote for the same session.
         filter: { _id: ps.id, state: { $ne: 'ended' }, lastHeartbeatAt: { $lte: ps.lastHeartbeatAt } },
@@ -120,7 +120,7 @@ export class MongoPlaybackStore implements PlaybackStore {
     await this.sessions.bulkWrite(sessionOps, { ordered: false });
     this.flushWrites += sessionOps.length;
     const ended = await this.sessions
-      .find({ _id: { $in: updates.map((u) => u.session.id) }, state: 'ended' }, { projection: { _id: 1 } })
+      .find({ _id: { $in: sessions.map((s) => s.id) }, state: 'ended' }, { projection: { _id: 1 } })
       .toArray();
     return ended.map((d) => d._id);
   }
