@@ -56,16 +56,23 @@ const ENVOY_YAML = join(import.meta.dirname, '../../gateway-envoy/envoy.yaml');
  */
 export async function startTestStack(identityEnv: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
   const [mongo, nats] = await Promise.all([startMongo(), startNats()]);
-  const [grpcPort, httpPort, gatewayPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const db = `identity_${randomBytes(4).toString('hex')}`;
+  const gatewayPort = await freePort();
+  // Every service gets two free ports, a throwaway database and the settings they all share;
+  // the gateway's cluster map (`<name>_grpc`, `<name>_http`) points at the ports.
+  const upstreams: Record<string, string> = {};
+  const slot = async (name: string) => {
+    const [grpcPort, httpPort] = await Promise.all([freePort(), freePort()]);
+    const db = `${name}_${randomBytes(4).toString('hex')}`;
+    const grpcAddress = (upstreams[`${name}_grpc`] = `127.0.0.1:${grpcPort}`);
+    const httpUrl = `http://${(upstreams[`${name}_http`] = `127.0.0.1:${httpPort}`)}`;
+    const env = { MONGO_URL: mongo.url, MONGO_DB: db, NATS_URL: nats.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort), LOG_LEVEL: 'silent' };
+    return { db, grpcAddress, httpUrl, env };
+  };
+  const [id, cat, bil, eng, pla, rec, ana] = await Promise.all(['identity', 'catalog', 'billing', 'engagement', 'playback', 'recommendations', 'analytics'].map(slot));
+  const shared = { FLIX_JWKS_URL: `${id.httpUrl}/.well-known/jwks.json` };
+
   const identity = await startIdentity({
-    MONGO_URL: mongo.url,
-    MONGO_DB: db,
-    NATS_URL: nats.url,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(grpcPort),
-    HTTP_PORT: String(httpPort),
-    LOG_LEVEL: 'silent',
+    ...id.env,
     FLIX_ADMIN_EMAIL: ADMIN.email,
     FLIX_ADMIN_PASSWORD: ADMIN.password,
     FLIX_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
@@ -73,73 +80,36 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     // Playback's service client (catalog shows playback ids to services only), plus the test's own.
     FLIX_OAUTH_CLIENTS: [`playback:${PLAYBACK_CLIENT_SECRET}:catalog.read`, identityEnv.FLIX_OAUTH_CLIENTS].filter(Boolean).join(','),
   });
-  const [cGrpc, cHttp] = await Promise.all([freePort(), freePort()]);
-  const catalogDb = `catalog_${randomBytes(4).toString('hex')}`;
   const catalog = await startCatalog({
-    MONGO_URL: mongo.url,
-    MONGO_DB: catalogDb,
-    NATS_URL: nats.url,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(cGrpc),
-    HTTP_PORT: String(cHttp),
-    LOG_LEVEL: 'silent',
-    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
-    IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+    ...cat.env,
+    ...shared,
+    IDENTITY_GRPC_ADDR: id.grpcAddress,
     // No Mux unless a test passes its emulator: createUpload then fails as UNAVAILABLE.
     MUX_BASE_URL: 'http://127.0.0.1:1',
     ...options.catalog,
   });
-  const [bGrpc, bHttp] = await Promise.all([freePort(), freePort()]);
-  const billingDb = `billing_${randomBytes(4).toString('hex')}`;
   const billing = await startBilling(
     {
-      MONGO_URL: mongo.url,
-      MONGO_DB: billingDb,
-      NATS_URL: nats.url,
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(bGrpc),
-      HTTP_PORT: String(bHttp),
-      LOG_LEVEL: 'silent',
-      FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
-      CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
+      ...bil.env,
+      ...shared,
+      CATALOG_GRPC_ADDR: cat.grpcAddress,
       // No Stripe unless a test passes its emulator: no plans are seeded and Stripe calls fail as UNAVAILABLE.
       ...(options.billing ? {} : { STRIPE_API_BASE: 'http://127.0.0.1:1', FLIX_SEED_PLANS: 'false' }),
       ...options.billing,
     },
     options.billingOverrides,
   );
-  const [eGrpc, eHttp] = await Promise.all([freePort(), freePort()]);
-  const engagementDb = `engagement_${randomBytes(4).toString('hex')}`;
-  const engagement = await startEngagement({
-    MONGO_URL: mongo.url,
-    MONGO_DB: engagementDb,
-    NATS_URL: nats.url,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(eGrpc),
-    HTTP_PORT: String(eHttp),
-    LOG_LEVEL: 'silent',
-    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
-    CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
-    IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
-  });
-  const [pGrpc, pHttp] = await Promise.all([freePort(), freePort()]);
-  const playbackDb = `playback_${randomBytes(4).toString('hex')}`;
+  const engagement = await startEngagement({ ...eng.env, ...shared, CATALOG_GRPC_ADDR: cat.grpcAddress, IDENTITY_GRPC_ADDR: id.grpcAddress });
   // A Mux-style URL signing key of the test's own (tests with the Mux emulator may pass theirs).
   const muxKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { id: `test-key-${randomBytes(4).toString('hex')}`, publicKeyPem: muxKey.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
   const playback = await startPlayback(
     {
-      MONGO_URL: mongo.url,
-      MONGO_DB: playbackDb,
-      NATS_URL: nats.url,
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(pGrpc),
-      HTTP_PORT: String(pHttp),
-      LOG_LEVEL: 'silent',
-      FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
-      CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
-      BILLING_GRPC_ADDR: `127.0.0.1:${bGrpc}`,
-      IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+      ...pla.env,
+      ...shared,
+      CATALOG_GRPC_ADDR: cat.grpcAddress,
+      BILLING_GRPC_ADDR: bil.grpcAddress,
+      IDENTITY_GRPC_ADDR: id.grpcAddress,
       FLIX_PLAYBACK_CLIENT_SECRET: PLAYBACK_CLIENT_SECRET,
       MUX_BASE_URL: 'http://127.0.0.1:1',
       MUX_SIGNING_KEY_ID: signingKey.id,
@@ -148,52 +118,15 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     },
     options.playbackOverrides,
   );
-  const [rGrpc, rHttp] = await Promise.all([freePort(), freePort()]);
-  const recommendationsDb = `recommendations_${randomBytes(4).toString('hex')}`;
   const recommendations = await startRecommendations({
-    MONGO_URL: mongo.url,
-    MONGO_DB: recommendationsDb,
-    NATS_URL: nats.url,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(rGrpc),
-    HTTP_PORT: String(rHttp),
-    LOG_LEVEL: 'silent',
-    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
-    CATALOG_GRPC_ADDR: `127.0.0.1:${cGrpc}`,
-    IDENTITY_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+    ...rec.env,
+    ...shared,
+    CATALOG_GRPC_ADDR: cat.grpcAddress,
+    IDENTITY_GRPC_ADDR: id.grpcAddress,
     FLIX_RECS_REFRESH_SECONDS: '1',
     ...options.recommendations,
   });
-  const [aGrpc, aHttp] = await Promise.all([freePort(), freePort()]);
-  const analyticsDb = `analytics_${randomBytes(4).toString('hex')}`;
-  const analytics = await startAnalytics({
-    MONGO_URL: mongo.url,
-    MONGO_DB: analyticsDb,
-    NATS_URL: nats.url,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(aGrpc),
-    HTTP_PORT: String(aHttp),
-    LOG_LEVEL: 'silent',
-    FLIX_JWKS_URL: `http://127.0.0.1:${httpPort}/.well-known/jwks.json`,
-    BILLING_GRPC_ADDR: `127.0.0.1:${bGrpc}`,
-    ...options.analytics,
-  });
-  const upstreams: Record<string, string> = {
-    identity_grpc: `127.0.0.1:${grpcPort}`,
-    identity_http: `127.0.0.1:${httpPort}`,
-    catalog_grpc: `127.0.0.1:${cGrpc}`,
-    catalog_http: `127.0.0.1:${cHttp}`,
-    billing_grpc: `127.0.0.1:${bGrpc}`,
-    billing_http: `127.0.0.1:${bHttp}`,
-    engagement_grpc: `127.0.0.1:${eGrpc}`,
-    engagement_http: `127.0.0.1:${eHttp}`,
-    playback_grpc: `127.0.0.1:${pGrpc}`,
-    playback_http: `127.0.0.1:${pHttp}`,
-    recommendations_grpc: `127.0.0.1:${rGrpc}`,
-    recommendations_http: `127.0.0.1:${rHttp}`,
-    analytics_grpc: `127.0.0.1:${aGrpc}`,
-    analytics_http: `127.0.0.1:${aHttp}`,
-  };
+  const analytics = await startAnalytics({ ...ana.env, ...shared, BILLING_GRPC_ADDR: bil.grpcAddress, ...options.analytics });
   const gateway = await startLocalGateway({
     port: gatewayPort,
     host: '127.0.0.1',
@@ -208,17 +141,18 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     if (Date.now() > deadline) throw new Error('gateway /healthz never became 200');
     await new Promise((r) => setTimeout(r, 100));
   }
+  const where = (x: { grpcAddress: string; httpUrl: string; db: string }) => ({ grpcAddress: x.grpcAddress, httpUrl: x.httpUrl, db: x.db });
   return {
     gatewayUrl,
     mongo,
     nats,
-    identity: { grpcAddress: `127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, db },
-    catalog: { grpcAddress: upstreams.catalog_grpc!, httpUrl: `http://${upstreams.catalog_http}`, db: catalogDb },
-    billing: { grpcAddress: upstreams.billing_grpc!, httpUrl: `http://${upstreams.billing_http}`, db: billingDb, handle: billing },
-    engagement: { grpcAddress: upstreams.engagement_grpc!, httpUrl: `http://${upstreams.engagement_http}`, db: engagementDb, handle: engagement },
-    playback: { grpcAddress: upstreams.playback_grpc!, httpUrl: `http://${upstreams.playback_http}`, db: playbackDb, handle: playback, signingKey },
-    recommendations: { grpcAddress: upstreams.recommendations_grpc!, httpUrl: `http://${upstreams.recommendations_http}`, db: recommendationsDb, handle: recommendations },
-    analytics: { grpcAddress: upstreams.analytics_grpc!, httpUrl: `http://${upstreams.analytics_http}`, db: analyticsDb, handle: analytics },
+    identity: where(id),
+    catalog: where(cat),
+    billing: { ...where(bil), handle: billing },
+    engagement: { ...where(eng), handle: engagement },
+    playback: { ...where(pla), handle: playback, signingKey },
+    recommendations: { ...where(rec), handle: recommendations },
+    analytics: { ...where(ana), handle: analytics },
     async stop() {
       await gateway.close();
       await analytics.stop();
