@@ -31,6 +31,7 @@ interface StoredKey {
  * Signs Mux playback tokens with `@mux/mux-node` (RS256; sub = playback id; aud v, t, s). The
  * signing key comes from configuration; without one (the embedded default) playback creates a
  * key through the Mux API once and keeps it in its database, so every instance signs alike.
+ * The key is imported once: the SDK would otherwise parse the PEM for every token it signs.
  */
 export class MuxTokenSigner implements PlaybackTokenSigner {
   private constructor(
@@ -57,7 +58,6 @@ export class MuxTokenSigner implements PlaybackTokenSigner {
     return new MuxTokenSigner(mux, { id: stored!.keyId, secret: await importSigningKey(stored!.privateKey) }, cfg);
   }
 
-  /** The key is imported once: the SDK would otherwise parse the PEM for every token it signs. */
   get signingKeyId(): string {
     return this.key.id;
   }
