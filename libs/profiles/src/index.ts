@@ -4,10 +4,9 @@ import { MaturityRating } from '@flix/proto/flix/identity/v1/resources';
 import { createClient, type PromiseClient } from '@flix/grpc';
 import { DomainError } from '@flix/errors';
 
-/** Maturity levels, youngest audience first (the order of identity's and catalog's enums). */
-export const MATURITY_LEVELS = ['G', 'PG', 'PG13', 'R', 'NC17'] as const;
-export type Maturity = (typeof MATURITY_LEVELS)[number];
-export const maturityRank = (m: Maturity): number => MATURITY_LEVELS.indexOf(m);
+import { MATURITY_LEVELS, type Maturity } from './maturity.js';
+
+export { MATURITY_LEVELS, maturityRank, type Maturity } from './maturity.js';
 
 /** What services ask of identity about a viewer profile. */
 export interface ProfileDirectory {

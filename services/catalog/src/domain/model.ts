@@ -1,7 +1,7 @@
+import type { Maturity } from '@flix/profiles/maturity';
+
 /** Ordered from the youngest audience up (identity's profiles use the same scale). */
-export const MATURITY_LEVELS = ['G', 'PG', 'PG13', 'R', 'NC17'] as const;
-export type Maturity = (typeof MATURITY_LEVELS)[number];
-export const maturityRank = (m: Maturity): number => MATURITY_LEVELS.indexOf(m);
+export { MATURITY_LEVELS, maturityRank, type Maturity } from '@flix/profiles/maturity';
 
 /** Ordered from the cheapest plan up. */
 export const PLAN_TIERS = ['BASIC', 'STANDARD', 'PREMIUM'] as const;

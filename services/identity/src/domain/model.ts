@@ -1,10 +1,11 @@
+import type { Maturity } from '@flix/profiles/maturity';
+
 /** Roles as they appear in the access token's `roles` claim. */
 export type RoleName = 'viewer' | 'admin';
 export const ROLE_NAMES: readonly RoleName[] = ['viewer', 'admin'];
 
 /** Ordered from the youngest audience up; a profile may watch up to its limit. */
-export const MATURITY_LEVELS = ['G', 'PG', 'PG13', 'R', 'NC17'] as const;
-export type Maturity = (typeof MATURITY_LEVELS)[number];
+export { MATURITY_LEVELS, type Maturity } from '@flix/profiles/maturity';
 export const KIDS_MAX_MATURITY: Maturity = 'PG';
 export const MAX_PROFILES = 5;
 

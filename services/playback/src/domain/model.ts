@@ -1,7 +1,7 @@
 /** Playback's own vocabulary: sessions, viewing records, and what the other services tell it. */
+import type { Maturity } from '@flix/profiles/maturity';
 
-export const MATURITY_LEVELS = ['G', 'PG', 'PG13', 'R', 'NC17'] as const;
-export type Maturity = (typeof MATURITY_LEVELS)[number];
+export { MATURITY_LEVELS, type Maturity } from '@flix/profiles/maturity';
 
 export type SessionState = 'started' | 'playing' | 'paused' | 'ended';
 export type EndReason = 'stopped' | 'expired' | 'revoked';
