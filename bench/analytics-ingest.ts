@@ -32,11 +32,8 @@ import { PaymentKind, SubscriptionStatus } from '@flix/proto/flix/billing/v1/res
 import { freePort, startNats } from '@flix/testkit';
 import { startAnalytics } from '../services/analytics/src/main.js';
 import { consumersIdle, startTestKeys } from '../services/analytics/test/helpers.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const BACKLOG = arg('events', 50_000);
 const LIVE = arg('live', 20_000);
 const WRITES = arg('writes', 3_000);

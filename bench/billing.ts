@@ -20,11 +20,8 @@ import { startBilling } from '../services/billing/src/main.js';
 import { FakeStripe } from '../services/billing/test/fake-stripe.js';
 import { startTestKeys } from '../services/billing/test/helpers.js';
 import { closedLoop, printTable, summarise, type LoadResult } from './lib/stats.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const seconds = arg('seconds', 8);
 const concurrency = arg('concurrency', 32);
 const users = arg('users', 150);

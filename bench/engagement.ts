@@ -19,11 +19,8 @@ import { freePort, startMongo, startNats } from '@flix/testkit';
 import { startEngagement } from '../services/engagement/src/main.js';
 import { startTestKeys, streamEvents } from '../services/engagement/test/helpers.js';
 import { closedLoop, printTable, type LoadResult } from './lib/stats.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const seconds = arg('seconds', 6);
 const concurrency = arg('concurrency', 16);
 const connections = arg('connections', 4);

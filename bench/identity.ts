@@ -5,39 +5,22 @@
  *     with the gateway's overhead as a ratio (target: at most 2× the direct call).
  * Usage: npx tsx bench/identity.ts [--seconds 10] [--concurrency 16]
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { Metadata, credentials, Client } from '@grpc/grpc-js';
 import { IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
 import { closedLoop, printTable, type LoadResult } from './lib/stats.js';
 import { startSystem } from './lib/system.js';
+import { arg } from './lib/args.js';
+import { httpJson } from './lib/http.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const seconds = arg('seconds', 10);
 const concurrency = arg('concurrency', 16);
 
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-function http(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(base + path, {
-      method,
-      agent,
-      headers: {
-        ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const http = async (base: string, method: string, path: string, body?: unknown, token?: string) => {
+  const r = await httpJson(agent, base + path, method, body, token);
+  return { status: r.status, body: r.text };
+};
 
 const system = await startSystem();
 const results: LoadResult[] = [];

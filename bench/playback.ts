@@ -16,7 +16,7 @@
  *          [--connections 4] [--inflight 256] [--paced-seconds 60] [--profile DIR]
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { randomBytes } from 'node:crypto';
 import { Client, Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
@@ -32,11 +32,9 @@ import { startPlayback } from '../services/playback/src/main.js';
 import { PROGRESS_STREAM } from '../services/playback/src/storage/progress-journal.js';
 import { closedLoop, printTable, summarise, type LoadResult } from './lib/stats.js';
 import { startProcessSystem, type ProcessSystem } from './lib/processes.js';
+import { arg } from './lib/args.js';
+import { httpJson } from './lib/http.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const USERS = arg('users', 64);
 const CONCURRENCY = arg('concurrency', 12);
 const SECONDS = arg('seconds', 15);
@@ -56,33 +54,13 @@ const note = (msg: string) => console.error(`[${elapsed()}] ${msg}`);
 // ------------------------------------------------------------------ HTTP through the gateway
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-function http(url: string, method: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, {
-      method,
-      agent,
-      headers: {
-        ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let parsed: unknown = text;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
+async function http(url: string, method: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
+  const { status, text } = await httpJson(agent, url, method, body, token);
+  try {
+    return { status, body: text ? JSON.parse(text) : undefined };
+  } catch {
+    return { status, body: text }; // not JSON
+  }
 }
 
 async function must(what: string, p: Promise<{ status: number; body: any }>): Promise<any> {

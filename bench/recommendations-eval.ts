@@ -24,12 +24,10 @@ import { Recommendations } from '../services/recommendations/src/domain/recommen
 import { MongoChangeCounter, MongoInteractionStore, MongoPreferenceStore, MongoTitleStore } from '../services/recommendations/src/storage/mongo-stores.js';
 import type { Interaction, SignalKind } from '../services/recommendations/src/domain/model.js';
 import { interactionWeight } from '../services/recommendations/src/domain/signals.js';
+import { stringArg } from './lib/args.js';
+import { prng } from '../services/catalog/src/demo/generator.js';
 
-const argv = process.argv;
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i > 0 && argv[i + 1] ? argv[i + 1]! : fallback;
-};
+const arg = stringArg;
 const sizesArg = arg('sizes', '10000,100000,1000000');
 const sizes = sizesArg === 'none' ? [] : sizesArg.split(',').map(Number);
 const evalUsers = Number(arg('eval-users', '3000'));
@@ -39,17 +37,6 @@ const shrink = Number(arg('shrink', '5'));
 const storeSizesArg = arg('store-sizes', '10000,100000');
 const storeSizes = storeSizesArg === 'none' ? [] : storeSizesArg.split(',').map(Number);
 
-/** mulberry32 */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Dataset {
   users: number;

@@ -18,11 +18,8 @@ import { createInterface } from 'node:readline';
 import { startMuxEmulator } from '@flix/mux-emulator';
 import { ensureTestStream } from '@flix/video-origin';
 import { closedLoop, printTable, type LoadResult } from './lib/stats.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const seconds = arg('seconds', 5);
 const concurrency = arg('concurrency', 16);
 
