@@ -74,7 +74,6 @@ export const LOCAL_SERVICES: LocalService[] = [
       CATALOG_GRPC_ADDR: '127.0.0.1:50052',
       BILLING_GRPC_ADDR: '127.0.0.1:50053',
       IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
-      IDENTITY_OAUTH_URL: 'http://127.0.0.1:8091/oauth/token',
       FLIX_PLAYBACK_CLIENT_SECRET: ctx.playbackClientSecret,
       MUX_TOKEN_ID: ctx.mux.tokenId,
       MUX_TOKEN_SECRET: ctx.mux.tokenSecret,
