@@ -385,8 +385,8 @@ class ConsumerRunner implements ConsumerHandle {
       const p = await this.prepare(m);
       if (p) ready.push(p);
     }
+    // A batch of one goes to the batch handler too: which handler runs must not depend on timing.
     if (ready.length === 0) return;
-    if (ready.length === 1) return this.execute(ready[0]!);
     const keepAlive = setInterval(() => {
       for (const p of ready) p.m.working();
     }, Math.max(100, Math.floor(this.ackWaitMs / 3)));
