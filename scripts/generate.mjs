@@ -1,5 +1,6 @@
 // Builds everything derived from proto/: copies the few Google API protos we import out of the
-// npm package google-proto-files, lints, generates TypeScript with ts-proto and writes the
+// npm package google-proto-files, lints, generates TypeScript with ts-proto (the services' code and
+// the web app's JSON types) and writes the
 // FileDescriptorSet used by Envoy, the local gateway and gRPC server reflection.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
@@ -30,5 +31,7 @@ const run = (args) => execFileSync(buf, args, { cwd: root, stdio: 'inherit' });
 run(['lint']);
 rmSync(join(root, 'libs/proto/gen'), { recursive: true, force: true });
 run(['generate']);
+rmSync(join(root, 'web/src/api/gen'), { recursive: true, force: true });
+run(['generate', '--template', 'buf.gen.web.yaml']);
 run(['build', '--as-file-descriptor-set', '--exclude-source-info', '-o', 'build/flix.binpb']);
-console.log('generated libs/proto/gen and build/flix.binpb');
+console.log('generated libs/proto/gen, web/src/api/gen and build/flix.binpb');

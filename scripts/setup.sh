@@ -4,7 +4,7 @@
 #   1. npm dependencies   npm ci when node_modules is missing or package-lock.json changed
 #                         (install scripts always run: argon2 is compiled at install)
 #   2. nats-server        Debian package `nats-server`, installed with apt-get when we may
-#   3. generated code     npm run generate when libs/proto/gen or build/flix.binpb is missing
+#   3. generated code     npm run generate when libs/proto/gen, web/src/api/gen or build/flix.binpb is missing
 #                         or anything under proto/ (or the buf config) is newer
 # Progress goes to stderr; stdout stays empty. Works without a tty (CI=true).
 set -euo pipefail
@@ -116,9 +116,10 @@ fi
 generate_stale() {
   [[ "$installed" -eq 1 ]] && return 0
   [[ -d libs/proto/gen && -n "$(ls -A libs/proto/gen)" ]] || return 0
+  [[ -d web/src/api/gen && -n "$(ls -A web/src/api/gen)" ]] || return 0
   [[ -f build/flix.binpb ]] || return 0
   # Directories are listed too, so a deleted .proto (its folder's mtime changes) also counts.
-  [[ -n "$(find proto buf.yaml buf.gen.yaml scripts/generate.mjs -newer build/flix.binpb -print -quit)" ]] && return 0
+  [[ -n "$(find proto buf.yaml buf.gen.yaml buf.gen.web.yaml scripts/generate.mjs -newer build/flix.binpb -print -quit)" ]] && return 0
   return 1
 }
 

@@ -1,0 +1,68 @@
+import type { ComponentType } from 'react';
+import { createBrowserRouter, Navigate, type RouteObject } from 'react-router';
+import { AppShell } from './AppShell';
+import { RouteError } from './RouteError';
+import { RequireAuth, RequireProfile } from './guards';
+import { useSessionState } from './services';
+
+/** Each screen is its own chunk: the first paint loads only the shell and the screen asked for. */
+const page = (load: () => Promise<{ default: ComponentType }>) => async () => ({ Component: (await load()).default });
+
+const withProfile = (load: () => Promise<{ default: ComponentType }>) => async () => {
+  const { default: Screen } = await load();
+  return {
+    Component: () => (
+      <RequireAuth>
+        <RequireProfile>
+          <Screen />
+        </RequireProfile>
+      </RequireAuth>
+    ),
+  };
+};
+
+const signedIn = (load: () => Promise<{ default: ComponentType }>) => async () => {
+  const { default: Screen } = await load();
+  return {
+    Component: () => (
+      <RequireAuth>
+        <Screen />
+      </RequireAuth>
+    ),
+  };
+};
+
+function Start() {
+  const state = useSessionState();
+  if (state.status === 'restoring') return null;
+  return <Navigate to={state.status === 'signed-in' ? '/browse' : '/login'} replace />;
+}
+
+export const routes: RouteObject[] = [
+  {
+    element: <AppShell />,
+    errorElement: <RouteError />,
+    children: [
+      { index: true, element: <Start /> },
+      { path: 'login', lazy: page(() => import('../auth/LoginPage')) },
+      { path: 'signup', lazy: page(() => import('../auth/SignupPage')) },
+      { path: 'profiles', lazy: signedIn(() => import('../profiles/ProfilesPage')) },
+      { path: 'profiles/new', lazy: signedIn(() => import('../profiles/ProfileFormPage')) },
+      { path: 'profiles/:profileId/edit', lazy: signedIn(() => import('../profiles/ProfileFormPage')) },
+      { path: 'browse', lazy: withProfile(() => import('../browse/HomePage')) },
+      { path: 'search', lazy: withProfile(() => import('../browse/SearchPage')) },
+      { path: 'title/:movieId', lazy: withProfile(() => import('../title/TitlePage')) },
+      { path: 'my-list', lazy: withProfile(() => import('../library/MyListPage')) },
+      { path: 'favourites', lazy: withProfile(() => import('../library/FavouritesPage')) },
+      { path: 'history', lazy: withProfile(() => import('../library/HistoryPage')) },
+      { path: 'plans', lazy: signedIn(() => import('../account/PlansPage')) },
+      { path: 'checkout/return', lazy: signedIn(() => import('../account/CheckoutReturnPage')) },
+      { path: 'account', lazy: signedIn(() => import('../account/AccountPage')) },
+      { path: '*', lazy: page(() => import('./NotFoundPage')) },
+    ],
+  },
+  // The player takes the whole screen, without the shell.
+  { path: 'watch/:movieId', errorElement: <RouteError />, lazy: withProfile(() => import('../player/PlayerPage')) },
+];
+
+export const createRouter = () => createBrowserRouter(routes);

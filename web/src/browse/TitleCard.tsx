@@ -1,0 +1,32 @@
+import { Link } from 'react-router';
+import type { Movie } from '../api/client';
+import { formatMoney, maturityLabel } from '../lib/format';
+import { Poster } from './Poster';
+
+/** One title in a row or a grid: poster, name, year; optional progress bar and caption. */
+export function TitleCard({ movie, progress, caption, eager }: { movie: Movie; progress?: number; caption?: string; eager?: boolean }) {
+  const partner = movie.partner;
+  const label = [movie.title, movie.releaseYear ? String(movie.releaseYear) : '', progress !== undefined ? `${Math.round(progress * 100)}% watched` : '', caption ?? '']
+    .filter(Boolean)
+    .join(', ');
+  return (
+    <Link to={`/title/${encodeURIComponent(movie.id)}`} className="title-card" aria-label={label}>
+      <div className="title-card-art">
+        <Poster movie={movie} eager={eager} />
+        {progress !== undefined ? (
+          <div className="progress" aria-hidden="true">
+            <div className="progress-fill" style={{ width: `${Math.min(100, Math.max(2, progress * 100))}%` }} />
+          </div>
+        ) : null}
+      </div>
+      <div className="title-card-meta" aria-hidden="true">
+        <span className="title-card-name">{movie.title}</span>
+        <span className="title-card-sub">
+          {[movie.releaseYear || '', maturityLabel(movie.maturityRating)].filter(Boolean).join(' · ')}
+          {partner ? ` · ${partner.partnerName}${partner.price ? ` ${formatMoney(partner.price)}` : ''}` : ''}
+        </span>
+        {caption ? <span className="title-card-caption">{caption}</span> : null}
+      </div>
+    </Link>
+  );
+}
