@@ -17,6 +17,25 @@ export interface CallContext {
   /** Aborted when the call's deadline passes or the client cancels. */
   signal: AbortSignal;
   metadata: Metadata;
+  /**
+   * Sets a response header: gRPC initial metadata, which the gateway's transcoder returns as an
+   * HTTP response header. An array gives several values (one `set-cookie` line per cookie);
+   * setting a name again replaces it. Sent with the response, success or error; ignored once
+   * the call has answered (a handler still running after its deadline).
+   */
+  setResponseHeader(name: string, value: string | readonly string[]): void;
+}
+
+/**
+ * Names a handler may not set: the gRPC protocol's own and pseudo headers, and `-bin` keys
+ * (binary values, which the string signature cannot carry).
+ */
+export function checkResponseHeaderName(name: string): string {
+  const key = name.toLowerCase();
+  if (!/^[0-9a-z_.-]+$/.test(key) || key.startsWith('grpc-') || key.endsWith('-bin') || key === 'content-type' || key === 'te') {
+    throw new Error(`not a settable response header: "${name}"`);
+  }
+  return key;
 }
 
 export function firstValue(md: Metadata, key: string): string | undefined {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  Metadata,
   Server,
   ServerCredentials,
   status as Code,
@@ -15,7 +16,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { bearerToken, type AccessTokenVerifier, type Principal } from '@flix/auth';
 import { DomainError, isDomainError, unauthenticated } from '@flix/errors';
 import type { Logger } from '@flix/logging';
-import { clientIpFrom, firstValue, type CallContext } from './context.js';
+import { checkResponseHeaderName, clientIpFrom, firstValue, type CallContext } from './context.js';
 import { rpcDuration, rpcErrors, rpcRequests } from './metrics.js';
 import { internalError, toServiceError } from './status.js';
 
@@ -109,6 +110,13 @@ export class GrpcServer {
       if (!done) abort.abort(new DomainError('unavailable', 'CANCELLED', 'cancelled by the client'));
     });
     let code: Code = Code.OK;
+    // Response headers the handler set; sent just before the answer, whatever it is.
+    let responseHeaders: Metadata | undefined;
+    const answer = (...args: Parameters<sendUnaryData<unknown>>) => {
+      done = true;
+      if (responseHeaders) call.sendMetadata(responseHeaders);
+      callback(...args);
+    };
     try {
       const token = bearerToken(firstValue(md, 'authorization'));
       if (token) principal = await this.opts.verifier(token);
@@ -125,23 +133,31 @@ export class GrpcServer {
         },
         signal: abort.signal,
         metadata: md,
+        setResponseHeader(name, value) {
+          const key = checkResponseHeaderName(name);
+          if (done) return;
+          const values = typeof value === 'string' ? [value] : value;
+          responseHeaders ??= new Metadata();
+          responseHeaders.remove(key);
+          for (const v of values) responseHeaders.add(key, v);
+        },
       };
       if (budget <= 0) throw new DomainError('unavailable', 'DEADLINE_EXCEEDED', 'deadline exceeded before the call started');
       const response = await Promise.race([
         handler(call.request, ctx),
         new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason))),
       ]);
-      callback(null, response);
+      answer(null, response);
     } catch (err) {
       if (isDomainError(err)) {
         const se = err.reason === 'DEADLINE_EXCEEDED' ? { code: Code.DEADLINE_EXCEEDED, details: err.message } : toServiceError(err, this.domain);
         code = se.code ?? Code.UNKNOWN;
-        callback(se, null);
+        answer(se, null);
       } else {
         code = Code.INTERNAL;
         rpcErrors.inc({ service: this.opts.service, method: methodName });
         log().error({ err }, 'unexpected error');
-        callback(internalError(), null);
+        answer(internalError(), null);
       }
     } finally {
       done = true;

@@ -15,6 +15,7 @@ import { systemClock } from './domain/ports.js';
 import { Sessions } from './domain/sessions.js';
 import { identityOutboxWriter } from './events/event-writer.js';
 import { identityHandlers } from './grpc/identity-handlers.js';
+import { refreshCookiePolicy } from './grpc/refresh-cookie.js';
 import { oauthRoutes } from './http/oauth-routes.js';
 import { IDENTITY_INDEXES } from './storage/indexes.js';
 import { MongoLoginAttemptRepository } from './storage/login-attempts-repository.js';
@@ -73,7 +74,7 @@ export async function startIdentity(env: Record<string, string | undefined> = pr
   // Identity verifies tokens with its own key ring: no HTTP round trip to itself.
   const verifier = createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { getKey: keys.getKey } });
   const grpc = new GrpcServer({ service: 'identity', logger, verifier, descriptorSet: readDescriptorSet() });
-  grpc.add(IdentityServiceService, identityHandlers({ accounts, sessions, keys }), {
+  grpc.add(IdentityServiceService, identityHandlers({ accounts, sessions, keys, cookie: refreshCookiePolicy(cfg.FLIX_PUBLIC_URL, cfg.FLIX_REFRESH_TOKEN_TTL_DAYS) }), {
     name: 'flix.identity.v1.IdentityService',
     publicMethods: ['register', 'login', 'refresh'],
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type PromiseClient } from '@flix/grpc';
-import { IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
+import { IdentityServiceService, RefreshTokenDelivery } from '@flix/proto/flix/identity/v1/identity_service';
 import { Role } from '@flix/proto/flix/identity/v1/resources';
 import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import { DomainError } from '@flix/errors';
@@ -8,6 +8,7 @@ import { Client, credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdentity } from '../src/main.js';
 
+const BODY = RefreshTokenDelivery.REFRESH_TOKEN_DELIVERY_UNSPECIFIED;
 let mongo: MongoHandle;
 let nats: NatsHandle;
 let service: Awaited<ReturnType<typeof startIdentity>>;
@@ -38,9 +39,9 @@ afterAll(async () => {
 describe('identity over gRPC (no gateway)', () => {
   it('registers, logs in and answers GetMe for the bearer of the token', async () => {
     const email = `grpc-${Date.now()}@example.com`;
-    const reg = await client.register({ email, password: 'a-long-uncommon-passphrase', displayName: 'Gee', preferredLanguage: 'en', favouriteGenres: ['Drama'] });
+    const reg = await client.register({ email, password: 'a-long-uncommon-passphrase', displayName: 'Gee', preferredLanguage: 'en', favouriteGenres: ['Drama'], refreshTokenDelivery: BODY });
     expect(reg.user?.roles).toEqual([Role.ROLE_VIEWER]);
-    const login = await client.login({ email, password: 'a-long-uncommon-passphrase' });
+    const login = await client.login({ email, password: 'a-long-uncommon-passphrase', refreshTokenDelivery: BODY });
     const me = await client.getMe({}, { metadata: { authorization: `Bearer ${login.accessToken}` } });
     expect(me).toMatchObject({ email, displayName: 'Gee', favouriteGenres: ['drama'] });
   });
@@ -49,7 +50,7 @@ describe('identity over gRPC (no gateway)', () => {
     const err = await client.getMe({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).kind).toBe('unauthenticated');
-    const bad = await client.register({ email: 'nope', password: 'x', displayName: '', preferredLanguage: '', favouriteGenres: [] }).catch((e: unknown) => e);
+    const bad = await client.register({ email: 'nope', password: 'x', displayName: '', preferredLanguage: '', favouriteGenres: [], refreshTokenDelivery: BODY }).catch((e: unknown) => e);
     expect((bad as DomainError).kind).toBe('invalid_argument');
     expect((bad as DomainError).reason).toBe('INVALID_ARGUMENT');
     expect((bad as DomainError).fieldViolations.map((v) => v.field).sort()).toEqual(['displayName', 'email', 'password']);

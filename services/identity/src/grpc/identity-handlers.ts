@@ -1,5 +1,6 @@
-import type { IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
+import { RefreshTokenDelivery, type IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
 import { requireAdmin, requireUser } from '@flix/auth';
+import { isDomainError, unauthenticated } from '@flix/errors';
 import type { CallContext, ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { Accounts } from '../domain/accounts.js';
@@ -7,26 +8,59 @@ import type { KeyRing } from '../domain/key-ring.js';
 import type { RequestMeta } from '../domain/model.js';
 import type { Sessions } from '../domain/sessions.js';
 import { maskToFields, maturityFromProto, profileToProto, roleFromProto, userToProto } from './mappers.js';
+import { clearedRefreshCookie, refreshCookie, refreshTokenFromCookies, type RefreshCookiePolicy } from './refresh-cookie.js';
 
 const meta = (ctx: CallContext): RequestMeta => ({ clientIp: ctx.clientIp, userAgent: ctx.userAgent });
 
+/**
+ * Puts the refresh token where the client asked: left in the body, or moved into an httpOnly
+ * cookie (the body's copy emptied, so page scripts never see it). A cookie-carrying answer must
+ * not be stored by any cache.
+ */
+function deliver<T extends { refreshToken: string }>(ctx: CallContext, cookie: RefreshCookiePolicy, delivery: RefreshTokenDelivery, tokens: T): T {
+  if (delivery !== RefreshTokenDelivery.REFRESH_TOKEN_DELIVERY_COOKIE) return tokens;
+  ctx.setResponseHeader('set-cookie', refreshCookie(tokens.refreshToken, cookie));
+  ctx.setResponseHeader('cache-control', 'no-store');
+  return { ...tokens, refreshToken: '' };
+}
+
 /** The gRPC face of identity: translate messages, call the domain, translate back. */
-export function identityHandlers(deps: { accounts: Accounts; sessions: Sessions; keys: KeyRing }): ServiceHandlers<IdentityServiceService> {
-  const { accounts, sessions, keys } = deps;
+export function identityHandlers(deps: { accounts: Accounts; sessions: Sessions; keys: KeyRing; cookie: RefreshCookiePolicy }): ServiceHandlers<IdentityServiceService> {
+  const { accounts, sessions, keys, cookie } = deps;
   return {
     async register(req, ctx) {
       const { user, tokens } = await accounts.register(req, meta(ctx));
-      return { user: userToProto(user), ...tokens };
+      return { user: userToProto(user), ...deliver(ctx, cookie, req.refreshTokenDelivery, tokens) };
     },
     async login(req, ctx) {
       const { user, tokens } = await sessions.login(req.email, req.password, meta(ctx));
-      return { user: userToProto(user), ...tokens };
+      return { user: userToProto(user), ...deliver(ctx, cookie, req.refreshTokenDelivery, tokens) };
     },
     async refresh(req, ctx) {
-      return sessions.refresh(req.refreshToken, meta(ctx));
+      // A token in the body wins; the cookie is the browser's way of sending it.
+      const fromCookie = req.refreshToken === '' ? refreshTokenFromCookies(ctx.metadata) : undefined;
+      const token = req.refreshToken || fromCookie;
+      if (!token) {
+        throw unauthenticated('no refresh token: send {"refreshToken": "…"} or the flix_refresh cookie; sign in again if it has expired', 'REFRESH_TOKEN_MISSING');
+      }
+      // A cookie session stays a cookie session unless the client says otherwise.
+      const delivery = req.refreshTokenDelivery !== RefreshTokenDelivery.REFRESH_TOKEN_DELIVERY_UNSPECIFIED
+        ? req.refreshTokenDelivery
+        : fromCookie ? RefreshTokenDelivery.REFRESH_TOKEN_DELIVERY_COOKIE : RefreshTokenDelivery.REFRESH_TOKEN_DELIVERY_BODY;
+      try {
+        return deliver(ctx, cookie, delivery, await sessions.refresh(token, meta(ctx)));
+      } catch (err) {
+        // A refused cookie (spent, revoked, expired) will never work again: stop the browser sending it.
+        if (fromCookie && isDomainError(err) && err.kind === 'unauthenticated') ctx.setResponseHeader('set-cookie', clearedRefreshCookie(cookie));
+        throw err;
+      }
     },
     async logout(req, ctx) {
-      const revokedSessions = await sessions.logout(requireUser(ctx.principal), req.refreshToken, req.allSessions);
+      // Set first so that it goes out even when the logout fails: this device is signing out either way.
+      ctx.setResponseHeader('set-cookie', clearedRefreshCookie(cookie));
+      ctx.setResponseHeader('cache-control', 'no-store');
+      const token = req.refreshToken || refreshTokenFromCookies(ctx.metadata) || '';
+      const revokedSessions = await sessions.logout(requireUser(ctx.principal), token, req.allSessions);
       return { revokedSessions };
     },
     async getMe(_req, ctx) {
