@@ -303,6 +303,37 @@ describe('rentals', () => {
     expect(refunded).toMatchObject({ status: 3, refunded: { amountMinor: 399 } });
   });
 
+  it("GetEntitlement: CheckEntitlement's answer for the caller, with the title's tier and price, never starting a rental's play clock", async () => {
+    const u = newUser();
+    const mine = async (movieId: string) => client.getEntitlement({ movieId }, await as(u));
+    expect(await mine('m-basic')).toMatchObject({
+      movieId: 'm-basic', allowed: false, reason: EntitlementReason.ENTITLEMENT_REASON_NO_SUBSCRIPTION, tier: PlanTier.PLAN_TIER_UNSPECIFIED,
+      requiredTier: PlanTier.PLAN_TIER_BASIC, rentalPrice: undefined,
+    });
+    expect(await mine('m-rent')).toMatchObject({
+      allowed: false, reason: EntitlementReason.ENTITLEMENT_REASON_RENTAL_REQUIRED, requiredTier: PlanTier.PLAN_TIER_UNSPECIFIED, rentalPrice: { amountMinor: 399, currency: 'USD' },
+    });
+    const r = await client.createRental({ movieId: 'm-rent', successUrl: '', cancelUrl: '' }, await as(u));
+    await deliverAndApply(stripe.pay(r.sessionId));
+    for (let i = 0; i < 2; i++) {
+      const got = await mine('m-rent');
+      expect(got).toMatchObject({ allowed: true, reason: EntitlementReason.ENTITLEMENT_REASON_RENTAL, source: EntitlementSource.ENTITLEMENT_SOURCE_RENTAL, rentalId: r.rental!.id, maxConcurrentStreams: 1 });
+      // The rental's 30-day window, not the 48 hours a first playback would start.
+      expect(got.validUntil!.getTime()).toBeGreaterThan(stripe.nowMs + 29 * DAY * 1000);
+    }
+    const rentals = await client.listRentals({ pageSize: 0, pageToken: '' }, await as(u));
+    expect(rentals.rentals.find((x) => x.id === r.rental!.id)?.playStartTime).toBeUndefined();
+    // Playback starting is what starts the clock; GetEntitlement then reports the 48 hours.
+    await entitlement(u, 'm-rent', { startingPlayback: true });
+    expect((await mine('m-rent')).validUntil!.getTime()).toBe(stripe.nowMs + 48 * 3600 * 1000);
+
+    await expect(mine('nope')).rejects.toThrow(/movieId: no title nope/);
+    await expect(mine(' ')).rejects.toThrow(/movieId: is required/);
+    await expect(mine('a b')).rejects.toThrow(/movieId: is not a title id/);
+    await expect(client.getEntitlement({ movieId: 'm-basic' }, await as('svc', ['service']))).rejects.toThrow(/user token/);
+    await expect(client.getEntitlement({ movieId: 'm-basic' })).rejects.toThrow(/access token|sign in/);
+  });
+
   it('entitlement checks: users only for themselves; services for anyone', async () => {
     const u = newUser();
     await expect(client.checkEntitlement({ userId: 'someone-else', movieId: 'm-basic', requiredTier: 0, startingPlayback: false }, await as(u))).rejects.toThrow(/own account/);

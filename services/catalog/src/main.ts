@@ -98,7 +98,7 @@ export async function startCatalog(
   const grpc = new GrpcServer({ service: 'catalog', logger, verifier, descriptorSet: readDescriptorSet() });
   grpc.add(CatalogServiceService, catalogHandlers(catalog), {
     name: 'flix.catalog.v1.CatalogService',
-    publicMethods: ['listMovies', 'searchMovies', 'getMovie', 'listGenres'],
+    publicMethods: ['listMovies', 'searchMovies', 'getMovie', 'batchGetMovies', 'listGenres'],
   });
   const grpcPort = await grpc.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
   let ready = false;

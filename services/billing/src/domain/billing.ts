@@ -597,8 +597,7 @@ export class Billing {
       requiredTier = movie.requiredTier;
     }
     const now = this.now();
-    const doc = await this.deps.store.entitlement(userId);
-    const decision = decide(doc, { movieId: req.movieId, requiredTier }, now, this.graceMs);
+    const { doc, decision } = await this.entitlementOf(userId, { movieId: req.movieId, requiredTier }, now);
     if (decision.allowed && decision.source === 'rental' && req.startingPlayback) {
       const grant = doc?.rentals.find((r) => r.rentalId === decision.rentalId);
       if (grant && !grant.playStarted) {
@@ -607,6 +606,30 @@ export class Billing {
       }
     }
     return decision;
+  }
+
+  /**
+   * The caller's entitlement to one title, for display: the same decision CheckEntitlement
+   * makes, read-only (it never starts a rental's play clock), with what the title asks for.
+   */
+  async getEntitlement(
+    principal: Principal | undefined,
+    movieId: string,
+  ): Promise<{ movieId: string; decision: EntitlementDecision; requiredTier: Tier | null; rentalPrice: Money | null }> {
+    const user = requireUser(principal);
+    const id = movieId.trim();
+    if (!id) throw field('movieId', 'is required');
+    if (id.length > 128 || /[\s\p{Cc}]/u.test(id)) throw field('movieId', 'is not a title id');
+    const movie = await this.deps.movies.get(id);
+    if (!movie) throw new DomainError('not_found', 'MOVIE_NOT_FOUND', `movieId: no title ${id}`, [{ field: 'movieId', description: 'no such title' }]);
+    const { decision } = await this.entitlementOf(user.subject, { movieId: movie.id, requiredTier: movie.requiredTier }, this.now());
+    return { movieId: movie.id, decision, requiredTier: movie.requiredTier, rentalPrice: movie.rentalPrice };
+  }
+
+  /** The account's entitlement document and the rules' answer for one title (reads only). */
+  private async entitlementOf(userId: string, title: { movieId: string; requiredTier: Tier | null }, now: Date) {
+    const doc = await this.deps.store.entitlement(userId);
+    return { doc, decision: decide(doc, title, now, this.graceMs) };
   }
 
   // ------------------------------------------------------------------ webhooks

@@ -3,7 +3,7 @@ import { DomainError } from '@flix/errors';
 import type { ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { Billing } from '../domain/billing.js';
-import { decisionToProto, offerToProto, paymentToProto, planInputFromProto, planMask, planToProto, rentalToProto, subscriptionToProto, tierFromProto } from './mappers.js';
+import { decisionToProto, entitlementToProto, offerToProto, paymentToProto, planInputFromProto, planMask, planToProto, rentalToProto, subscriptionToProto, tierFromProto } from './mappers.js';
 
 const position = (token: string): { t: number; id: string } | undefined => {
   const p = decodePageToken(token);
@@ -83,6 +83,9 @@ export function billingHandlers(billing: Billing): ServiceHandlers<typeof Billin
         startingPlayback: req.startingPlayback,
       });
       return decisionToProto(d);
+    },
+    async getEntitlement(req, ctx) {
+      return entitlementToProto(await billing.getEntitlement(ctx.principal, req.movieId));
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   RentalStatus,
   SubscriptionStatus,
   VideoQuality,
+  type Entitlement,
   type Offer,
   type Payment,
   type Plan,
@@ -17,7 +18,7 @@ import {
 } from '@flix/proto/flix/billing/v1/resources';
 import type { CheckEntitlementResponse } from '@flix/proto/flix/billing/v1/billing_service';
 import type { EntitlementDecision } from '../domain/entitlement.js';
-import { DAY_MS, INTERVALS, QUALITIES, TIERS, type Interval, type OfferRecord, type PaymentRecord, type PlanRecord, type Quality, type RentalRecord, type SubscriptionRecord, type SubStatus, type Tier } from '../domain/model.js';
+import { DAY_MS, INTERVALS, QUALITIES, TIERS, type Interval, type Money, type OfferRecord, type PaymentRecord, type PlanRecord, type Quality, type RentalRecord, type SubscriptionRecord, type SubStatus, type Tier } from '../domain/model.js';
 import { PLAN_FIELDS, type PlanField, type PlanInput } from '../domain/plans.js';
 
 export const tierToProto = (t: Tier | null): PlanTier => (t ? ((TIERS.indexOf(t) + 1) as PlanTier) : PlanTier.PLAN_TIER_UNSPECIFIED);
@@ -205,5 +206,24 @@ export function decisionToProto(d: EntitlementDecision): CheckEntitlementRespons
     validUntil: d.validUntil ?? undefined,
     rentalId: d.rentalId,
     subscriptionStatus: subStatusToProto(d.subscriptionStatus),
+  };
+}
+
+/** GetEntitlement: the decision CheckEntitlement would give, with what the title asks for. */
+export function entitlementToProto(e: { movieId: string; decision: EntitlementDecision; requiredTier: Tier | null; rentalPrice: Money | null }): Entitlement {
+  const d = decisionToProto(e.decision);
+  return {
+    movieId: e.movieId,
+    allowed: d.allowed,
+    reason: d.reason,
+    source: d.source,
+    tier: d.tier,
+    requiredTier: tierToProto(e.requiredTier),
+    validUntil: d.validUntil,
+    rentalId: d.rentalId,
+    subscriptionStatus: d.subscriptionStatus,
+    maxConcurrentStreams: d.maxConcurrentStreams,
+    maxQuality: d.maxQuality,
+    rentalPrice: e.rentalPrice ? { amountMinor: e.rentalPrice.amountMinor, currency: e.rentalPrice.currency } : undefined,
   };
 }

@@ -146,8 +146,10 @@ export function generateCatalog(count: number, seed = 42): MovieRecord[] {
       maturity,
       audioLanguages: audio,
       subtitleLanguages: subtitles,
-      thumbnailUrl: `https://img.flix.example/${id}/thumb.jpg`,
-      backdropUrl: `https://img.flix.example/${id}/backdrop.jpg`,
+      // No artwork: there is no image host behind demo titles (the web app draws its own poster
+      // for a title without one, instead of a broken image from a host that never resolves).
+      thumbnailUrl: '',
+      backdropUrl: '',
       trailerUrl: rnd() < 0.8 ? `https://media.flix.example/trailers/${id}.m3u8` : '',
       requiredPlan: rental && rnd() < 0.5 ? null : pick(rnd, PLANS),
       rentalPrice: rental ? { amountMinor: pick(rnd, [299, 399, 499, 599]), currency: 'USD' } : null,

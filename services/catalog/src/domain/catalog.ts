@@ -9,6 +9,7 @@ import type { MuxEvent, MuxUploads } from './mux-events.js';
 import type { Clock, MovieRepository, PartnerTitleRepository, ProfileDirectory } from './ports.js';
 import { canonicalGenre, checkMovieFields, checkMovieRecord, checkPublishable, MOVIE_FIELDS, type MovieField, type MovieInput } from './validation.js';
 import { fold } from './text.js';
+import { aboveMaturityLimit, checkMovieIds, withinMaturityLimit } from './maturity-limit.js';
 
 /** Filters as the client sends them (strings straight from the query). */
 export interface BrowseParams {
@@ -35,7 +36,7 @@ export interface Page {
 }
 
 export const PARTNER_ID_PREFIX = 'partner-';
-export const MAX_BATCH = 100;
+export { MAX_BATCH } from './maturity-limit.js';
 
 /** Titles: browsing and search for everyone, ingestion and lifecycle for admins. */
 export class Catalog {
@@ -93,20 +94,33 @@ export class Catalog {
     return this.deps.index.genres({ source: src, includeUnpublished: false, now: this.deps.clock.now() });
   }
 
-  /** One title from the source of truth; viewers only see what is published and available. */
-  async get(principal: Principal | undefined, id: string): Promise<MovieRecord> {
+  /**
+   * One title from the source of truth; viewers only see what is published and available. With
+   * a profile (the caller's, asked from identity), a title above its maturity limit is refused.
+   */
+  async get(principal: Principal | undefined, accessToken: string | undefined, id: string, profileId = ''): Promise<MovieRecord> {
     if (id.trim() === '') throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'movieId: is required', [{ field: 'movieId', description: 'is required' }]);
+    const limit = profileId.trim() ? await this.profileLimit(principal, accessToken, profileId) : undefined;
     const m = id.startsWith(PARTNER_ID_PREFIX) ? await this.deps.partners.findById(id) : await this.deps.movies.findById(id);
     if (!m || (!isPrivileged(principal) && !isVisible(m, this.deps.clock.now()))) throw notFound('movie', id);
+    if (limit && !withinMaturityLimit(m, limit)) throw aboveMaturityLimit(m, limit);
     return m;
   }
 
-  /** For other services: titles by id in the order asked; unknown (or, for viewers, hidden) ids reported apart. */
-  async batchGet(principal: Principal | undefined, ids: string[]): Promise<{ movies: MovieRecord[]; missing: string[] }> {
+  /**
+   * Titles by id in the order asked, each as `get` would show it: unknown (or, for viewers,
+   * hidden) ids reported as missing, titles above the profile's maturity limit as restricted.
+   */
+  async batchGet(
+    principal: Principal | undefined,
+    accessToken: string | undefined,
+    ids: string[],
+    profileId = '',
+  ): Promise<{ movies: MovieRecord[]; missing: string[]; restricted: string[] }> {
     const v = new Violations();
-    if (ids.length === 0) v.add('movieIds', 'name at least one id');
-    if (ids.length > MAX_BATCH) v.add('movieIds', `at most ${MAX_BATCH} ids per call`);
+    checkMovieIds(v, ids);
     v.throwIfAny();
+    const limit = profileId.trim() ? await this.profileLimit(principal, accessToken, profileId) : undefined;
     const unique = [...new Set(ids)];
     const partnerIds = unique.filter((id) => id.startsWith(PARTNER_ID_PREFIX));
     const ownIds = unique.filter((id) => !id.startsWith(PARTNER_ID_PREFIX));
@@ -116,7 +130,17 @@ export class Catalog {
     ]);
     const now = this.deps.clock.now();
     const found = new Map([...own, ...partner].filter((m) => isPrivileged(principal) || isVisible(m, now)).map((m) => [m.id, m]));
-    return { movies: unique.map((id) => found.get(id)).filter((m): m is MovieRecord => !!m), missing: unique.filter((id) => !found.has(id)) };
+    const allowed = (m: MovieRecord) => !limit || withinMaturityLimit(m, limit);
+    const movies: MovieRecord[] = [];
+    const missing: string[] = [];
+    const restricted: string[] = [];
+    for (const id of unique) {
+      const m = found.get(id);
+      if (!m) missing.push(id);
+      else if (!allowed(m)) restricted.push(id);
+      else movies.push(m);
+    }
+    return { movies, missing, restricted };
   }
 
   // ------------------------------------------------------------------ admin
@@ -287,12 +311,17 @@ export class Catalog {
       filter.includeUnpublished = true;
     }
     if (p.profileId.trim() && v.empty) {
-      if (!principal || !accessToken) throw unauthenticated('profileId: sign in to browse as one of your profiles');
-      const limit = await this.deps.profiles.maxMaturity(accessToken, p.profileId.trim());
+      const limit = await this.profileLimit(principal, accessToken, p.profileId);
       filter.maxMaturityRank = Math.min(filter.maxMaturityRank ?? Infinity, maturityRank(limit));
     }
     v.throwIfAny();
     return filter;
+  }
+
+  /** One of the caller's profiles' maturity limit (identity answers NOT_FOUND for another account's). */
+  private async profileLimit(principal: Principal | undefined, accessToken: string | undefined, profileId: string): Promise<Maturity> {
+    if (!principal || !accessToken) throw unauthenticated('profileId: sign in to browse as one of your profiles');
+    return this.deps.profiles.maxMaturity(accessToken, profileId.trim());
   }
 
   private source(s: string, v: Violations): SourceFilter {

@@ -43,12 +43,12 @@ export function catalogHandlers(catalog: Catalog): ServiceHandlers<typeof Catalo
       return { movies: page.items.map((m) => movieToProto(m, opts)), nextPageToken: page.next ? encodePageToken(page.next) : '', totalSize: page.total };
     },
     async getMovie(req, ctx) {
-      return movieToProto(await catalog.get(ctx.principal, req.movieId), { privileged: privileged(ctx.principal) });
+      return movieToProto(await catalog.get(ctx.principal, tokenOf(ctx), req.movieId, req.profileId ?? ''), { privileged: privileged(ctx.principal) });
     },
     async batchGetMovies(req, ctx) {
-      const { movies, missing } = await catalog.batchGet(ctx.principal, req.movieIds);
+      const { movies, missing, restricted } = await catalog.batchGet(ctx.principal, tokenOf(ctx), req.movieIds, req.profileId ?? '');
       const opts = { privileged: privileged(ctx.principal) };
-      return { movies: movies.map((m) => movieToProto(m, opts)), missingIds: missing };
+      return { movies: movies.map((m) => movieToProto(m, opts)), missingIds: missing, restrictedIds: restricted };
     },
     async listGenres(req, ctx) {
       const all = await catalog.genres(ctx.principal, req.source);

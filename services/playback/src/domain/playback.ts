@@ -267,6 +267,20 @@ export class Playback {
     return this.viewingPage(principal, accessToken, req, false);
   }
 
+  /** The profile's viewing record of one title; NOT_FOUND when the profile never watched it. */
+  async viewingEntry(principal: Principal | undefined, accessToken: string, req: { profileId: string; movieId: string }): Promise<ViewingRecord> {
+    requireUser(principal);
+    const v = new Violations();
+    if (!req.profileId) v.add('profileId', 'is required');
+    if (!req.movieId) v.add('movieId', 'is required');
+    v.throwIfAny();
+    await this.deps.profiles.maxMaturity(accessToken, req.profileId);
+    const record = await this.deps.store.viewing(req.profileId, req.movieId);
+    if (!record)
+      throw new DomainError('not_found', 'VIEWING_ENTRY_NOT_FOUND', `movieId: profile ${req.profileId} has not watched ${req.movieId}`, [{ field: 'movieId', description: 'not in this profile\'s history' }]);
+    return record;
+  }
+
   async removeFromHistory(principal: Principal | undefined, accessToken: string, req: { profileId: string; movieId: string }): Promise<void> {
     const user = requireUser(principal);
     const v = new Violations();

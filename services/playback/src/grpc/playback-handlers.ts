@@ -62,6 +62,9 @@ export function playbackHandlers(playback: Playback, settings: PlaybackSettings)
       const page = await playback.watchHistory(ctx.principal, tokenOf(ctx), req);
       return { entries: page.records.map(viewingToProto), nextPageToken: page.next };
     },
+    async getViewingEntry(req, ctx) {
+      return viewingToProto(await playback.viewingEntry(ctx.principal, tokenOf(ctx), { profileId: req.profileId, movieId: req.movieId }));
+    },
     async deleteWatchHistoryEntry(req, ctx) {
       await playback.removeFromHistory(ctx.principal, tokenOf(ctx), { profileId: req.profileId, movieId: req.movieId });
       return {};
