@@ -97,7 +97,8 @@ export class Session implements TokenSource {
   }
 
   async logout(allSessions = false): Promise<void> {
-    const token = this.token?.value;
+    // The gateway refuses an expired access token before identity could clear the cookie.
+    const token = await this.accessToken().catch(() => undefined);
     try {
       if (token) await this.transport.logout(token, allSessions);
     } finally {

@@ -3,8 +3,11 @@ import type { Movie } from '../api/client';
 import { formatMoney, maturityLabel } from '../lib/format';
 import { Poster } from './Poster';
 
+/** What a card shows of a title (a full Movie, or a recommendation's summary of one). */
+export type CardTitle = Pick<Movie, 'id' | 'title' | 'genres' | 'artwork' | 'releaseYear' | 'maturityRating' | 'partner'>;
+
 /** One title in a row or a grid: poster, name, year; optional progress bar and caption. */
-export function TitleCard({ movie, progress, caption, eager }: { movie: Movie; progress?: number; caption?: string; eager?: boolean }) {
+export function TitleCard({ movie, progress, caption, eager }: { movie: CardTitle; progress?: number; caption?: string; eager?: boolean }) {
   const partner = movie.partner;
   const label = [movie.title, movie.releaseYear ? String(movie.releaseYear) : '', progress !== undefined ? `${Math.round(progress * 100)}% watched` : '', caption ?? '']
     .filter(Boolean)

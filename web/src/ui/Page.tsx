@@ -8,8 +8,11 @@ export function Page({ title, heading, children, className, hideHeading }: { tit
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Flix`;
-    ref.current?.focus({ preventScroll: true });
   }, [title]);
+  // Only when the screen opens: a title that follows what the viewer types must not steal focus.
+  useEffect(() => {
+    ref.current?.focus({ preventScroll: true });
+  }, []);
   return (
     <div className={`page${className ? ` ${className}` : ''}`}>
       <h1 ref={ref} tabIndex={-1} className={hideHeading ? 'visually-hidden' : 'page-title'}>

@@ -1,0 +1,34 @@
+import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { useApi } from '../app/services';
+import { formatRuntime, maturityLabel } from '../lib/format';
+import { Poster } from './Poster';
+
+/** The top of Home: the most popular title this profile may watch, large. */
+export function Hero({ profileId }: { profileId: string }) {
+  const api = useApi();
+  const top = useQuery({
+    queryKey: ['movies', 'hero', profileId],
+    queryFn: async () => (await api.movies.list({ orderBy: 'popularity', profileId, pageSize: 1 })).movies[0] ?? null,
+  });
+  const movie = top.data;
+  if (!movie) return <div className="hero hero-empty" aria-hidden="true" />;
+  return (
+    <section className="hero" aria-label="Featured">
+      <div className="hero-art">
+        <Poster movie={movie} variant="backdrop" eager />
+      </div>
+      <div className="hero-copy">
+        <p className="hero-kicker">Featured</p>
+        <h2 className="hero-title">{movie.title}</h2>
+        <p className="hero-meta">{[movie.releaseYear || '', maturityLabel(movie.maturityRating), formatRuntime(movie.runtimeMinutes), movie.genres.slice(0, 3).join(', ')].filter(Boolean).join(' · ')}</p>
+        <p className="hero-description">{movie.description}</p>
+        <div className="row-actions">
+          <Link className="btn btn-primary" to={`/title/${encodeURIComponent(movie.id)}`}>
+            More info<span className="visually-hidden"> about {movie.title}</span>
+          </Link>
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,83 @@
+import { useInfiniteQuery, type QueryKey } from '@tanstack/react-query';
+import { useId, type ReactNode } from 'react';
+import { ErrorBanner } from '../ui/Feedback';
+import { TitleCard, type CardTitle } from './TitleCard';
+import { useInView } from './useInView';
+import './browse.css';
+
+export interface RowItem {
+  movie: CardTitle;
+  progress?: number;
+  caption?: string;
+}
+
+export interface RowPage {
+  items: RowItem[];
+  nextPageToken: string;
+}
+
+/**
+ * A titled, horizontally scrolling row that pages with the API's page tokens: the next page
+ * loads from a "More" button at the end of the row (reachable by keyboard).
+ */
+export function Row({
+  title,
+  queryKey,
+  fetchPage,
+  action,
+  eager,
+  hideWhenEmpty = true,
+}: {
+  title: string;
+  queryKey: QueryKey;
+  fetchPage: (pageToken: string) => Promise<RowPage>;
+  action?: ReactNode;
+  eager?: boolean;
+  hideWhenEmpty?: boolean;
+}) {
+  const headingId = useId();
+  const [ref, inView] = useInView<HTMLElement>();
+  const query = useInfiniteQuery({
+    queryKey,
+    queryFn: ({ pageParam }) => fetchPage(pageParam),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextPageToken || undefined,
+    enabled: eager || inView,
+  });
+  const items = query.data?.pages.flatMap((p) => p.items) ?? [];
+  if (query.isSuccess && items.length === 0 && hideWhenEmpty) return <section ref={ref} aria-hidden="true" />;
+
+  return (
+    <section className="row" ref={ref} aria-labelledby={headingId}>
+      <div className="row-head">
+        <h2 className="section-title" id={headingId}>
+          {title}
+        </h2>
+        {action}
+      </div>
+      {query.isError ? <ErrorBanner error={query.error} /> : null}
+      {query.isPending ? (
+        <div className="row-track row-skeleton" aria-busy="true" aria-label={`${title}: loading`}>
+          {Array.from({ length: 6 }, (_, i) => (
+            <div key={i} className="poster" />
+          ))}
+        </div>
+      ) : (
+        <ul className="row-track">
+          {items.map((item, i) => (
+            <li key={`${item.movie.id}-${i}`}>
+              <TitleCard movie={item.movie} progress={item.progress} caption={item.caption} eager={eager && i < 6} />
+            </li>
+          ))}
+          {query.hasNextPage ? (
+            <li className="row-more">
+              <button type="button" className="btn btn-ghost" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                {query.isFetchingNextPage ? 'Loading…' : `More ${title.toLowerCase()}`}
+              </button>
+            </li>
+          ) : null}
+        </ul>
+      )}
+    </section>
+  );
+}
