@@ -114,8 +114,10 @@ export class Session implements TokenSource {
   }
 
   async tokenRejected(rejected: string): Promise<string | undefined> {
-    // Another call may already have replaced it.
-    if (this.token && this.token.value !== rejected && this.token.expiresAt - this.now() > REFRESH_MARGIN_MS) return this.token.value;
+    // Another call may already have replaced it; otherwise it is no good however young it is
+    // (its signing key was rotated out, the account was changed).
+    if (this.token?.value === rejected) this.token = undefined;
+    if (this.token && this.token.expiresAt - this.now() > REFRESH_MARGIN_MS) return this.token.value;
     return this.refreshNow();
   }
 
