@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make run` (the whole system on its embedded defaults)
 # and `make test` (every test). Both install what is missing first.
-.PHONY: run test setup generate lint typecheck bench clean-data
+.PHONY: run test setup generate web lint typecheck bench clean-data
 
 # Debian installs nats-server in /usr/sbin, which is not on a non-root user's PATH.
 export PATH := $(PATH):/usr/sbin
@@ -18,6 +18,10 @@ test: setup
 
 generate:
 	@npm run generate
+
+# The viewer web app (web/dist); `make run` and `make test` build it when it is stale.
+web:
+	@npm run build -w @flix/web
 
 typecheck:
 	@npx tsc -p tsconfig.json

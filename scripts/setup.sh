@@ -6,6 +6,9 @@
 #   2. nats-server        Debian package `nats-server`, installed with apt-get when we may
 #   3. generated code     npm run generate when libs/proto/gen, web/src/api/gen or build/flix.binpb is missing
 #                         or anything under proto/ (or the buf config) is newer
+#   4. web app            npm run build -w @flix/web (vite build) when web/dist/index.html is missing,
+#                         dependencies were installed, or anything under web/src, web/public,
+#                         web/index.html or web/vite.config.ts is newer; FLIX_SKIP_WEB_BUILD=1 skips it
 # Progress goes to stderr; stdout stays empty. Works without a tty (CI=true).
 set -euo pipefail
 
@@ -126,6 +129,31 @@ generate_stale() {
 if generate_stale; then
   log "generating protobuf code (npm run generate)"
   npm run --silent generate >&2
+fi
+
+# --- 4. the web app (web/dist, served through the gateway) ------------------------------------
+# After step 3: the app's API types (web/src/api/gen) are generated, and a regeneration makes
+# them newer than the build, so the app is rebuilt too.
+web_stale() {
+  [[ "$installed" -eq 1 ]] && return 0
+  [[ -f web/dist/index.html ]] || return 0
+  local sources=()
+  for path in web/src web/public web/index.html web/vite.config.ts; do
+    [[ -e "$path" ]] && sources+=("$path")
+  done
+  # Directories are listed too, so a deleted file (its folder's mtime changes) also counts.
+  [[ ${#sources[@]} -gt 0 && -n "$(find "${sources[@]}" -newer web/dist/index.html -print -quit)" ]] && return 0
+  return 1
+}
+
+if [[ -f web/package.json && -f web/index.html ]]; then
+  if [[ -n "${FLIX_SKIP_WEB_BUILD:-}" ]]; then
+    log "FLIX_SKIP_WEB_BUILD is set: not building the web app"
+  elif web_stale; then
+    log "building the web app (npm run build -w @flix/web)"
+    npm run --silent build --workspace @flix/web >&2 ||
+      die "building the web app failed (npm run build -w @flix/web, output above); fix it, or set FLIX_SKIP_WEB_BUILD=1 to run without it"
+  fi
 fi
 
 log "ready"

@@ -1,5 +1,5 @@
-// Static checks of the production files: docker-compose.yml, the Dockerfiles, .dockerignore,
-// gateway-envoy/envoy.yaml (against compose) and scripts/setup.sh. There is no Docker engine and
+// Static checks of the production files: docker-compose.yml, the Dockerfiles (services, Envoy,
+// the web app), .dockerignore, gateway-envoy/envoy.yaml (against compose) and scripts/setup.sh. There is no Docker engine and
 // no Envoy binary on the development machines, so these files must be right by construction;
 // this suite is what keeps them consistent with each other and with services/.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,6 +18,9 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const GRPC_PORT = 50051;
 const HTTP_PORT = 8081;
 const INFRA = ['mongo', 'nats', 'envoy'];
+/** The viewer web app (web/Dockerfile, web/server), Envoy's catch-all `web` cluster. */
+const WEB = 'web';
+const WEB_PORT = 8090;
 
 /** Folders of services/ that are services (have a package.json). */
 const serviceDirs = readdirSync(join(root, 'services'), { withFileTypes: true })
@@ -28,7 +31,7 @@ const serviceDirs = readdirSync(join(root, 'services'), { withFileTypes: true })
 // `merge: true`: docker compose supports YAML merge keys (`<<: *anchor`), the file uses them.
 const compose = parse(read('docker-compose.yml'), { merge: true }) as Doc;
 const services = (compose.services ?? {}) as Record<string, Doc>;
-const appServices = Object.keys(services).filter((name) => !INFRA.includes(name));
+const appServices = Object.keys(services).filter((name) => !INFRA.includes(name) && name !== WEB);
 
 /** A compose `environment` as a map, whichever of its two forms is used. */
 function envOf(service: Doc): Record<string, string> {
@@ -148,10 +151,10 @@ function dockerignore(): (path: string) => boolean {
 // =================================================================================================
 
 describe('docker-compose.yml', () => {
-  it('parses and names mongo, nats, envoy and one service per folder of services/', () => {
+  it('parses and names mongo, nats, envoy, web and one service per folder of services/', () => {
     expect(serviceDirs.length).toBeGreaterThan(0);
-    expect(Object.keys(services)).toEqual(expect.arrayContaining([...INFRA, ...serviceDirs]));
-    // …and nothing that is not infrastructure or a folder of services/.
+    expect(Object.keys(services)).toEqual(expect.arrayContaining([...INFRA, WEB, ...serviceDirs]));
+    // …and nothing that is not infrastructure, the web app or a folder of services/.
     expect(appServices.sort()).toEqual(serviceDirs);
   });
 
@@ -229,6 +232,23 @@ describe('docker-compose.yml', () => {
     expect(envoy.build?.dockerfile).toBe('gateway-envoy/Dockerfile');
     expect((envoy.ports ?? []).map(String)).toContain('8080:8080');
     expect(Object.keys(dependsOn(envoy)).sort()).toEqual(expect.arrayContaining(serviceDirs));
+  });
+
+  it('web is built from web/Dockerfile, scalable, health-checked on :8090/healthz, and envoy waits for it', () => {
+    const web = services[WEB] ?? {};
+    expect(web.build?.context).toBe('.');
+    expect(web.build?.dockerfile).toBe('web/Dockerfile');
+    expect(web.container_name).toBeUndefined();
+    expect(web.ports, 'reached through Envoy only').toBeUndefined();
+    expect((web.expose ?? []).map(String)).toContain(String(WEB_PORT));
+    expect(asText(web.healthcheck?.test)).toContain(`127.0.0.1:${WEB_PORT}/healthz`);
+    expect(web.healthcheck?.disable).not.toBe(true);
+    expect(dependsOn(services.envoy)[WEB]).toBe('service_healthy');
+    const env = envOf(web);
+    expect(env.FLIX_WEB_PORT ?? String(WEB_PORT)).toBe(String(WEB_PORT));
+    // Mux's hosts (with a default), so the CSP lets the player reach the stream.
+    expect(env.FLIX_WEB_MEDIA_ORIGINS).toMatch(/^\$\{FLIX_WEB_MEDIA_ORIGINS:-[^}]*https:\/\/stream\.mux\.com[^}]*\}$/);
+    expect(env.FLIX_WEB_MEDIA_ORIGINS).toContain('https://image.mux.com');
   });
 
   it('commits no secrets: secret-looking variables come only from the environment, without defaults', () => {
@@ -338,6 +358,61 @@ describe('gateway-envoy/Dockerfile', () => {
   });
 });
 
+describe('web/Dockerfile (the web app)', () => {
+  const text = read('web/Dockerfile');
+  const { stages, all } = parseDockerfile(text);
+  const final = stages.at(-1)!;
+  const buildStage = stages.find((stage) => /npm run generate/.test(runs(stage)));
+
+  it('builds on node:20-bookworm-slim', () => {
+    for (const stage of stages) if (!stages.some((s) => s.name && s.name === stage.image)) expect(stage.image).toBe('node:20-bookworm-slim');
+  });
+
+  it('builds the app in a stage that runs npm ci, npm run generate and the Vite build, with install scripts', () => {
+    expect(buildStage, 'a stage running npm run generate').toBeDefined();
+    const commands = runs(buildStage!);
+    expect(commands).toMatch(/\bnpm ci\b/);
+    expect(commands).toMatch(/npm run build (--workspace|-w)[ =]@flix\/web\b|npx vite build/);
+    // generate (the app's API types) comes before the build that needs it.
+    expect(commands.indexOf('npm run generate')).toBeLessThan(commands.search(/npm run build (--workspace|-w)[ =]@flix\/web|npx vite build/));
+    expect(commands).toContain('web/dist/index.html');
+    expect(text).not.toContain('--ignore-scripts');
+  });
+
+  it('runs web/server/main.ts with the dist as user node, in a final stage without compilers, health-checked', () => {
+    expect(final).not.toBe(buildStage);
+    expect(runs(final)).not.toMatch(/apt-get install/);
+    expect(lastOf(final, 'USER')?.args).toBe('node');
+    const copies = final.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) expect(copy, 'the runtime takes only what the build stage gathered').toMatch(new RegExp(`^--from=${buildStage!.name}\\s`));
+    // What the build stage gathers for the runtime: the server, the app, tsx and sirv.
+    for (const part of ['web/server', 'web/dist', 'node_modules/@flix/config', 'libs/config', 'libs/logging']) expect(runs(buildStage!)).toContain(part);
+    expect(runs(buildStage!)).toMatch(/prune-dev-deps\.mjs --dry-run (\S+ )*tsx\b.*\bsirv\b/);
+    const cmd = lastOf(final, 'CMD')?.args ?? '';
+    expect(cmd.startsWith('[') ? JSON.parse(cmd).join(' ') : cmd).toMatch(/^node --import tsx web\/server\/main\.ts$/);
+    expect(lastOf(final, 'HEALTHCHECK')?.args).toMatch(/\/healthz/);
+    expect(lastOf(final, 'EXPOSE')?.args).toBe(String(WEB_PORT));
+  });
+
+  it('COPYs only files that exist and are not dockerignored', () => {
+    const ignored = dockerignore();
+    for (const { op, args } of all) {
+      if (op !== 'COPY' || args.includes('--from=')) continue;
+      for (const source of args.split(/\s+/).filter((part) => !part.startsWith('--')).slice(0, -1)) {
+        if (source === '.') continue;
+        expect(existsSync(join(root, source)), source).toBe(true);
+        expect(ignored(source), source).toBe(false);
+      }
+    }
+  });
+
+  it('keeps the closure script it relies on working: tsx, sirv, pino and zod resolve from the lockfile', () => {
+    const kept = execFileSync('node', ['deploy/docker/prune-dev-deps.mjs', '--dry-run', 'tsx', 'sirv', 'pino', 'zod'], { cwd: root, encoding: 'utf8' }).trim().split('\n');
+    expect(kept).toEqual(expect.arrayContaining(['node_modules/tsx', 'node_modules/sirv', 'node_modules/pino', 'node_modules/zod']));
+  });
+});
+
 describe('.dockerignore', () => {
   const ignored = dockerignore();
 
@@ -386,10 +461,14 @@ describe.skipIf(!hasEnvoy)(
         }),
       );
 
-    it('every cluster points at a compose service on that service port (50051 for *_grpc, 8081 for *_http)', () => {
+    it('every cluster points at a compose service on that service port (50051 for *_grpc, 8081 for *_http, web:8090)', () => {
       expect(clusters.length).toBeGreaterThan(0);
       for (const cluster of clusters) {
         const list = addresses(cluster);
+        if (cluster.name === WEB) {
+          expect(list).toEqual([{ host: WEB, port: WEB_PORT }]);
+          continue;
+        }
         expect(list.length, `${cluster.name} has no socket_address`).toBeGreaterThan(0);
         const kind = /_(grpc|http)$/.exec(cluster.name)?.[1];
         for (const { host, port } of list) {
@@ -417,6 +496,48 @@ describe.skipIf(!hasEnvoy)(
       }
     });
 
+    const routes = (): Doc[] =>
+      (envoy.static_resources?.listeners ?? []).flatMap((listener: Doc) =>
+        (listener.filter_chains ?? []).flatMap((chain: Doc) =>
+          (chain.filters ?? []).flatMap((filter: Doc) => (filter.typed_config?.route_config?.virtual_hosts ?? []).flatMap((vh: Doc) => vh.routes ?? [])),
+        ),
+      );
+    const httpFilters = (): Doc[] =>
+      (envoy.static_resources?.listeners ?? []).flatMap((listener: Doc) =>
+        (listener.filter_chains ?? []).flatMap((chain: Doc) => (chain.filters ?? []).flatMap((filter: Doc) => filter.typed_config?.http_filters ?? [])),
+      );
+
+    it('has a plain HTTP/1 web cluster on web:8090 (STRICT_DNS, so every web replica serves)', () => {
+      const web = clusters.find((cluster) => cluster.name === WEB);
+      expect(web, 'a cluster named web').toBeDefined();
+      expect(web!.type).toBe('STRICT_DNS');
+      expect(JSON.stringify(web), 'the web server speaks HTTP/1.1').not.toContain('http2_protocol_options');
+      expect(web!.health_checks, 'gRPC health checks do not apply to the web server').toBeUndefined();
+    });
+
+    it('forwards the catch-all route / to web, untranscoded, as the last route; unmapped /v1/ and /v1/auth/ stay 404', () => {
+      const list = routes();
+      const last = list.at(-1)!;
+      expect(last.match).toEqual({ prefix: '/' });
+      expect(last.route?.cluster).toBe(WEB);
+      expect(last.direct_response).toBeUndefined();
+      expect(last.typed_per_filter_config?.['envoy.filters.http.grpc_json_transcoder']?.disabled).toBe(true);
+      expect(list.filter((route) => route.match?.prefix === '/'), 'one catch-all').toHaveLength(1);
+      for (const prefix of ['/v1/', '/v1/auth/']) {
+        const at = list.findIndex((route) => route.match?.prefix === prefix);
+        expect(at, prefix).toBeGreaterThanOrEqual(0);
+        expect(at, `${prefix} before the catch-all`).toBeLessThan(list.length - 1);
+        expect(list[at].direct_response?.status, prefix).toBe(404);
+        expect(list[at].route, prefix).toBeUndefined();
+      }
+    });
+
+    it('does not compress again what the web server sends precompressed (no compressor filter)', () => {
+      const names = httpFilters().map((filter) => String(filter.name));
+      expect(names.length).toBeGreaterThan(0);
+      expect(names.filter((name) => /compressor|gzip|brotli/.test(name))).toEqual([]);
+    });
+
     it('listens on 8080, has its admin on 9901 and transcodes with /etc/envoy/flix.binpb', () => {
       const ports = (envoy.static_resources?.listeners ?? []).map((listener: Doc) => listener.address?.socket_address?.port_value);
       expect(ports).toContain(8080);
@@ -430,6 +551,8 @@ describe.skipIf(!hasEnvoy)(
 
 describe('scripts/setup.sh', () => {
   const script = read('scripts/setup.sh');
+  const WEB_SOURCES = ['web/index.html', 'web/vite.config.ts', 'web/src/main.tsx', 'web/src/api/gen/flix.ts', 'web/public/favicon.svg'];
+  const WEB_BUILD = 'npm run --silent build --workspace @flix/web';
 
   it('is valid bash, strict, and never skips install scripts', () => {
     execFileSync('bash', ['-n', join(root, 'scripts/setup.sh')]);
@@ -470,7 +593,7 @@ describe('scripts/setup.sh', () => {
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'flix-setup-'));
       bin = join(dir, 'fakebin');
-      for (const folder of ['scripts', 'fakebin', 'node_modules/argon2/build/Release', 'libs/proto/gen/flix', 'build', 'proto/flix/x/v1']) {
+      for (const folder of ['scripts', 'fakebin', 'node_modules/argon2/build/Release', 'libs/proto/gen/flix', 'build', 'proto/flix/x/v1', 'web/src/api/gen', 'web/public', 'web/dist']) {
         mkdirSync(join(dir, folder), { recursive: true });
       }
       writeFileSync(join(dir, 'scripts/setup.sh'), script);
@@ -481,7 +604,18 @@ describe('scripts/setup.sh', () => {
       writeFileSync(join(dir, 'libs/proto/gen/flix/x.ts'), '');
       writeFileSync(join(dir, 'proto/flix/x/v1/x.proto'), 'syntax = "proto3";\n');
       writeFileSync(join(dir, 'build/flix.binpb'), '');
-      fake('npm', 'if [[ "$1" == ci && -n "${FAKE_NPM_CI_FAILS:-}" ]]; then exit 1; fi\nexit 0');
+      // The web app: its sources, generated API types and a build of them.
+      for (const file of WEB_SOURCES) writeFileSync(join(dir, file), '');
+      writeFileSync(join(dir, 'web/package.json'), '{"name":"@flix/web"}\n');
+      writeFileSync(join(dir, 'web/dist/index.html'), '<!doctype html>\n');
+      fake(
+        'npm',
+        [
+          'if [[ "$1" == ci && -n "${FAKE_NPM_CI_FAILS:-}" ]]; then exit 1; fi',
+          'if [[ "$*" == *build*@flix/web* && -n "${FAKE_WEB_BUILD_FAILS:-}" ]]; then exit 1; fi',
+          'exit 0',
+        ].join('\n'),
+      );
       fake('nats-server', 'exit 0');
       fake('apt-get', 'exit 1');
       fake('sudo', 'exit 1');
@@ -493,6 +627,9 @@ describe('scripts/setup.sh', () => {
       for (const path of ['package.json', 'package-lock.json', 'buf.yaml', 'buf.gen.yaml', 'scripts/generate.mjs', 'proto/flix/x/v1/x.proto', 'proto/flix/x/v1', 'proto/flix/x', 'proto/flix', 'proto']) at(path, 1_000);
       at('node_modules/.package-lock.json', 2_000);
       at('build/flix.binpb', 3_000);
+      for (const path of [...WEB_SOURCES, 'web/src/api/gen', 'web/src/api', 'web/src', 'web/public', 'web/package.json']) at(path, 1_000);
+      if (!existsSync(join(dir, 'web/dist/index.html'))) writeFileSync(join(dir, 'web/dist/index.html'), '<!doctype html>\n');
+      at('web/dist/index.html', 4_000);
     };
 
     it('does nothing but verify when nothing is missing, and prints only to stderr', () => {
@@ -527,9 +664,11 @@ describe('scripts/setup.sh', () => {
       at('package-lock.json', 5_000);
       const result = run();
       expect(result.status, result.stderr).toBe(0);
-      expect(result.calls).toEqual(['npm ci --no-audit --no-fund', 'npm run --silent generate']);
+      // New dependencies (Vite, React…) rebuild the app too.
+      expect(result.calls).toEqual(['npm ci --no-audit --no-fund', 'npm run --silent generate', WEB_BUILD]);
       // …and the next run is quick again.
       at('build/flix.binpb', Date.now() / 1000 + 10);
+      at('web/dist/index.html', Date.now() / 1000 + 10);
       expect(run().calls).toEqual([]);
     });
 
@@ -538,7 +677,36 @@ describe('scripts/setup.sh', () => {
       at('package-lock.json', 5_000);
       const result = run({ FAKE_NPM_CI_FAILS: '1' });
       expect(result.status, result.stderr).toBe(0);
-      expect(result.calls).toEqual(['npm ci --no-audit --no-fund', 'npm install --no-audit --no-fund', 'npm run --silent generate']);
+      expect(result.calls).toEqual(['npm ci --no-audit --no-fund', 'npm install --no-audit --no-fund', 'npm run --silent generate', WEB_BUILD]);
+    });
+
+    it('builds the web app when web/dist/index.html is missing (a clean clone)', () => {
+      fresh();
+      rmSync(join(dir, 'web/dist/index.html'));
+      const result = run();
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual([WEB_BUILD]);
+      expect(result.stdout).toBe('');
+    });
+
+    it.each(['web/src/main.tsx', 'web/src/api/gen/flix.ts', 'web/index.html', 'web/vite.config.ts', 'web/public/favicon.svg', 'web/src'])('rebuilds the web app when %s is newer than the build', (path) => {
+      fresh();
+      at(path, 5_000);
+      const result = run();
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.calls).toEqual([WEB_BUILD]);
+    });
+
+    it('fails, naming the web build and the way around it, when the build fails; FLIX_SKIP_WEB_BUILD skips it', () => {
+      fresh();
+      at('web/src/main.tsx', 5_000);
+      const failed = run({ FAKE_WEB_BUILD_FAILS: '1' });
+      expect(failed.status).not.toBe(0);
+      expect(failed.stderr).toContain('npm run build -w @flix/web');
+      expect(failed.stderr).toContain('FLIX_SKIP_WEB_BUILD');
+      const skipped = run({ FAKE_WEB_BUILD_FAILS: '1', FLIX_SKIP_WEB_BUILD: '1' });
+      expect(skipped.status, skipped.stderr).toBe(0);
+      expect(skipped.calls).toEqual([]);
     });
 
     it('rebuilds argon2 when it was installed without its compiled addon', () => {

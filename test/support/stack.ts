@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
@@ -11,6 +12,7 @@ import { startEngagement, type EngagementHandle } from '../../services/engagemen
 import { startPlayback, type PlaybackHandle, type PlaybackOverrides } from '../../services/playback/src/main.js';
 import { startRecommendations, type RecommendationsHandle } from '../../services/recommendations/src/main.js';
 import { startAnalytics, type AnalyticsHandle } from '../../services/analytics/src/main.js';
+import { startWebServer, type WebServer } from '../../web/server/app.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
 
@@ -25,7 +27,19 @@ export interface TestStack {
   playback: { grpcAddress: string; httpUrl: string; db: string; handle: PlaybackHandle; signingKey: { id: string; publicKeyPem: string } };
   recommendations: { grpcAddress: string; httpUrl: string; db: string; handle: RecommendationsHandle };
   analytics: { grpcAddress: string; httpUrl: string; db: string; handle: AnalyticsHandle };
+  /** The web app's server (only with `web`); the app itself is at `gatewayUrl + '/'`. */
+  web?: { url: string; mediaOrigins: string[] };
   stop(): Promise<void>;
+}
+
+export interface TestStackWebOptions {
+  /** The built app; default web/dist (`make test` builds it through scripts/setup.sh). */
+  dist?: string;
+  /**
+   * Origins the CSP lets the player load video and images from (the test's video origin).
+   * Default: the origins of `playback`'s MUX_STREAM_BASE_URL and MUX_IMAGE_BASE_URL.
+   */
+  mediaOrigins?: string[];
 }
 
 export interface TestStackOptions {
@@ -42,12 +56,32 @@ export interface TestStackOptions {
   recommendations?: Record<string, string>;
   /** Extra environment for analytics (e.g. alert thresholds). */
   analytics?: Record<string, string>;
+  /**
+   * Serve the web app (web/server, in-process, on a free port) behind the gateway's `web` route,
+   * for browser tests: open `gatewayUrl + '/'`. Off by default: the `web` cluster then points at
+   * a closed port and `/` answers 503.
+   */
+  web?: boolean | TestStackWebOptions;
 }
 
 /** Playback's client secret at identity in every test stack. */
 const PLAYBACK_CLIENT_SECRET = 'playback-test-client-secret-0123456789';
 
 const ENVOY_YAML = join(import.meta.dirname, '../../gateway-envoy/envoy.yaml');
+const WEB_DIST = join(import.meta.dirname, '../../web/dist');
+
+/** The web server for a test stack: `web/dist` unless told otherwise, media origins from playback's env. */
+async function startStackWeb(option: true | TestStackWebOptions, playbackEnv: Record<string, string> = {}): Promise<WebServer & { mediaOrigins: string[] }> {
+  const opts = option === true ? {} : option;
+  const dist = opts.dist ?? WEB_DIST;
+  if (!existsSync(join(dist, 'index.html'))) {
+    throw new Error(`startTestStack({ web }): ${dist}/index.html is missing; build the app first (npm run build -w @flix/web; make test does it)`);
+  }
+  const fromPlayback = [playbackEnv.MUX_STREAM_BASE_URL, playbackEnv.MUX_IMAGE_BASE_URL].filter((u): u is string => !!u).map((u) => new URL(u).origin);
+  const mediaOrigins = [...new Set(opts.mediaOrigins ?? fromPlayback)];
+  const server = await startWebServer({ dist, mediaOrigins, port: 0, host: '127.0.0.1' });
+  return { ...server, mediaOrigins };
+}
 
 /**
  * The system as `make run` starts it, but on free ports with throwaway stores: a real
@@ -127,6 +161,9 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     ...options.recommendations,
   });
   const analytics = await startAnalytics({ ...ana.env, ...shared, BILLING_GRPC_ADDR: bil.grpcAddress, ...options.analytics });
+  const web = options.web ? await startStackWeb(options.web, options.playback) : undefined;
+  // Without the web app, `web` points at a port nothing listens on (a quick 503, no DNS lookup).
+  upstreams.web = web ? `127.0.0.1:${web.port}` : '127.0.0.1:1';
   const gateway = await startLocalGateway({
     port: gatewayPort,
     host: '127.0.0.1',
@@ -153,8 +190,10 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     playback: { ...where(pla), handle: playback, signingKey },
     recommendations: { ...where(rec), handle: recommendations },
     analytics: { ...where(ana), handle: analytics },
+    ...(web ? { web: { url: web.url, mediaOrigins: web.mediaOrigins } } : {}),
     async stop() {
       await gateway.close();
+      await web?.close();
       await analytics.stop();
       await recommendations.stop();
       await playback.stop();

@@ -1,7 +1,8 @@
 /**
  * `make run`: the whole system on its embedded defaults, in the foreground — an embedded
- * MongoDB-compatible server, a nats-server with JetStream, every service, and the local gateway
- * that behaves as gateway-envoy/envoy.yaml does. State lives under FLIX_DATA_DIR (./.data).
+ * MongoDB-compatible server, a nats-server with JetStream, every service, the web app's server
+ * (web/server, serving web/dist) and the local gateway that behaves as gateway-envoy/envoy.yaml
+ * does. State lives under FLIX_DATA_DIR (./.data).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import { supervise, type Supervised } from './process.js';
-import { LOCAL_SERVICES, upstreamMap, type StackContext } from './services.js';
+import { LOCAL_SERVICES, upstreamMap, webMediaOrigins, type StackContext } from './services.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const log = createLogger('stack');
@@ -86,8 +87,10 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.FLIX_DATA_DIR ?? join(root, '.data'));
   const gatewayPort = envPort('FLIX_GATEWAY_PORT', 8080);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const webPort = envPort('FLIX_WEB_PORT', 8090);
   mkdirSync(dataDir, { recursive: true });
   await assertPortFree(gatewayPort, 'FLIX_GATEWAY_PORT');
+  await assertPortFree(webPort, 'FLIX_WEB_PORT');
   for (const s of LOCAL_SERVICES) {
     await assertPortFree(s.grpcPort, `(gRPC port of ${s.name})`);
     await assertPortFree(s.httpPort, `(HTTP port of ${s.name})`);
@@ -215,26 +218,44 @@ async function main(): Promise<void> {
     watch(supervise(s.name, process.execPath, tsx(`services/${s.name}/src/main.ts`), env, root));
   }
 
+  // The viewer web app (web/server serving web/dist, which scripts/setup.sh builds when stale),
+  // behind the gateway's catch-all `web` route; its CSP admits the video origin playback hands out.
+  const webDist = join(root, 'web/dist');
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const webBuilt = existsSync(join(webDist, 'index.html'));
+  if (webBuilt) {
+    const mediaOrigins = webMediaOrigins(ctx);
+    const env = { ...process.env, FLIX_WEB_HOST: '127.0.0.1', FLIX_WEB_PORT: String(webPort), FLIX_WEB_DIST: webDist, ...(mediaOrigins ? { FLIX_WEB_MEDIA_ORIGINS: mediaOrigins } : {}) };
+    watch(supervise('web', process.execPath, tsx('web/server/main.ts'), env, root));
+  } else {
+    log.warn({ dist: webDist }, 'the web app is not built (FLIX_SKIP_WEB_BUILD?): the gateway answers 503 for it; build it with npm run build -w @flix/web');
+  }
+
   gateway = await startLocalGateway({
     port: gatewayPort,
     host: '127.0.0.1',
     envoyConfig: join(root, 'gateway-envoy/envoy.yaml'),
     descriptorSet: readDescriptorSet(),
-    upstreams: upstreamMap(LOCAL_SERVICES),
+    upstreams: { ...upstreamMap(LOCAL_SERVICES), web: `127.0.0.1:${webPort}` },
     logger: createLogger('gateway'),
   });
+  if (webBuilt) await waitFor('web app server', async () => (await fetch(`${webUrl}/healthz`)).ok, 30_000);
   await waitFor('every service (gateway /healthz)', async () => (await fetch(`${gatewayUrl}/healthz`)).status === 200, 120_000);
 
   const banner = [
     '',
     `Flix is up: ${gatewayUrl}  (GET /healthz → 200)`,
+    '',
+    webBuilt ? `  ▶ Web app: ${gatewayUrl}/   ← open this in a browser; log in as the admin below or sign up` : `  Web app:   not built (npm run build -w @flix/web, then restart)`,
+    `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
+    '',
     `  data:      ${dataDir}`,
     `  MongoDB:   ${mongoUrl}`,
     `  NATS:      ${natsUrl}   (nats --server ${natsUrl} stream ls)`,
     `  Mux:       ${mux.baseUrl ?? 'api.mux.com (MUX_TOKEN_ID)'}`,
     ...(videoOrigin ? [`  Video:     ${videoOrigin.baseUrl}/{playbackId}.m3u8?token=…   (stands in for stream.mux.com and image.mux.com)`] : []),
     `  Stripe:    ${stripe.baseUrl ?? 'api.stripe.com (STRIPE_SECRET_KEY)'}${stripe.baseUrl ? '   (checkout pages: Pay / Decline)' : ''}`,
-    `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
+    ...(webBuilt ? [`  web:       ${webUrl}   (web/dist, behind the gateway's catch-all route)`] : []),
     `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<password above>"}'`,
     'Ctrl-C stops everything; the next `make run` finds the data where it was.',
     '',

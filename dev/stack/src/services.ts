@@ -52,6 +52,8 @@ export const LOCAL_SERVICES: LocalService[] = [
       MUX_TOKEN_SECRET: ctx.mux.tokenSecret,
       MUX_WEBHOOK_SECRET: ctx.mux.webhookSecret,
       ...(ctx.mux.baseUrl ? { MUX_BASE_URL: ctx.mux.baseUrl } : {}),
+      // Direct uploads are PUT from the web app, which the gateway serves.
+      MUX_CORS_ORIGIN: process.env.MUX_CORS_ORIGIN || ctx.gatewayUrl,
     }),
   },
   {
@@ -108,6 +110,17 @@ export const LOCAL_SERVICES: LocalService[] = [
     }),
   },
 ];
+
+/**
+ * The web server's FLIX_WEB_MEDIA_ORIGINS: the origin(s) playback's MUX_STREAM_BASE_URL and
+ * MUX_IMAGE_BASE_URL point at when the local video origin stands in for Mux; undefined (the web
+ * server's own default, Mux's hosts) with real Mux.
+ */
+export function webMediaOrigins(ctx: Pick<StackContext, 'videoOrigin'>): string | undefined {
+  if (!ctx.videoOrigin) return undefined;
+  const origins = new Set([ctx.videoOrigin.baseUrl].map((u) => new URL(u).origin));
+  return [...origins].join(' ');
+}
 
 /** Cluster name → local address, in the shape the local gateway takes. */
 export function upstreamMap(services: LocalService[], host = '127.0.0.1'): Record<string, string> {

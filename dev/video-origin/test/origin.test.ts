@@ -128,6 +128,44 @@ describe('with a token the SDK signed for the title', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toBe('range');
   });
 
+  it('answers as Mux does to hls.js loading cross-origin with XHR: preflights for Range, lengths and ranges exposed', async () => {
+    const token = await sign(PID);
+    const from = { origin: 'http://127.0.0.1:8080' };
+    // hls.js may add headers of its own (xhrSetup); a preflight allows what it asks for, for a day.
+    const preflight = await get(`/${PID}/360p.m3u8?token=${token}`, {
+      method: 'OPTIONS',
+      headers: { ...from, 'access-control-request-method': 'GET', 'access-control-request-headers': 'range,x-playback-session-id' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, HEAD, OPTIONS');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('range,x-playback-session-id');
+    expect(preflight.headers.get('access-control-max-age')).toBe('86400');
+    expect(preflight.bytes.length).toBe(0);
+    // A preflight without requested headers still allows Range.
+    const bare = await get(`/${PID}.m3u8`, { method: 'OPTIONS', headers: { ...from, 'access-control-request-method': 'GET' } });
+    expect(bare.headers.get('access-control-allow-headers')).toBe('range');
+
+    const exposed = (h: Headers) => (h.get('access-control-expose-headers') ?? '').split(/,\s*/);
+    const part = await get(`/${PID}/360p/seg000.ts?token=${token}`, { headers: { ...from, range: 'bytes=0-187' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('access-control-allow-origin')).toBe('*');
+    expect(exposed(part.headers)).toEqual(expect.arrayContaining(['content-length', 'content-range', 'accept-ranges']));
+    expect(part.headers.get('content-length')).toBe('188');
+    const head = await get(`/${PID}/360p.m3u8?token=${token}`, { method: 'HEAD', headers: from });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('access-control-allow-origin')).toBe('*');
+    // Failures stay readable by the page (hls.js reports the status), as Mux's do.
+    for (const failed of [
+      await get(`/${PID}/360p/seg000.ts?token=${token}`, { headers: { ...from, range: 'bytes=99999999-' } }),
+      await get('/no/such/thing.m3u8', { headers: from }),
+      await get(`/${OTHER_PID}.m3u8?token=${token}`, { headers: from }),
+    ]) {
+      expect([416, 404, 403]).toContain(failed.status);
+      expect(failed.headers.get('access-control-allow-origin')).toBe('*');
+    }
+  });
+
   it('answers byte ranges of a segment (players that seek within a segment)', async () => {
     const token = await sign(PID);
     const whole = await get(`/${PID}/360p/seg001.ts?token=${token}`);
