@@ -11,9 +11,10 @@ setup:
 run: setup
 	@node --import tsx dev/stack/src/main.ts
 
-test: setup
+test:
+	@bash scripts/setup.sh --browser
 	@npx buf lint
-	@npx tsc -p tsconfig.json
+	@npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json && npx tsc -p test/browser/tsconfig.json
 	@npx vitest run
 
 generate:
@@ -24,7 +25,7 @@ web:
 	@npm run build -w @flix/web
 
 typecheck:
-	@npx tsc -p tsconfig.json
+	@npx tsc -p tsconfig.json && npx tsc -p web/tsconfig.json && npx tsc -p test/browser/tsconfig.json
 
 bench: setup
 	@node --import tsx bench/run.ts

@@ -9,6 +9,7 @@
 #   4. web app            npm run build -w @flix/web (vite build) when web/dist/index.html is missing,
 #                         dependencies were installed, or anything under web/src, web/public,
 #                         web/index.html or web/vite.config.ts is newer; FLIX_SKIP_WEB_BUILD=1 skips it
+#   5. chromium           with --browser (make test): Debian's chromium when /usr/bin/chromium is missing
 # Progress goes to stderr; stdout stays empty. Works without a tty (CI=true).
 set -euo pipefail
 
@@ -90,24 +91,39 @@ nats_ok() {
   return 1
 }
 
-if ! nats_ok; then
-  sudo_cmd=()
-  if [[ "$(id -u)" -ne 0 ]]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-      sudo_cmd=(sudo -n)
-    else
-      sudo_cmd=(none)
-    fi
+# How Debian packages get installed here: as root, or through password-less sudo; else "none".
+apt_runner() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    echo ""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    echo "sudo -n"
+  else
+    echo none
   fi
-  if command -v apt-get >/dev/null 2>&1 && [[ "${sudo_cmd[*]-}" != none ]]; then
-    log "installing nats-server (apt-get install nats-server)"
+}
+
+# apt_install <what it is for> <package>...: installs Debian packages, or says how to.
+apt_install() {
+  local why="$1"
+  shift
+  local runner
+  runner="$(apt_runner)"
+  if command -v apt-get >/dev/null 2>&1 && [[ "$runner" != none ]]; then
+    log "installing $why (apt-get install $*)"
     export DEBIAN_FRONTEND=noninteractive
-    "${sudo_cmd[@]}" apt-get update -qq >&2
-    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends nats-server >&2
-    nats_ok || die "apt-get installed nats-server but it is not on PATH"
+    $runner apt-get update -qq >&2
+    $runner apt-get install -y -qq --no-install-recommends "$@" >&2
   elif command -v apt-get >/dev/null 2>&1; then
-    die "nats-server not found. Install it as root, then run this again:
-  sudo apt-get update && sudo apt-get install -y nats-server"
+    die "$why not found. Install it as root, then run this again:
+  sudo apt-get update && sudo apt-get install -y $*"
+  else
+    return 1
+  fi
+}
+
+if ! nats_ok; then
+  if apt_install nats-server nats-server; then
+    nats_ok || die "apt-get installed nats-server but it is not on PATH"
   else
     die "nats-server not found and apt-get is not available. Install NATS server 2.9 or newer
 (https://docs.nats.io/running-a-nats-service/introduction/installation; e.g. brew install nats-server)
@@ -153,6 +169,21 @@ if [[ -f web/package.json && -f web/index.html ]]; then
     log "building the web app (npm run build -w @flix/web)"
     npm run --silent build --workspace @flix/web >&2 ||
       die "building the web app failed (npm run build -w @flix/web, output above); fix it, or set FLIX_SKIP_WEB_BUILD=1 to run without it"
+  fi
+fi
+
+# --- 5. a browser for the web app's tests (make test only: scripts/setup.sh --browser) --------
+# Debian's Chromium, driven by playwright-core: Playwright's own browser download cannot work on
+# a machine that reaches only the package registries.
+if [[ " $* " == *" --browser "* ]]; then
+  chromium_bin="${FLIX_CHROMIUM:-/usr/bin/chromium}"
+  if [[ ! -x "$chromium_bin" ]]; then
+    if [[ -n "${FLIX_CHROMIUM:-}" ]]; then
+      die "FLIX_CHROMIUM=$FLIX_CHROMIUM is not an executable file"
+    fi
+    apt_install "Chromium (for the browser tests)" chromium fonts-dejavu-core ||
+      die "Chromium not found at /usr/bin/chromium and apt-get is not available: install Chromium and export FLIX_CHROMIUM=/path/to/chromium"
+    [[ -x "$chromium_bin" ]] || die "apt-get installed chromium but $chromium_bin is missing"
   fi
 fi
 
