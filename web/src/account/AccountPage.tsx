@@ -157,6 +157,7 @@ function SubscriptionSection() {
               Change plan
             </ButtonLink>
           ) : null}
+          {!ended ? <PortalButton urgent={s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_PAST_DUE || s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE} /> : null}
           {canCancel ? (
             <ConfirmAction
               label="Cancel subscription"
@@ -189,6 +190,22 @@ function SubscriptionSection() {
       </div>
       {body}
     </Section>
+  );
+}
+
+/** The payment method lives at Stripe: its hosted portal, coming back to this page. */
+function PortalButton({ urgent }: { urgent: boolean }) {
+  const api = useApi();
+  const portal = useMutation({
+    mutationFn: async () => window.location.assign((await api.billing.portal(`${window.location.origin}/account`)).url),
+  });
+  return (
+    <>
+      <Button variant={urgent ? 'primary' : 'ghost'} busy={portal.isPending} onClick={() => portal.mutate()}>
+        Update payment method
+      </Button>
+      {portal.isError ? <ErrorBanner error={portal.error} title="The billing portal could not be opened" /> : null}
+    </>
   );
 }
 

@@ -96,6 +96,8 @@ export function createApi(http: HttpClient) {
       cancel: () => post<Subscription>('/v1/subscription:cancel'),
       resume: () => post<Subscription>('/v1/subscription:resume'),
       changePlan: (planId: string) => post<Subscription>('/v1/subscription:changePlan', { planId }),
+      /** Stripe's hosted billing portal (payment method, invoices), returning to returnUrl. */
+      portal: (returnUrl: string) => post<billing.CreatePortalSessionResponse>('/v1/subscription:portal', { returnUrl }),
       payments: (params: Params<billing.ListPaymentsRequest>) => get<billing.ListPaymentsResponse>('/v1/payments', q(params)),
       rent: (req: Params<billing.CreateRentalRequest>) => post<billing.CreateRentalResponse>('/v1/rentals', req),
       rentals: (params: Params<billing.ListRentalsRequest>) => get<billing.ListRentalsResponse>('/v1/rentals', q(params)),

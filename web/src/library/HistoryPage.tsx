@@ -3,7 +3,7 @@ import { useApi } from '../app/services';
 import { formatDate, formatPosition } from '../lib/format';
 import { useProfileId } from '../profiles/active-profile';
 import { LibraryPage, PAGE_SIZE, type LibraryItem, type LibraryPageData } from './LibraryPage';
-import { titlesById } from './titles';
+import { titlesFor } from '../browse/titles';
 
 export function historyItem(entry: ViewingEntry, movie: LibraryItem['movie']): LibraryItem {
   const when = formatDate(entry.lastWatchedTime);
@@ -22,7 +22,7 @@ export function historyItem(entry: ViewingEntry, movie: LibraryItem['movie']): L
 export async function historyPage(api: Api, profileId: string, pageToken: string): Promise<LibraryPageData> {
   const page = await api.playback.history({ profileId, pageSize: PAGE_SIZE, pageToken });
   const entries = page.entries ?? [];
-  const titles = await titlesById(api, entries.map((e) => e.movieId), profileId);
+  const titles = await titlesFor(api, entries.map((e) => e.movieId), profileId);
   return { items: entries.map((e) => historyItem(e, titles.get(e.movieId))), nextPageToken: page.nextPageToken };
 }
 
