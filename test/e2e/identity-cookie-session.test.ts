@@ -74,16 +74,38 @@ describe('refresh token in an httpOnly cookie, through the gateway', () => {
     expect(second).not.toBe(first);
     expect((await gw('GET', '/v1/users/me', { token: r1.body.accessToken })).body.email).toBe(email);
 
-    // The spent cookie comes back (a stolen copy): refused, the family revoked, the cookie cleared…
+    // The browser goes on: the second cookie is used in its turn.
+    const r2 = await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(second) });
+    expect(r2.status).toBe(200);
+    const third = refreshCookieOf(r2);
+
+    // The spent first cookie comes back (a stolen copy): refused, the family revoked, the cookie cleared…
     const replay = await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(first) });
     expect(replay.status).toBe(401);
     expect(replay.body.message).toContain('already used');
     expect(replay.headers.getSetCookie()).toEqual([CLEARED]);
-    expect((await family(second)).every((t) => t.revokedAt !== null)).toBe(true);
+    expect((await family(third)).every((t) => t.revokedAt !== null)).toBe(true);
     // …so the newest cookie of that sign-in is dead too.
-    const newest = await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(second) });
+    const newest = await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(third) });
     expect(newest.status).toBe(401);
     expect(newest.headers.getSetCookie()).toEqual([CLEARED]);
+  });
+
+  it('a reload that lost a refresh answer keeps the sign-in: the spent cookie is rotated again within the grace period', async () => {
+    const email = uniqueEmail('reload');
+    expect((await gw('POST', '/v1/auth/register', { body: { email, password: PASSWORD, displayName: 'Rel' } })).status).toBe(200);
+    const login = await gw('POST', '/v1/auth/login', { body: { email, password: PASSWORD, refreshTokenDelivery: COOKIE } });
+    const first = refreshCookieOf(login);
+    // The refresh reaches identity, but the page reloads before its answer (and its cookie) arrive.
+    const lost = refreshCookieOf(await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(first) }));
+    // The reloaded page still holds the first cookie.
+    const again = await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(first) });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    const kept = refreshCookieOf(again);
+    expect(kept).not.toBe(lost);
+    // Only one branch lives: the lost answer's cookie is revoked, the new one works.
+    expect((await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(lost) })).status).toBe(401);
+    expect((await gw('POST', '/v1/auth/refresh', { body: {}, headers: withCookie(kept) })).status).toBe(200);
   });
 
   it('logout takes the token from the cookie, revokes its family and clears the cookie', async () => {

@@ -73,12 +73,16 @@ describe('the identity journey through the gateway', () => {
     expect(r1.status).toBe(200);
     expect(r1.body.refreshToken).not.toBe(login.body.refreshToken);
 
-    // The spent token comes back: a thief or a bug. Refuse it and revoke the whole family…
+    const r2 = await gw('POST', '/v1/auth/refresh', { body: { refreshToken: r1.body.refreshToken } });
+    expect(r2.status).toBe(200);
+
+    // The spent first token comes back after its successor was used: a thief or a bug. Refuse
+    // it and revoke the whole family…
     const replay = await gw('POST', '/v1/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
     expect(replay.status).toBe(401);
     expect(replay.body.message).toContain('already used');
     // …so the legitimate newest token of that family is dead too.
-    const afterReplay = await gw('POST', '/v1/auth/refresh', { body: { refreshToken: r1.body.refreshToken } });
+    const afterReplay = await gw('POST', '/v1/auth/refresh', { body: { refreshToken: r2.body.refreshToken } });
     expect(afterReplay.status).toBe(401);
 
     // The other sign-in (from registration) is a different family and still works; logging it out revokes it.

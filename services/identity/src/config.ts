@@ -12,6 +12,7 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
       FLIX_PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),
       FLIX_ACCESS_TOKEN_TTL_SECONDS: durationSeconds(900),
       FLIX_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+      FLIX_REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(120).default(10),
       FLIX_SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
       /** Publish-before-sign delay: longer than Envoy's JWKS cache (300 s) plus the JWKS max-age (60 s). */
       FLIX_SIGNING_KEY_PROPAGATION_SECONDS: z.coerce.number().int().min(0).default(360),

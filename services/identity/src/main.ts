@@ -59,6 +59,7 @@ export async function startIdentity(env: Record<string, string | undefined> = pr
       audience: cfg.FLIX_JWT_AUDIENCE,
       accessTokenTtlSeconds: cfg.FLIX_ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: cfg.FLIX_REFRESH_TOKEN_TTL_DAYS,
+      refreshReuseGraceSeconds: cfg.FLIX_REFRESH_REUSE_GRACE_SECONDS,
       maxFailuresPerAccount: cfg.FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: cfg.FLIX_LOGIN_MAX_FAILURES_PER_IP,
       throttleWindowSeconds: cfg.FLIX_LOGIN_THROTTLE_WINDOW_SECONDS,

@@ -36,8 +36,12 @@ export interface RefreshTokenRepository {
   insert(record: RefreshTokenRecord, events: IdentityEvent[]): Promise<void>;
   /** Atomically marks an unused, unrevoked, unexpired token as used. */
   consume(hash: string, now: Date): Promise<ConsumeResult>;
-  /** Spends `old` and stores `next` in one step, so a crash cannot leave a family without a live token. */
-  rotate(oldHash: string, next: RefreshTokenRecord, now: Date): Promise<ConsumeResult>;
+  /**
+   * Spends `old` and stores `next` in one step, so a crash cannot leave a family without a live
+   * token. A token already spent at or after `graceSince` is accepted once more: the family's
+   * live token (the lost answer's) is revoked and `next` takes its place.
+   */
+  rotate(oldHash: string, next: RefreshTokenRecord, now: Date, graceSince: Date): Promise<ConsumeResult>;
   findByHash(hash: string): Promise<RefreshTokenRecord | null>;
   /** Revokes every token of the family; `events` gets the number of tokens revoked. */
   revokeFamily(familyId: string, now: Date, events: (revoked: number) => IdentityEvent[]): Promise<number>;

@@ -14,6 +14,12 @@ export interface SessionPolicy {
   audience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
+  /**
+   * A token spent this recently may be presented once more and is rotated again instead of
+   * counting as reuse: a browser that reloads while a refresh is in flight never receives the
+   * rotated cookie, and would otherwise lose the whole sign-in. 0 turns the leeway off.
+   */
+  refreshReuseGraceSeconds: number;
   maxFailuresPerAccount: number;
   maxFailuresPerIp: number;
   throttleWindowSeconds: number;
@@ -119,7 +125,8 @@ export class Sessions {
     const user = await users.findById(existing.userId);
     if (!user) throw BAD_REFRESH();
     const next = this.newRefreshToken(user.id, user.roles, existing.familyId, meta);
-    const result = await refreshTokens.rotate(existing.hash, next.record, now);
+    const graceSince = new Date(now.getTime() - this.deps.policy.refreshReuseGraceSeconds * 1000);
+    const result = await refreshTokens.rotate(existing.hash, next.record, now, graceSince);
     if (result.kind === 'reused') {
       await refreshTokens.revokeFamily(result.record.familyId, now, () => [
         {

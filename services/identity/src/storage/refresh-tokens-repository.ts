@@ -40,7 +40,7 @@ export class MongoRefreshTokenRepository implements RefreshTokenRepository {
     return { kind: 'invalid' };
   }
 
-  async rotate(oldHash: string, next: RefreshTokenRecord, now: Date): Promise<ConsumeResult> {
+  async rotate(oldHash: string, next: RefreshTokenRecord, now: Date, graceSince: Date): Promise<ConsumeResult> {
     return runInTransaction(this.client, async (session) => {
       const spent = await this.tokens.findOneAndUpdate(
         { _id: oldHash, usedAt: null, revokedAt: null, expiresAt: { $gt: now } },
@@ -52,8 +52,18 @@ export class MongoRefreshTokenRepository implements RefreshTokenRepository {
         return { kind: 'ok', record: fromDoc(spent) } as const;
       }
       const existing = await this.tokens.findOne({ _id: oldHash }, { session });
-      if (existing && existing.usedAt !== null && existing.revokedAt === null) return { kind: 'reused', record: fromDoc(existing) } as const;
-      return { kind: 'invalid' } as const;
+      // Unknown, revoked, or expired before it was ever used.
+      if (!existing || existing.usedAt === null || existing.revokedAt !== null) return { kind: 'invalid' } as const;
+      // Within the grace period, and the token that rotation issued was never used itself: the
+      // answer to that rotation was lost (a reload mid-refresh). Its token is replaced, not kept
+      // alongside. Once the child has been used, replaying the parent is reuse as always.
+      const childUsed = await this.tokens.countDocuments({ familyId: existing.familyId, usedAt: { $gt: existing.usedAt } }, { session, limit: 1 });
+      if (existing.usedAt >= graceSince && existing.expiresAt > now && childUsed === 0) {
+        await this.tokens.updateMany({ familyId: existing.familyId, usedAt: null, revokedAt: null }, { $set: { revokedAt: now } }, { session });
+        await this.tokens.insertOne(toDoc(next), { session });
+        return { kind: 'ok', record: fromDoc(existing) } as const;
+      }
+      return { kind: 'reused', record: fromDoc(existing) } as const;
     });
   }
 
