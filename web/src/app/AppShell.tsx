@@ -45,8 +45,10 @@ export function AppShell() {
           {signedIn ? (
             <>
               {profile ? (
-                <NavLink to="/profiles" className="profile-switch" aria-label={`Watching as ${profile.name}. Switch profile`}>
+                <NavLink to="/profiles" className="profile-switch">
                   <Avatar profile={profile} size={32} />
+                  <span className="profile-switch-name">{profile.name}</span>
+                  <span className="visually-hidden">: switch profile</span>
                 </NavLink>
               ) : null}
               <Button variant="ghost" onClick={() => void signOut()}>

@@ -42,6 +42,8 @@ export const routes: RouteObject[] = [
   {
     element: <AppShell />,
     errorElement: <RouteError />,
+    // Client-rendered: nothing to show while the first lazy screen loads.
+    HydrateFallback: () => null,
     children: [
       { index: true, element: <Start /> },
       { path: 'login', lazy: page(() => import('../auth/LoginPage')) },
@@ -62,7 +64,7 @@ export const routes: RouteObject[] = [
     ],
   },
   // The player takes the whole screen, without the shell.
-  { path: 'watch/:movieId', errorElement: <RouteError />, lazy: withProfile(() => import('../player/PlayerPage')) },
+  { path: 'watch/:movieId', errorElement: <RouteError />, HydrateFallback: () => null, lazy: withProfile(() => import('../player/PlayerPage')) },
 ];
 
 export const createRouter = () => createBrowserRouter(routes);

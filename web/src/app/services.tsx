@@ -53,7 +53,14 @@ export function createBrowserServices(): AppServices {
         });
       },
     },
-    { locks: typeof navigator !== 'undefined' ? navigator.locks : undefined, channel },
+    {
+      locks: typeof navigator !== 'undefined' ? navigator.locks : undefined,
+      channel,
+      hint: {
+        get: () => localStorage.getItem('flix.session') === '1',
+        set: (signedIn) => (signedIn ? localStorage.setItem('flix.session', '1') : localStorage.removeItem('flix.session')),
+      },
+    },
   );
   api = createApi(new HttpClient(session));
   return { api, session };

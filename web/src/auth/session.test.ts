@@ -41,6 +41,17 @@ describe('Session', () => {
     expect(await session.accessToken()).toBeUndefined();
   });
 
+  it('does not ask for a refresh when this browser never signed in', async () => {
+    let remembered = false;
+    const transport: AuthTransport = { refresh: vi.fn(), me: vi.fn(), logout: vi.fn() };
+    const session = new Session(transport, { hint: { get: () => remembered, set: (v) => void (remembered = v) } });
+    await session.restore();
+    expect(session.getState().status).toBe('signed-out');
+    expect(transport.refresh).not.toHaveBeenCalled();
+    session.signedIn(user, { accessToken: 'a', expiresIn: 900 });
+    expect(remembered).toBe(true);
+  });
+
   it('refreshes once, shortly before expiry, however many calls ask at the same time', async () => {
     const { session, transport, advance } = harness();
     session.signedIn(user, { accessToken: 'first', expiresIn: 900 });

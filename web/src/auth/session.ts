@@ -43,6 +43,11 @@ export interface SessionOptions {
   channel?: { postMessage(m: Broadcast): void; addEventListener(t: 'message', l: (e: MessageEvent<Broadcast>) => void): void };
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  /**
+   * Remembers (in localStorage) that this browser has a session, since scripts cannot see the
+   * httpOnly cookie: a visitor who never signed in is not sent to /v1/auth/refresh for a 401.
+   */
+  hint?: { get(): boolean; set(signedIn: boolean): void };
 }
 
 /** Refresh this long before the access token expires (clock skew, slow networks). */
@@ -60,6 +65,7 @@ export class Session implements TokenSource {
   private readonly channel?: SessionOptions['channel'];
   private readonly setTimer: NonNullable<SessionOptions['setTimer']>;
   private readonly clearTimer: NonNullable<SessionOptions['clearTimer']>;
+  private readonly hint?: SessionOptions['hint'];
 
   constructor(
     private readonly transport: AuthTransport,
@@ -70,6 +76,7 @@ export class Session implements TokenSource {
     this.channel = opts.channel;
     this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    this.hint = opts.hint;
     this.channel?.addEventListener('message', (e) => this.onBroadcast(e.data));
   }
 
@@ -82,6 +89,10 @@ export class Session implements TokenSource {
 
   /** On page load: the cookie, if any, becomes a session. */
   async restore(): Promise<void> {
+    if (this.hint && !this.hint.get()) {
+      this.setState({ status: 'signed-out' });
+      return;
+    }
     const token = await this.refreshNow();
     if (!token && this.state.status === 'restoring') this.setState({ status: 'signed-out' });
   }
@@ -158,6 +169,7 @@ export class Session implements TokenSource {
 
   private adopt(accessToken: string, expiresAt: number, user: User, announce: boolean): void {
     this.token = { value: accessToken, expiresAt };
+    this.hint?.set(true);
     this.setState({ status: 'signed-in', user });
     this.schedule();
     if (announce) this.channel?.postMessage({ type: 'token', accessToken, expiresAt, user });
@@ -167,6 +179,7 @@ export class Session implements TokenSource {
     this.token = undefined;
     if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
+    this.hint?.set(false);
     this.setState({ status: 'signed-out', notice });
     if (announce) this.channel?.postMessage({ type: 'signed-out' });
   }

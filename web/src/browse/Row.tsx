@@ -57,9 +57,10 @@ export function Row({
       </div>
       {query.isError ? <ErrorBanner error={query.error} /> : null}
       {query.isPending ? (
-        <div className="row-track row-skeleton" aria-busy="true" aria-label={`${title}: loading`}>
+        <div className="row-track row-skeleton" role="status">
+          <span className="visually-hidden">Loading {title}…</span>
           {Array.from({ length: 6 }, (_, i) => (
-            <div key={i} className="poster" />
+            <div key={i} className="poster" aria-hidden="true" />
           ))}
         </div>
       ) : (

@@ -9,11 +9,9 @@ export type CardTitle = Pick<Movie, 'id' | 'title' | 'genres' | 'artwork' | 'rel
 /** One title in a row or a grid: poster, name, year; optional progress bar and caption. */
 export function TitleCard({ movie, progress, caption, eager }: { movie: CardTitle; progress?: number; caption?: string; eager?: boolean }) {
   const partner = movie.partner;
-  const label = [movie.title, movie.releaseYear ? String(movie.releaseYear) : '', progress !== undefined ? `${Math.round(progress * 100)}% watched` : '', caption ?? '']
-    .filter(Boolean)
-    .join(', ');
+  // The link's name is its visible text (the title first), so speech input and screen readers agree.
   return (
-    <Link to={`/title/${encodeURIComponent(movie.id)}`} className="title-card" aria-label={label}>
+    <Link to={`/title/${encodeURIComponent(movie.id)}`} className="title-card">
       <div className="title-card-art">
         <Poster movie={movie} eager={eager} />
         {progress !== undefined ? (
@@ -22,8 +20,9 @@ export function TitleCard({ movie, progress, caption, eager }: { movie: CardTitl
           </div>
         ) : null}
       </div>
-      <div className="title-card-meta" aria-hidden="true">
+      <div className="title-card-meta">
         <span className="title-card-name">{movie.title}</span>
+        {progress !== undefined ? <span className="visually-hidden">, {Math.round(progress * 100)}% watched</span> : null}
         <span className="title-card-sub">
           {[movie.releaseYear || '', maturityLabel(movie.maturityRating)].filter(Boolean).join(' · ')}
           {partner ? ` · ${partner.partnerName}${partner.price ? ` ${formatMoney(partner.price)}` : ''}` : ''}

@@ -176,7 +176,7 @@ describe('Player playback', () => {
     await screen.findByText('Title page');
     expect(router.state.location.pathname).toBe('/title/demo-000001');
     expect(playback.stop).toHaveBeenCalledTimes(1);
-    expect(playback.stop).toHaveBeenCalledWith('sess-1', 125, false);
+    expect(playback.stop).toHaveBeenCalledWith('sess-1', 125, true);
   });
 
   it('at the end: stops the session and offers the title page', async () => {
@@ -187,7 +187,7 @@ describe('Player playback', () => {
     fireEvent.ended(video);
     expect(await screen.findByRole('heading', { name: 'You finished Silent Harbor' })).toBeTruthy();
     expect(screen.getByRole('link', { name: 'Back to title' }).getAttribute('href')).toBe('/title/demo-000001');
-    expect(playback.stop).toHaveBeenCalledWith('sess-1', 5400, false);
+    expect(playback.stop).toHaveBeenCalledWith('sess-1', 5400, true);
     expect(playback.stop).toHaveBeenCalledTimes(1);
   });
 });

@@ -177,7 +177,7 @@ export function Player({ movieId, profileId }: { movieId: string; profileId: str
         const end = Number.isFinite(video.duration) ? video.duration : video.currentTime;
         positionRef.current = end;
         setEnded(true);
-        void controller.stop(false, end);
+        void controller.stop(end);
       },
       volumechange: () => {
         if (!video.muted) setAutoplayOutcome((o) => (o === 'muted' ? 'playing' : o));

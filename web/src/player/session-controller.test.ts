@@ -198,9 +198,9 @@ describe('PlaybackSessionController', () => {
     const { api, controller, media, last } = setup();
     await controller.start();
     media.positionSeconds = 99.5;
-    controller.stop(true);
-    controller.stop(false);
-    controller.stop(true, 12);
+    controller.stop();
+    controller.stop();
+    controller.stop(12);
     expect(api.stop).toHaveBeenCalledTimes(1);
     expect(api.stop).toHaveBeenCalledWith('s1', 99.5, true);
     expect(last()).toMatchObject({ kind: 'stopped' });
@@ -216,12 +216,12 @@ describe('PlaybackSessionController', () => {
     api.start.mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
     const { controller, statuses } = setup(api);
     const started = controller.start();
-    controller.stop(true);
+    controller.stop();
     expect(api.stop).not.toHaveBeenCalled();
     answer(startResponse({ sessionId: 'late' }));
     await started;
     expect(api.stop).toHaveBeenCalledTimes(1);
-    expect(api.stop).toHaveBeenCalledWith('late', 0);
+    expect(api.stop).toHaveBeenCalledWith('late', 0, true);
     expect(statuses).toEqual([]);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(api.heartbeat).not.toHaveBeenCalled();

@@ -74,7 +74,7 @@ export class PlaybackSessionController {
     this.session = session;
     if (this.stopped) {
       // The viewer left while it was starting: end it at once, position unknown (the start's).
-      this.opts.api.stop(session.sessionId, 0).catch(() => undefined);
+      this.opts.api.stop(session.sessionId, 0, true).catch(() => undefined);
       return;
     }
     this.credentials = { url: session.playbackUrl, token: tokenOf(session.playbackUrl) ?? session.playbackToken, expiresAt: session.expiresAt };
@@ -99,10 +99,11 @@ export class PlaybackSessionController {
 
   /**
    * Ends the session once, whatever asks (leaving the page, closing the tab, the end of the
-   * film). `keepalive` lets the request outlive a closing tab. Resolves when the backend has
+   * film). Always sent with keepalive: leaving the player is usually followed by a navigation
+   * or a closing tab, which would cancel an ordinary request. Resolves when the backend has
    * answered (or failed to).
    */
-  stop(keepalive = false, positionSeconds?: number): Promise<void> {
+  stop(positionSeconds?: number): Promise<void> {
     if (this.stopped) return this.stopping ?? Promise.resolve();
     this.stopped = true;
     this.clearTimers();
@@ -111,7 +112,7 @@ export class PlaybackSessionController {
     const position = positionSeconds ?? this.opts.probe().positionSeconds;
     this.setStatus({ kind: 'stopped', session });
     // A lost stop costs little: the backend ends a silent session after staleAfterSeconds.
-    this.stopping = this.opts.api.stop(session.sessionId, Number.isFinite(position) && position > 0 ? position : 0, keepalive).then(
+    this.stopping = this.opts.api.stop(session.sessionId, Number.isFinite(position) && position > 0 ? position : 0, true).then(
       () => undefined,
       () => undefined,
     );

@@ -42,8 +42,8 @@ export function usePlaybackSession(movieId: string, profileId: string, probe: ()
       for (const queryKey of [['viewing', movieId], ['continue-watching'], ['history'], ['entitlement', movieId]])
         void queryClient.invalidateQueries({ queryKey });
     };
-    const stop = (keepalive: boolean) => void controller.stop(keepalive).then(refreshViews);
-    const onPageHide = () => stop(true);
+    const stop = () => void controller.stop().then(refreshViews);
+    const onPageHide = () => stop();
     // Back from the back-forward cache: the session was stopped when the page was hidden.
     const onPageShow = (e: PageTransitionEvent) => {
       if (e.persisted) setAttempt((n) => n + 1);
@@ -54,7 +54,7 @@ export function usePlaybackSession(movieId: string, profileId: string, probe: ()
       clearTimeout(timer);
       window.removeEventListener('pagehide', onPageHide);
       window.removeEventListener('pageshow', onPageShow);
-      stop(false);
+      stop();
     };
   }, [api, queryClient, movieId, profileId, attempt]);
 

@@ -27,9 +27,12 @@ export function MyRating({ movieId, profileId }: { movieId: string; profileId: s
   const [writing, setWriting] = useState(false);
   const [draft, setDraft] = useState('');
   const [draftStars, setDraftStars] = useState(0);
+  /** Stars chosen and being saved: shown at once, back to the saved value if the save fails. */
+  const [chosen, setChosen] = useState<number | null>(null);
 
   const save = useMutation({
     mutationFn: (v: { stars: number; review: string }) => api.engagement.rate(movieId, { profileId, stars: v.stars, review: v.review }),
+    onSettled: () => setChosen(null),
     onSuccess: (rating) => {
       queryClient.setQueryData(key, rating);
       void queryClient.invalidateQueries({ queryKey: ['reviews', movieId] });
@@ -56,7 +59,14 @@ export function MyRating({ movieId, profileId }: { movieId: string; profileId: s
       <h2 id="my-rating-heading" className="section-title">
         Rate this title
       </h2>
-      <StarRating value={rating?.stars ?? 0} disabled={save.isPending || mine.isPending} onChange={(stars) => save.mutate({ stars, review: rating?.review ?? '' })} />
+      <StarRating
+        value={chosen ?? rating?.stars ?? 0}
+        disabled={mine.isPending}
+        onChange={(stars) => {
+          setChosen(stars);
+          save.mutate({ stars, review: rating?.review ?? '' });
+        }}
+      />
       {save.isSuccess && !writing ? <Notice tone="success">Your rating is saved.</Notice> : null}
       {save.error && !err?.fieldViolations.length ? <ErrorBanner error={save.error} /> : null}
       {rating?.review ? (

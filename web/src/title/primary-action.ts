@@ -13,7 +13,7 @@ export type PrimaryAction =
   | { kind: 'unavailable'; label: string };
 
 /** Below this, "Resume" would only skip the opening seconds: play from the start instead. */
-const MIN_RESUME_SECONDS = 10;
+const MIN_RESUME_SECONDS = 5;
 
 export function primaryActionFor(movie: Movie, entitlement: Entitlement | undefined, viewing: ViewingEntry | undefined): PrimaryAction {
   if (movie.partner) {

@@ -1,0 +1,100 @@
+/**
+ * Debian's Chromium driven by playwright-core (Playwright's own browser download cannot work
+ * here), with what every browser test needs: numbered screenshots in test-artefacts/, axe-core
+ * accessibility checks, and the page's console errors and CSP violations collected.
+ */
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const ROOT = join(import.meta.dirname, '../../..');
+export const CHROMIUM = process.env.FLIX_CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      // Root in CI: Chromium's sandbox needs user namespaces it cannot have there.
+      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      // The machine's network is closed: no update checks, sync or component downloads.
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+      '--mute-audio',
+    ],
+  });
+}
+
+export interface PageProblems {
+  consoleErrors: string[];
+  cspViolations: string[];
+  pageErrors: string[];
+}
+
+/** A fresh browser profile (its own cookies and storage: another device), watched for problems. */
+export async function newDevice(browser: Browser, opts: { viewport?: { width: number; height: number }; isMobile?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, isMobile: opts.isMobile, hasTouch: opts.isMobile, locale: 'en-US' });
+  await context.addInitScript(() => {
+    const w = window as unknown as { __csp: string[] };
+    w.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const page = await context.newPage();
+  const problems: PageProblems = { consoleErrors: [], cspViolations: [], pageErrors: [] };
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    // A refused API call is logged by the browser itself; the test asserts what the page shows instead.
+    if (/Failed to load resource: the server responded with a status of (4\d\d)/.test(text)) return;
+    if (/Content Security Policy/i.test(text)) problems.cspViolations.push(text);
+    else problems.consoleErrors.push(text);
+  });
+  page.on('pageerror', (err) => problems.pageErrors.push(err.message));
+  return { context, page, problems };
+}
+
+export async function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
+}
+
+/** Screenshots of each step, numbered in the order taken, under test-artefacts/<suite>/. */
+export function screenshots(suite: string): (page: Page, name: string) => Promise<string> {
+  const dir = join(ROOT, 'test-artefacts', suite);
+  // One run's pictures only: numbering restarts each run.
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  return async (page, name) => {
+    const file = join(dir, `${String(++n).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file, fullPage: false });
+    return file;
+  };
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: string[];
+}
+
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core in the page as it is now: the serious and critical violations (WCAG 2.x A/AA rules). */
+export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
+  // Evaluated through DevTools, which the page's CSP (script-src 'self') does not apply to.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
