@@ -242,7 +242,7 @@ describe('the viewer web app', { timeout: 90_000 }, () => {
     await second.context.close();
   });
 
-  it('cancels; once the period has ended playback is refused', async () => {
+  it('cancels; when the period ends mid-play the next heartbeat stops the video, and playback is refused', async () => {
     await page.goto(`${stack.gatewayUrl}/account`);
     await page.getByTestId('subscription-status').waitFor();
     await page.getByRole('button', { name: 'Cancel subscription' }).click();
@@ -252,12 +252,19 @@ describe('the viewer web app', { timeout: 90_000 }, () => {
     await page.getByText(/^Ends on /).waitFor();
     await check(page, 'account-canceled', problems);
 
+    // Still paid up to the period end: watching goes on…
+    await page.goto(`${stack.gatewayUrl}/watch/${title.id}`);
+    await playsPast(page, 1);
     const sub = (await gw('POST', '/v1/auth/login', { body: { email, password: PASSWORD } })).body.accessToken as string;
     const periodEnd = Date.parse((await gw('GET', '/v1/subscription', { token: sub })).body.currentPeriodEnd) / 1000;
     await stripe.whenDelivered();
     await stripe.advanceClock(periodEnd - stripe.now() + 3600);
     await stripe.whenDelivered();
     await until(() => gw('GET', '/v1/subscription', { token: sub }), (r) => r.body?.status === 'SUBSCRIPTION_STATUS_EXPIRED', 'expired subscription');
+    // …until the period ends: the next heartbeat is refused, the video stops and the page says why.
+    await expect.poll(() => page.getByTestId('player-error').textContent(), { timeout: 30_000 }).toMatch(/subscription/i);
+    expect(await page.getByTestId('player-video').evaluate((v) => (v as HTMLVideoElement).paused)).toBe(true);
+    await check(page, 'player-stopped-mid-play', problems);
 
     await page.goto(`${stack.gatewayUrl}/title/${title.id}`);
     await page.getByRole('link', { name: 'Choose a plan' }).waitFor();

@@ -105,12 +105,23 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
   return new ApiError(status, code, message, reason, violations, retryAfter, metadata);
 }
 
+/**
+ * The services' messages name the field first, for developers ("movieId: your rental of this
+ * title has expired"); a person reads "Your rental of this title has expired."
+ */
+export function readableMessage(message: string): string {
+  const text = message.replace(/^[A-Za-z_][\w.]*:\s+/, '').trim();
+  if (!text) return '';
+  const capital = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
 /** A message fit for a person, for errors that have no better place on the page. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 0) return 'Flix cannot be reached. Check your connection and try again.';
     if (err.code === Code.UNAVAILABLE) return 'Flix is busy or restarting. Please try again in a moment.';
-    return err.message;
+    return readableMessage(err.message);
   }
   if (err instanceof Error) return err.message;
   return 'Something went wrong.';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, Code, errorFromResponse } from '../api/errors';
-import { endedProblem, mediaProblem, readableMessage, sessionIsOver, startProblem } from './problems';
+import { readableMessage } from '../api/errors';
+import { endedProblem, mediaProblem, sessionIsOver, startProblem } from './problems';
 
 const info = (reason: string, metadata: Record<string, string> = {}) => ({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'flix.playback', metadata });
 const status = (http: number, code: number, message: string, reason: string, metadata?: Record<string, string>) =>

@@ -2,7 +2,7 @@
  * What the player tells a viewer when playback is refused or ends early, and the ways out it
  * offers. Decided from the API's google.rpc.Status (code, ErrorInfo reason and metadata).
  */
-import { ApiError, Code, describeError } from '../api/errors';
+import { ApiError, Code, describeError, readableMessage } from '../api/errors';
 import { formatMoney, maturityLabel } from '../lib/format';
 
 export type ProblemAction =
@@ -19,14 +19,6 @@ export interface PlayerProblem {
 export interface TitleFacts {
   id: string;
   rentalPrice?: { amountMinor: string; currency: string };
-}
-
-/** "movieId: your rental of this title has expired" → "Your rental of this title has expired." */
-export function readableMessage(message: string): string {
-  const text = message.replace(/^[A-Za-z_][\w.]*:\s+/, '').trim();
-  if (!text) return '';
-  const capital = text.charAt(0).toUpperCase() + text.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
 const titleLink = (movie: TitleFacts, label: string): ProblemAction => ({ kind: 'link', label, to: `/title/${encodeURIComponent(movie.id)}` });

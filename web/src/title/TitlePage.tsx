@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import type { Entitlement, ViewingEntry } from '../api/client';
-import { ApiError, Code } from '../api/errors';
+import { ApiError, Code, describeError } from '../api/errors';
 import { EntitlementReason } from '../api/gen/flix/billing/v1/resources';
 import { useApi } from '../app/services';
 import { Poster } from '../browse/Poster';
@@ -45,8 +45,8 @@ export default function TitlePage() {
     if (err instanceof ApiError && err.code === Code.PERMISSION_DENIED) {
       return (
         <Page title="Not available on this profile">
-          <ErrorBanner title="Not available on this profile">
-            <p>{err.message}</p>
+          <ErrorBanner>
+            <p>{describeError(err)}</p>
             <Link className="btn btn-secondary" to="/profiles">
               Switch profile
             </Link>
