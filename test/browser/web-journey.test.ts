@@ -85,6 +85,15 @@ async function playsPast(page: Page, seconds: number): Promise<void> {
   );
 }
 
+/**
+ * Plays, then goes back to the start: the local test stream lasts 30 s and a resumed player
+ * near its end would finish (and free its stream) while the test still counts on it.
+ */
+async function playsFromStart(page: Page): Promise<void> {
+  await playsPast(page, 0.5);
+  await page.getByTestId('player-video').evaluate((v) => void ((v as HTMLVideoElement).currentTime = 0));
+}
+
 async function signIn(page: Page, email: string): Promise<void> {
   await page.goto(`${stack.gatewayUrl}/login`);
   await page.getByLabel('E-mail').fill(email);
@@ -94,7 +103,7 @@ async function signIn(page: Page, email: string): Promise<void> {
 }
 
 // Browser steps wait for real playback and webhooks: more time than the suite's default.
-describe('the viewer web app', { timeout: 90_000 }, () => {
+describe('the viewer web app', { timeout: 120_000 }, () => {
   const email = `web-${Date.now()}@example.com`;
   let page: Page;
   let problems: PageProblems;
@@ -222,15 +231,33 @@ describe('the viewer web app', { timeout: 90_000 }, () => {
     await check(page, 'my-list', problems);
   });
 
+  it('works by keyboard alone: search, open a title, play, and leave the player', async () => {
+    await page.goto(`${stack.gatewayUrl}/search`);
+    await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
+    await tabTo(page, page.getByLabel('Titles, people, genres'));
+    await page.keyboard.type(title.title);
+    const card = page.getByRole('link', { name: cardName(title.title) }).first();
+    await card.waitFor();
+    await tabTo(page, card);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: title.title, level: 1 }).waitFor();
+    await tabTo(page, page.getByRole('button', { name: /^(Play|Resume at)/ }));
+    await shot(page, 'keyboard-focus-play');
+    await page.keyboard.press('Enter');
+    await playsPast(page, 0.5);
+    await page.keyboard.press('Escape');
+    await page.getByRole('heading', { name: title.title, level: 1 }).waitFor();
+  });
+
   it('refuses a third screen with the plan\'s limit', async () => {
     // Screen 1: this device plays. Screens 2 and 3: other browsers of the same account.
     await page.goto(`${stack.gatewayUrl}/watch/${title.id}`);
-    await playsPast(page, 0.5);
+    await playsFromStart(page);
     const second = await newDevice(browser);
     await signIn(second.page, email);
     await second.page.getByRole('button', { name: /^Web Viewer/ }).click();
     await second.page.goto(`${stack.gatewayUrl}/watch/${title.id}`);
-    await playsPast(second.page, 0.5);
+    await playsFromStart(second.page);
     const third = await newDevice(browser, { viewport: { width: 390, height: 844 }, isMobile: true });
     await signIn(third.page, email);
     await third.page.getByRole('button', { name: /^Web Viewer/ }).click();
@@ -254,7 +281,7 @@ describe('the viewer web app', { timeout: 90_000 }, () => {
 
     // Still paid up to the period end: watching goes on…
     await page.goto(`${stack.gatewayUrl}/watch/${title.id}`);
-    await playsPast(page, 1);
+    await playsFromStart(page);
     const sub = (await gw('POST', '/v1/auth/login', { body: { email, password: PASSWORD } })).body.accessToken as string;
     const periodEnd = Date.parse((await gw('GET', '/v1/subscription', { token: sub })).body.currentPeriodEnd) / 1000;
     await stripe.whenDelivered();
@@ -275,6 +302,15 @@ describe('the viewer web app', { timeout: 90_000 }, () => {
     expect(problems.consoleErrors).toEqual([]);
   });
 });
+
+/** Presses Tab until `target` has the focus (as a keyboard user would), failing after 60 stops. */
+async function tabTo(page: Page, target: ReturnType<Page['locator']>): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+  }
+  throw new Error(`could not reach ${target} with the Tab key`);
+}
 
 /** A title card's accessible name starts with the title (then year, rating, progress). */
 function cardName(title: string): RegExp {

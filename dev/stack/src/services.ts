@@ -65,7 +65,7 @@ export const LOCAL_SERVICES: LocalService[] = [
       STRIPE_SECRET_KEY: ctx.stripe.secretKey,
       STRIPE_WEBHOOK_SECRET: ctx.stripe.webhookSecret,
       ...(ctx.stripe.baseUrl ? { STRIPE_API_BASE: ctx.stripe.baseUrl } : {}),
-      FLIX_CHECKOUT_RETURN_URL: `${ctx.gatewayUrl}/`,
+      FLIX_CHECKOUT_RETURN_URL: `${ctx.gatewayUrl}/account`,
     }),
   },
   {

@@ -24,7 +24,7 @@ export function readBillingConfig(env: Record<string, string | undefined> = proc
       /** Create the six default plans (and their Stripe products and prices) on first start. */
       FLIX_SEED_PLANS: bool(true),
       /** Where Checkout sends the browser back when a client names no URL. */
-      FLIX_CHECKOUT_RETURN_URL: z.url().default('http://localhost:3000/account/billing'),
+      FLIX_CHECKOUT_RETURN_URL: z.url().default('http://localhost:8080/account'),
       /** How often expired rentals are closed (and billing.rental.expired published). */
       FLIX_RENTAL_SWEEP_SECONDS: z.coerce.number().positive().default(30),
     },

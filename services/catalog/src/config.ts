@@ -17,7 +17,7 @@ export function readCatalogConfig(env: Record<string, string | undefined> = proc
       /** The Mux API base URL; set to the local emulator in the embedded default. */
       MUX_BASE_URL: z.url().optional(),
       /** Origin allowed to PUT video files to Mux upload URLs (the admin UI). */
-      MUX_CORS_ORIGIN: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://admin.example.com').default('http://localhost:3000'),
+      MUX_CORS_ORIGIN: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://admin.example.com').default('http://localhost:8080'),
       /** Seed the demo catalog (and serve demo partner feeds) on first start. */
       FLIX_DEMO_CATALOG: bool(true),
       FLIX_DEMO_CATALOG_SIZE: z.coerce.number().int().min(1).max(200_000).default(320),
