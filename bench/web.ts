@@ -26,12 +26,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startMuxEmulator, type MuxEmulator } from '@flix/mux-emulator';
-import { startStripeEmulator, type StripeEmulator } from '@flix/stripe-emulator';
-import { startVideoOrigin, type VideoOrigin } from '@flix/video-origin';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eventually } from '@flix/testkit';
-import { call, startTestStack, type TestStack } from '../test/support/stack.js';
+import { launchBrowser } from '../test/browser/support/chromium.js';
+import { startJourneyStack, type JourneyStack } from '../test/support/journey-stack.js';
+import { call } from '../test/support/stack.js';
 import { arg } from './lib/args.js';
 
 const USAGE = 'Usage: npx tsx bench/web.ts [--runs 5] [--warmup 1] [--bundle-only]\n' +
@@ -49,7 +48,6 @@ const BUNDLE_ONLY = process.argv.includes('--bundle-only');
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'web/dist');
-const CHROMIUM = process.env.FLIX_CHROMIUM ?? '/usr/bin/chromium';
 const TARGET = { initialJsGzip: 200_000, fcpMs: 1_000, firstFrameMs: 2_000 };
 /** How long one run may wait for the card or the frame before it counts as failed. */
 const RUN_TIMEOUT_MS = 30_000;
@@ -193,28 +191,6 @@ async function until(page: Page, expression: string, what: string): Promise<void
   }
 }
 
-/**
- * Debian's Chromium with the flags of test/browser/support/browser.ts (not imported: that file is
- * type-checked with the DOM library, bench/ without). The autoplay flag changes nothing here: a
- * click on Play gives the document the user activation Chrome's policy asks for anyway.
- */
-function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-      '--mute-audio',
-    ],
-  });
-}
 const CONTEXT = { viewport: { width: 1280, height: 800 }, locale: 'en-US' };
 type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
 
@@ -230,14 +206,9 @@ const median = (xs: number[]) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const STRIPE = { apiKey: 'sk_test_bench_web', webhookSecret: 'whsec_bench_web' };
-const MUX = { tokenId: 'bench-web-token', tokenSecret: 'bench-web-secret', webhookSecret: 'bench-web-webhook-secret' };
 const PASSWORD = 'a long uncommon bench passphrase';
 
-let stripe: StripeEmulator | undefined;
-let mux: MuxEmulator | undefined;
-let origin: VideoOrigin | undefined;
-let stack: TestStack | undefined;
+let journey: JourneyStack | undefined;
 let browser: Browser | undefined;
 let sizes: ReturnType<typeof bundle> | undefined;
 const series: Series[] = [];
@@ -246,23 +217,12 @@ try {
   sizes = bundle();
   if (!BUNDLE_ONLY) {
     note('starting the system (startTestStack with the web app, Stripe and Mux emulators, video origin) and Chromium…');
-    stripe = await startStripeEmulator({ port: 0, ...STRIPE });
-    mux = await startMuxEmulator({ port: 0, ...MUX });
-    origin = await startVideoOrigin({ signingKeys: { muxEmulatorUrl: mux.url } });
-    [stack, browser] = await Promise.all([
-      startTestStack(
-        {},
-        {
-          billing: { STRIPE_API_BASE: stripe.url, STRIPE_SECRET_KEY: STRIPE.apiKey, STRIPE_WEBHOOK_SECRET: STRIPE.webhookSecret },
-          playback: { MUX_BASE_URL: mux.url, MUX_TOKEN_ID: MUX.tokenId, MUX_TOKEN_SECRET: MUX.tokenSecret, MUX_SIGNING_KEY_ID: '', MUX_SIGNING_KEY_PRIVATE: '', MUX_STREAM_BASE_URL: origin.url, MUX_IMAGE_BASE_URL: origin.url },
-          // The test stack retrains every second (for tests); the service's default keeps that CPU out of the timings.
-          recommendations: { FLIX_RECS_REFRESH_SECONDS: '15' },
-          web: { mediaOrigins: [origin.url] },
-        },
-      ),
+    [journey, browser] = await Promise.all([
+      // The test stack retrains every second (for tests); the service's default keeps that CPU out of the timings.
+      startJourneyStack('bench_web', { web: true, recommendations: { FLIX_RECS_REFRESH_SECONDS: '15' } }),
       launchBrowser(),
     ]);
-    stripe.setWebhookUrl(`${stack.gatewayUrl}/webhooks/stripe`);
+    const { stack, stripe } = journey;
     const gw = stack.gatewayUrl;
     const api = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(gw, method, path, opts);
     const must = async (what: string, p: ReturnType<typeof api>) => {
@@ -445,9 +405,6 @@ try {
   if (notes.length) console.log('');
   for (const n of [...new Set(notes)]) console.log(`- ${n}`);
   await browser?.close().catch(() => undefined);
-  await stack?.stop().catch((e: unknown) => console.error('stack stop failed', e));
-  await origin?.close().catch(() => undefined);
-  await mux?.close().catch(() => undefined);
-  await stripe?.close().catch(() => undefined);
+  await journey?.stop().catch((e: unknown) => console.error('stack stop failed', e));
   note('done');
 }

@@ -12,51 +12,29 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMuxEmulator, type MuxEmulator } from '@flix/mux-emulator';
-import { startStripeEmulator, type StripeEmulator } from '@flix/stripe-emulator';
-import { startVideoOrigin, type VideoOrigin } from '@flix/video-origin';
+import type { StripeEmulator } from '@flix/stripe-emulator';
 import { eventually as until } from '@flix/testkit';
-import { call, startTestStack, type TestStack } from '../support/stack.js';
+import { startJourneyStack, type JourneyStack } from '../support/journey-stack.js';
+import { call, type TestStack } from '../support/stack.js';
 import { cspViolations, launchBrowser, newDevice, screenshots, seriousA11yViolations, type PageProblems } from './support/browser.js';
 
-const STRIPE = { apiKey: 'sk_test_web_journey', webhookSecret: 'whsec_web_journey' };
-const MUX = { tokenId: 'web-token', tokenSecret: 'web-secret', webhookSecret: 'web-webhook-secret' };
 const PASSWORD = 'a long uncommon passphrase';
 
+let journey: JourneyStack;
 let stack: TestStack;
 let stripe: StripeEmulator;
-let mux: MuxEmulator;
-let origin: VideoOrigin;
 let browser: Browser;
 const shot = screenshots('web-journey');
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
 
 beforeAll(async () => {
-  stripe = await startStripeEmulator({ port: 0, ...STRIPE, webhookRetry: { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 200 } });
-  mux = await startMuxEmulator({ port: 0, ...MUX });
-  origin = await startVideoOrigin({ signingKeys: { muxEmulatorUrl: mux.url } });
-  const clock = { now: () => new Date(stripe.now() * 1000) };
-  [stack, browser] = await Promise.all([
-    startTestStack(
-      {},
-      {
-        billing: { STRIPE_API_BASE: stripe.url, STRIPE_SECRET_KEY: STRIPE.apiKey, STRIPE_WEBHOOK_SECRET: STRIPE.webhookSecret },
-        billingOverrides: { clock },
-        playback: { MUX_BASE_URL: mux.url, MUX_TOKEN_ID: MUX.tokenId, MUX_TOKEN_SECRET: MUX.tokenSecret, MUX_SIGNING_KEY_ID: '', MUX_SIGNING_KEY_PRIVATE: '', MUX_STREAM_BASE_URL: origin.url, MUX_IMAGE_BASE_URL: origin.url },
-        web: { mediaOrigins: [origin.url] },
-      },
-    ),
-    launchBrowser(),
-  ]);
-  stripe.setWebhookUrl(`${stack.gatewayUrl}/webhooks/stripe`);
+  [journey, browser] = await Promise.all([startJourneyStack('web_journey', { web: true }), launchBrowser()]);
+  ({ stack, stripe } = journey);
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
-  await origin?.close();
-  await mux?.close();
-  await stripe?.close();
+  await journey?.stop();
 });
 
 /** Each screen: a screenshot, no serious or critical axe violation, no CSP violation. */

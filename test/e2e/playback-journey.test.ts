@@ -10,43 +10,25 @@
  * once returned.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMuxEmulator, type MuxEmulator } from '@flix/mux-emulator';
-import { startStripeEmulator, type StripeEmulator } from '@flix/stripe-emulator';
-import { probe, startVideoOrigin, type VideoOrigin } from '@flix/video-origin';
-import { call, startTestStack, type TestStack } from '../support/stack.js';
+import type { StripeEmulator } from '@flix/stripe-emulator';
+import { probe, type VideoOrigin } from '@flix/video-origin';
+import { call, type TestStack } from '../support/stack.js';
+import { startJourneyStack, type JourneyStack } from '../support/journey-stack.js';
 import { eventually as until } from '@flix/testkit';
 
-const STRIPE = { apiKey: 'sk_test_e2e_journey', webhookSecret: 'whsec_e2e_journey' };
-const MUX = { tokenId: 'journey-token', tokenSecret: 'journey-secret', webhookSecret: 'journey-webhook-secret' };
-
+let journey: JourneyStack;
 let stack: TestStack;
 let stripe: StripeEmulator;
-let mux: MuxEmulator;
 let origin: VideoOrigin;
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
 
 beforeAll(async () => {
-  stripe = await startStripeEmulator({ port: 0, ...STRIPE, webhookRetry: { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 200 } });
-  mux = await startMuxEmulator({ port: 0, ...MUX });
-  origin = await startVideoOrigin({ signingKeys: { muxEmulatorUrl: mux.url } });
-  const clock = { now: () => new Date(stripe.now() * 1000) };
-  stack = await startTestStack(
-    {},
-    {
-      billing: { STRIPE_API_BASE: stripe.url, STRIPE_SECRET_KEY: STRIPE.apiKey, STRIPE_WEBHOOK_SECRET: STRIPE.webhookSecret },
-      billingOverrides: { clock },
-      // No key of the test's own: playback creates a signing key through the Mux API, as make run does.
-      playback: { MUX_BASE_URL: mux.url, MUX_TOKEN_ID: MUX.tokenId, MUX_TOKEN_SECRET: MUX.tokenSecret, MUX_SIGNING_KEY_ID: '', MUX_SIGNING_KEY_PRIVATE: '', MUX_STREAM_BASE_URL: origin.url, MUX_IMAGE_BASE_URL: origin.url },
-    },
-  );
-  stripe.setWebhookUrl(`${stack.gatewayUrl}/webhooks/stripe`);
+  journey = await startJourneyStack('e2e_journey');
+  ({ stack, stripe, origin } = journey);
 }, 180_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await origin?.close();
-  await mux?.close();
-  await stripe?.close();
+  await journey?.stop();
 });
 
 describe('the viewer journey', () => {

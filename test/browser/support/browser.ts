@@ -6,31 +6,11 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 const ROOT = join(import.meta.dirname, '../../..');
-export const CHROMIUM = process.env.FLIX_CHROMIUM ?? '/usr/bin/chromium';
-
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      // Root in CI: Chromium's sandbox needs user namespaces it cannot have there.
-      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      // The machine's network is closed: no update checks, sync or component downloads.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-      '--mute-audio',
-    ],
-  });
-}
+export { CHROMIUM, launchBrowser } from './chromium.js';
 
 export interface PageProblems {
   consoleErrors: string[];

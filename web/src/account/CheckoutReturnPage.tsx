@@ -91,15 +91,7 @@ function SubscriptionReturn({ pollMs, timeoutMs }: { pollMs: number; timeoutMs: 
   return (
     <Page title={done ? 'You are subscribed' : 'Confirming your payment'} heading="Checkout" className="account-return">
       <div className="card account-return-card">
-        <p className="account-return-status" role="status" data-testid="checkout-status">
-          {!done && !timedOut ? <span className="btn-spinner" aria-hidden="true" /> : null}
-          {done ? (
-            <span aria-hidden="true" className="account-return-ok">
-              ✓
-            </span>
-          ) : null}
-          <span>{message}</span>
-        </p>
+        <ReturnStatus done={done} timedOut={timedOut} message={message} />
         {done && data ? (
           <>
             {data.status === SubscriptionStatus.SUBSCRIPTION_STATUS_TRIALING && data.trialEnd ? (
@@ -176,15 +168,7 @@ function RentalReturn({ movieId, pollMs, timeoutMs }: { movieId: string; pollMs:
   return (
     <Page title={done ? `You rented ${name}` : 'Confirming your payment'} heading="Rental" className="account-return">
       <div className="card account-return-card">
-        <p className="account-return-status" role="status" data-testid="checkout-status">
-          {!done && !timedOut ? <span className="btn-spinner" aria-hidden="true" /> : null}
-          {done ? (
-            <span aria-hidden="true" className="account-return-ok">
-              ✓
-            </span>
-          ) : null}
-          <span>{message}</span>
-        </p>
+        <ReturnStatus done={done} timedOut={timedOut} message={message} />
         {done && r ? (
           <>
             <p className="muted">
@@ -227,5 +211,20 @@ function RentalReturn({ movieId, pollMs, timeoutMs }: { movieId: string; pollMs:
         )}
       </div>
     </Page>
+  );
+}
+
+/** The live line both waits share: a spinner while confirming, a tick once done. */
+function ReturnStatus({ done, timedOut, message }: { done: boolean; timedOut: boolean; message: string }) {
+  return (
+    <p className="account-return-status" role="status" data-testid="checkout-status">
+      {!done && !timedOut ? <span className="btn-spinner" aria-hidden="true" /> : null}
+      {done ? (
+        <span aria-hidden="true" className="account-return-ok">
+          ✓
+        </span>
+      ) : null}
+      <span>{message}</span>
+    </p>
   );
 }
