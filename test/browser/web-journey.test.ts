@@ -239,6 +239,10 @@ describe('the viewer web app', { timeout: 120_000 }, () => {
     const third = await newDevice(browser, { viewport: { width: 390, height: 844 }, isMobile: true });
     await signIn(third.page, email);
     await third.page.getByRole('button', { name: /^Web Viewer/ }).click();
+    // A phone-sized screen: Home fits its width (nothing scrolls sideways but the rows themselves).
+    await third.page.getByRole('heading', { name: 'Popular on Flix' }).waitFor();
+    expect(await third.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await check(third.page, 'home-phone', third.problems);
     await third.page.goto(`${stack.gatewayUrl}/watch/${title.id}`);
     const refusal = third.page.getByTestId('player-error');
     await expect.poll(() => refusal.textContent(), { timeout: 15_000 }).toMatch(/allows 2 concurrent streams/);
