@@ -28,7 +28,8 @@ const shot = screenshots('web-journey');
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
 
 beforeAll(async () => {
-  [journey, browser] = await Promise.all([startJourneyStack('web_journey', { web: true }), launchBrowser()]);
+  // Access tokens live 75 s, so the app refreshes them (15 s after each) many times during the journey.
+  [journey, browser] = await Promise.all([startJourneyStack('web_journey', { web: true, identity: { FLIX_ACCESS_TOKEN_TTL_SECONDS: '75' } }), launchBrowser()]);
   ({ stack, stripe } = journey);
 }, 240_000);
 
@@ -282,6 +283,14 @@ describe('the viewer web app', { timeout: 120_000 }, () => {
     await expect.poll(() => page.getByTestId('player-error').textContent(), { timeout: 15_000 }).toMatch(/subscription/i);
     await check(page, 'player-refused-after-expiry', problems);
     expect(problems.consoleErrors).toEqual([]);
+  });
+
+  it('refreshed the access token before it expired, all along: no call was ever refused for it', () => {
+    const refreshes = problems.api.filter((a) => a.path === '/v1/auth/refresh');
+    // Reloads restore the session from the cookie, and the 75 s tokens were renewed ahead of expiry.
+    expect(refreshes.length).toBeGreaterThan(3);
+    expect(refreshes.filter((r) => r.status !== 200)).toEqual([]);
+    expect(problems.api.filter((a) => a.status === 401)).toEqual([]);
   });
 });
 

@@ -20,7 +20,7 @@ export interface JourneyStack {
 
 export async function startJourneyStack(
   name: string,
-  options: { web?: boolean; recommendations?: Record<string, string> } = {},
+  options: { web?: boolean; identity?: Record<string, string>; recommendations?: Record<string, string> } = {},
 ): Promise<JourneyStack> {
   const STRIPE = { apiKey: `sk_test_${name}`, webhookSecret: `whsec_${name}` };
   const MUX = { tokenId: `${name}-token`, tokenSecret: `${name}-secret`, webhookSecret: `${name}-webhook-secret` };
@@ -36,7 +36,7 @@ export async function startJourneyStack(
     recommendations: options.recommendations,
     web: options.web ? { mediaOrigins: [origin.url] } : undefined,
   };
-  const stack = await startTestStack({}, stackOptions);
+  const stack = await startTestStack(options.identity ?? {}, stackOptions);
   stripe.setWebhookUrl(`${stack.gatewayUrl}/webhooks/stripe`);
   return {
     stack,

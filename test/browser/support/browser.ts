@@ -16,6 +16,8 @@ export interface PageProblems {
   consoleErrors: string[];
   cspViolations: string[];
   pageErrors: string[];
+  /** Every answer of the JSON API to this device, in order: what the app really asked and got. */
+  api: { method: string; path: string; status: number }[];
 }
 
 /** A fresh browser profile (its own cookies and storage: another device), watched for problems. */
@@ -27,7 +29,11 @@ export async function newDevice(browser: Browser, opts: { viewport?: { width: nu
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
   const page = await context.newPage();
-  const problems: PageProblems = { consoleErrors: [], cspViolations: [], pageErrors: [] };
+  const problems: PageProblems = { consoleErrors: [], cspViolations: [], pageErrors: [], api: [] };
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    if (url.pathname.startsWith('/v1/')) problems.api.push({ method: res.request().method(), path: url.pathname, status: res.status() });
+  });
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = msg.text();
