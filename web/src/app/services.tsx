@@ -1,7 +1,8 @@
 import { QueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useSyncExternalStore, type ReactNode } from 'react';
 import { createApi, type Api } from '../api/client';
-import { ApiError, Code } from '../api/errors';
+import { ApiError, errorFromResponse } from '../api/errors';
+import type { User } from '../api/gen/flix/identity/v1/resources';
 import { HttpClient } from '../api/http';
 import { Session, type SessionState } from '../auth/session';
 
@@ -39,9 +40,11 @@ export function createBrowserServices(): AppServices {
     {
       refresh: async () => api!.auth.refresh(),
       me: async (accessToken) => {
+        // Straight to fetch: the session is what gives HttpClient its tokens.
         const res = await fetch('/v1/users/me', { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
-        if (!res.ok) throw new ApiError(res.status, Code.UNAUTHENTICATED, 'Could not load your account.', undefined, [], undefined);
-        return res.json();
+        const body: unknown = await res.json().catch(() => undefined);
+        if (!res.ok) throw errorFromResponse(res.status, body, res.headers.get('retry-after'));
+        return body as User;
       },
       logout: async (accessToken, allSessions) => {
         // The cookie names the device's refresh token; the answer clears it.
