@@ -10,7 +10,7 @@ import type { Movie } from './gen/flix/catalog/v1/resources';
 import type * as engagement from './gen/flix/engagement/v1/engagement_service';
 import type { ListedTitle, Rating } from './gen/flix/engagement/v1/resources';
 import type * as identity from './gen/flix/identity/v1/identity_service';
-import type { Profile, User } from './gen/flix/identity/v1/resources';
+import type { Profile, Role, User } from './gen/flix/identity/v1/resources';
 import type * as playback from './gen/flix/playback/v1/playback_service';
 import type { PlaybackSession, PlaybackTokens, ViewingEntry } from './gen/flix/playback/v1/resources';
 import type * as recommendations from './gen/flix/recommendations/v1/recommendations_service';
@@ -104,6 +104,16 @@ export function createApi(http: HttpClient) {
       returnRental: (rentalId: string) => post<Rental>(`/v1/rentals/${enc(rentalId)}:return`),
       offers: () => get<billing.ListOffersResponse>('/v1/offers'),
       entitlement: (movieId: string) => get<Entitlement>(`/v1/entitlements/${enc(movieId)}`),
+    },
+    /** Operators' console (Flix Studio): the gateway and the services refuse these to non-admins. */
+    admin: {
+      users: (params: Params<identity.ListUsersRequest>) => get<identity.ListUsersResponse>('/v1/admin/users', q(params)),
+      /** Replaces the account's roles; identity refuses dropping your own admin role. */
+      setRoles: (userId: string, roles: Role[]) => post<User>(`/v1/admin/users/${enc(userId)}:setRoles`, { roles }),
+      plans: (params: Params<billing.ListPlansRequest, 'includeInactive'> = {}) =>
+        get<billing.ListPlansResponse>('/v1/plans', { ...q(params), includeInactive: true }),
+      createPlan: (plan: Partial<Plan>) => post<Plan>('/v1/admin/plans', plan),
+      deactivatePlan: (planId: string) => post<Plan>(`/v1/admin/plans/${enc(planId)}:deactivate`),
     },
   };
 }

@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { NavLink, Outlet, useNavigate } from 'react-router';
+import { Role } from '../api/gen/flix/identity/v1/resources';
 import { useActiveProfile } from '../profiles/active-profile';
 import { Avatar } from '../profiles/Avatar';
 import { Button } from '../ui/Button';
@@ -13,6 +14,7 @@ export function AppShell() {
   const navigate = useNavigate();
   const { profile } = useActiveProfile();
   const signedIn = state.status === 'signed-in';
+  const isAdmin = state.status === 'signed-in' && state.user.roles.includes(Role.ROLE_ADMIN);
 
   const signOut = async () => {
     await session.logout().catch(() => undefined);
@@ -37,6 +39,7 @@ export function AppShell() {
             <NavLink to="/favourites">Favourites</NavLink>
             <NavLink to="/history">History</NavLink>
             <NavLink to="/account">Account</NavLink>
+            {isAdmin ? <NavLink to="/admin">Studio</NavLink> : null}
           </nav>
         ) : (
           <span className="nav" />

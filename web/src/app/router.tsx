@@ -2,7 +2,7 @@ import type { ComponentType } from 'react';
 import { createBrowserRouter, Navigate, type RouteObject } from 'react-router';
 import { AppShell } from './AppShell';
 import { RouteError } from './RouteError';
-import { RequireAuth, RequireProfile } from './guards';
+import { RequireAdmin, RequireAuth, RequireProfile } from './guards';
 import { useSessionState } from './services';
 
 /** Each screen is its own chunk: the first paint loads only the shell and the screen asked for. */
@@ -27,6 +27,20 @@ const signedIn = (load: () => Promise<{ default: ComponentType }>) => async () =
     Component: () => (
       <RequireAuth>
         <Screen />
+      </RequireAuth>
+    ),
+  };
+};
+
+/** Flix Studio: signed in, and the admin role (the API refuses the others anyway). */
+const adminOnly = (load: () => Promise<{ default: ComponentType }>) => async () => {
+  const { default: Screen } = await load();
+  return {
+    Component: () => (
+      <RequireAuth>
+        <RequireAdmin>
+          <Screen />
+        </RequireAdmin>
       </RequireAuth>
     ),
   };
@@ -60,6 +74,16 @@ export const routes: RouteObject[] = [
       { path: 'plans', lazy: signedIn(() => import('../account/PlansPage')) },
       { path: 'checkout/return', lazy: signedIn(() => import('../account/CheckoutReturnPage')) },
       { path: 'account', lazy: signedIn(() => import('../account/AccountPage')) },
+      {
+        path: 'admin',
+        lazy: adminOnly(() => import('../admin/StudioLayout')),
+        children: [
+          { index: true, element: <Navigate to="users" replace /> },
+          { path: 'users', lazy: page(() => import('../admin/UsersPage')) },
+          { path: 'plans', lazy: page(() => import('../admin/PlansPage')) },
+          { path: 'plans/new', lazy: page(() => import('../admin/PlanFormPage')) },
+        ],
+      },
       { path: '*', lazy: page(() => import('./NotFoundPage')) },
     ],
   },

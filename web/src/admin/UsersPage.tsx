@@ -1,0 +1,244 @@
+import { keepPreviousData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import type { User } from '../api/client';
+import { ApiError, describeError } from '../api/errors';
+import { Role } from '../api/gen/flix/identity/v1/resources';
+import { useApi, useSessionState } from '../app/services';
+import { useDebounced } from '../browse/useDebounced';
+import { formatDate } from '../lib/format';
+import { Button } from '../ui/Button';
+import { EmptyState, ErrorBanner, Notice, Spinner } from '../ui/Feedback';
+import { TextField } from '../ui/Field';
+import { Page } from '../ui/Page';
+import { adminKeys, ROLE_OPTIONS, roleLabel } from './admin';
+import './admin.css';
+
+const PAGE_SIZE = 25;
+
+/** Users: search by e-mail prefix, a paged list, and a panel to change one account's roles. */
+export default function UsersPage() {
+  const api = useApi();
+  const [search, setSearch] = useState('');
+  const prefix = useDebounced(search.trim().toLowerCase(), 300);
+  const [selected, setSelected] = useState<User | null>(null);
+  const manageRefs = useRef(new Map<string, HTMLButtonElement>());
+
+  const users = useInfiniteQuery({
+    queryKey: adminKeys.users(prefix),
+    queryFn: ({ pageParam }) => api.admin.users({ emailPrefix: prefix, pageSize: PAGE_SIZE, pageToken: pageParam }),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextPageToken || undefined,
+    // The previous results stay (dimmed) while the next prefix loads, rather than a blank list.
+    placeholderData: keepPreviousData,
+  });
+  const list = users.data?.pages.flatMap((p) => p.users ?? []) ?? [];
+  const total = users.data?.pages[0]?.totalSize;
+
+  const close = () => {
+    const id = selected?.id;
+    setSelected(null);
+    if (id) requestAnimationFrame(() => manageRefs.current.get(id)?.focus());
+  };
+
+  return (
+    <Page title="Users" className="admin-page">
+      <div className="admin-toolbar" role="search">
+        <TextField
+          label="Search by e-mail"
+          type="search"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          placeholder="ann@"
+          hint="The beginning of the address; the list updates as you type."
+          autoComplete="off"
+          spellCheck={false}
+        />
+      </div>
+
+      <div className="admin-split">
+        <section className="admin-list" aria-labelledby="admin-users-results" aria-busy={users.isPlaceholderData || undefined}>
+          <h2 id="admin-users-results" className="visually-hidden">
+            Accounts
+          </h2>
+          {users.isPending ? <Spinner label="Loading accounts" /> : null}
+          {users.isError ? (
+            <ErrorBanner title="The accounts could not be loaded." error={users.error}>
+              <Button onClick={() => void users.refetch()}>Try again</Button>
+            </ErrorBanner>
+          ) : null}
+          {users.isSuccess && list.length === 0 ? (
+            <EmptyState title={prefix ? `No account's e-mail starts with “${prefix}”.` : 'No accounts yet.'} />
+          ) : null}
+          {list.length > 0 ? (
+            <>
+              <p className="admin-count" role="status">
+                {total !== undefined && total > 0 ? `${list.length} of ${total} account${total === 1 ? '' : 's'}` : `${list.length} account${list.length === 1 ? '' : 's'}`}
+              </p>
+              <div className="admin-table-wrap" role="region" aria-label="Accounts table" tabIndex={0}>
+                <table className="admin-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">E-mail</th>
+                      <th scope="col">Name</th>
+                      <th scope="col">Roles</th>
+                      <th scope="col">Created</th>
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {list.map((user) => (
+                      <tr key={user.id} aria-current={selected?.id === user.id ? 'true' : undefined}>
+                        <td className="admin-cell-strong">{user.email}</td>
+                        <td>{user.displayName}</td>
+                        <td>
+                          <RoleBadges roles={user.roles} />
+                        </td>
+                        <td className="admin-cell-date">{formatDate(user.createTime)}</td>
+                        <td>
+                          <button
+                            type="button"
+                            className="btn btn-ghost"
+                            ref={(el) => {
+                              if (el) manageRefs.current.set(user.id, el);
+                              else manageRefs.current.delete(user.id);
+                            }}
+                            aria-label={`Manage ${user.email}`}
+                            aria-expanded={selected?.id === user.id}
+                            onClick={() => setSelected(user)}
+                          >
+                            Manage
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              {users.hasNextPage ? (
+                <div className="admin-more">
+                  <Button onClick={() => void users.fetchNextPage()} busy={users.isFetchingNextPage}>
+                    Load more
+                  </Button>
+                </div>
+              ) : null}
+              {users.isFetchNextPageError ? <ErrorBanner title="More accounts could not be loaded." error={users.error} /> : null}
+            </>
+          ) : null}
+        </section>
+
+        {selected ? <UserPanel key={selected.id} user={selected} onChanged={setSelected} onClose={close} /> : null}
+      </div>
+    </Page>
+  );
+}
+
+function RoleBadges({ roles }: { roles: Role[] | undefined }) {
+  const shown = (roles ?? []).filter((r) => r !== Role.ROLE_UNSPECIFIED);
+  if (shown.length === 0) return <span className="muted">None</span>;
+  return (
+    <ul className="admin-badges" aria-label="Roles">
+      {shown.map((r) => (
+        <li key={r} className={r === Role.ROLE_ADMIN ? 'badge badge-warn' : 'badge'}>
+          {roleLabel(r)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** One account: its roles as checkboxes; Save replaces them (identity refuses dropping your own admin). */
+function UserPanel({ user, onChanged, onClose }: { user: User; onChanged: (u: User) => void; onClose: () => void }) {
+  const api = useApi();
+  const state = useSessionState();
+  const queryClient = useQueryClient();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const headingId = useId();
+  const errorId = useId();
+  const [roles, setRoles] = useState<Role[]>(() => (user.roles ?? []).filter((r) => r !== Role.ROLE_UNSPECIFIED));
+  const [saved, setSaved] = useState(false);
+  const isSelf = state.status === 'signed-in' && state.user.id === user.id;
+
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
+
+  const save = useMutation({
+    mutationFn: (next: Role[]) => api.admin.setRoles(user.id, next),
+    onSuccess: async (updated) => {
+      setSaved(true);
+      onChanged(updated);
+      await queryClient.invalidateQueries({ queryKey: adminKeys.usersAll });
+    },
+  });
+
+  const toggle = (role: Role, on: boolean) => {
+    setSaved(false);
+    save.reset();
+    setRoles((prev) => (on ? [...prev.filter((r) => r !== role), role] : prev.filter((r) => r !== role)));
+  };
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    // Ordered as the options are, so the request reads the same whatever order they were ticked.
+    save.mutate(ROLE_OPTIONS.map((o) => o.role).filter((r) => roles.includes(r)));
+  };
+
+  const err = save.error;
+  const rolesError = err instanceof ApiError ? err.fieldError('roles') || describeError(err) : err ? describeError(err) : undefined;
+  const unchanged = ROLE_OPTIONS.every((o) => roles.includes(o.role) === (user.roles ?? []).includes(o.role));
+
+  return (
+    <section className="admin-panel" aria-labelledby={headingId}>
+      <div className="admin-panel-head">
+        <h2 id={headingId} ref={headingRef} tabIndex={-1}>
+          {user.email}
+        </h2>
+        <Button variant="ghost" onClick={onClose} aria-label={`Close ${user.email}`}>
+          Close
+        </Button>
+      </div>
+      <dl className="admin-facts">
+        <dt>Name</dt>
+        <dd>{user.displayName || '—'}</dd>
+        <dt>Created</dt>
+        <dd>{formatDate(user.createTime) || '—'}</dd>
+        <dt>Account ID</dt>
+        <dd className="admin-mono">{user.id}</dd>
+      </dl>
+
+      <form onSubmit={submit} noValidate>
+        <fieldset className="admin-roles" aria-describedby={rolesError ? errorId : undefined} aria-invalid={rolesError ? true : undefined}>
+          <legend>Roles</legend>
+          {ROLE_OPTIONS.map((o) => (
+            <label key={o.role} className="admin-check">
+              <input type="checkbox" checked={roles.includes(o.role)} onChange={(e) => toggle(o.role, e.target.checked)} />
+              <span>
+                {o.label}
+                <span className="admin-check-hint">{o.hint}</span>
+              </span>
+            </label>
+          ))}
+          {isSelf ? <p className="field-hint">This is your own account.</p> : null}
+          {rolesError ? (
+            <p className="field-error" id={errorId} role="alert">
+              {rolesError}
+            </p>
+          ) : null}
+        </fieldset>
+        <div className="row-actions">
+          <Button type="submit" variant="primary" busy={save.isPending} disabled={unchanged}>
+            Save roles
+          </Button>
+        </div>
+        {saved ? <Notice tone="success">Roles saved.</Notice> : null}
+      </form>
+
+      {/* Identity and billing have no admin API yet for another account's subscription or its
+          recent sessions: shown here once they exist, not guessed from other data. */}
+      <p className="admin-note muted">Subscription and recent sessions are not available here yet.</p>
+    </section>
+  );
+}
