@@ -20,6 +20,8 @@ import { ANALYTICS_INDEXES } from './storage/indexes.js';
 import { savePlanPrices } from './storage/plan-prices.js';
 import { SummaryQueries } from './storage/queries.js';
 import { RollupStore } from './storage/rollups.js';
+import { DeadLetterActions } from './storage/dead-letter-actions.js';
+import { StreamAdmin } from './stream-admin.js';
 
 export interface AnalyticsOverrides {
   /** Tests may swap billing's plan list for a fixed one. */
@@ -57,6 +59,7 @@ export async function startAnalytics(env: Record<string, string | undefined> = p
     logger,
     overrides.now,
   );
+  const streamAdmin = new StreamAdmin(nats.jsm, nats.js, new DeadLetterActions(mongo.db), logger);
   const reports = new Reports(new SummaryQueries(mongo.db), alertStore, cfg.FLIX_REPORTING_CURRENCY);
 
   const planSource = overrides.planPrices ? null : new BillingPlanSource(cfg.BILLING_GRPC_ADDR);
@@ -75,7 +78,7 @@ export async function startAnalytics(env: Record<string, string | undefined> = p
 
   const verifier = createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: cfg.FLIX_JWKS_URL } });
   const grpc = new GrpcServer({ service: 'analytics', logger, verifier, descriptorSet: readDescriptorSet() });
-  grpc.add(AnalyticsServiceService, analyticsHandlers(reports), { name: 'flix.analytics.v1.AnalyticsService' });
+  grpc.add(AnalyticsServiceService, analyticsHandlers(reports, streamAdmin), { name: 'flix.analytics.v1.AnalyticsService' });
   const grpcPort = await grpc.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
   let ready = false;
   const http = await startHttpServer({ service: 'analytics', port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => ready });

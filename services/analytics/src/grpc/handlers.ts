@@ -1,12 +1,28 @@
 import type { ServiceHandlers } from '@flix/grpc';
 import type { AnalyticsServiceService } from '@flix/proto/flix/analytics/v1/analytics_service';
 import type { Reports } from '../reports.js';
+import type { StreamAdmin } from '../stream-admin.js';
 
 /** The gRPC face of analytics. */
-export function analyticsHandlers(reports: Reports): ServiceHandlers<typeof AnalyticsServiceService> {
+export function analyticsHandlers(reports: Reports, streams: StreamAdmin): ServiceHandlers<typeof AnalyticsServiceService> {
   return {
     async getSummary(req, ctx) {
       return reports.summary(ctx.principal, req);
+    },
+    async listStreams(req, ctx) {
+      return streams.listStreams(ctx.principal, req);
+    },
+    async listStreamConsumers(req, ctx) {
+      return streams.listConsumers(ctx.principal, req);
+    },
+    async listDeadLetters(req, ctx) {
+      return streams.listDeadLetters(ctx.principal, req);
+    },
+    async replayDeadLetter(req, ctx) {
+      return streams.replay(ctx.principal, req);
+    },
+    async discardDeadLetter(req, ctx) {
+      return streams.discard(ctx.principal, req);
     },
   };
 }
