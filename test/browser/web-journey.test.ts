@@ -215,6 +215,8 @@ describe('the viewer web app', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
     await tabTo(page, page.getByLabel('Titles, people, genres'));
     await page.keyboard.type(title.title);
+    // Results settle (the typed query is answered) before Tab walks into them.
+    await page.getByRole('status').filter({ hasText: `for “${title.title}”` }).waitFor();
     const card = page.getByRole('link', { name: cardName(title.title) }).first();
     await card.waitFor();
     await tabTo(page, card);
