@@ -8,13 +8,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJourneyStack, type JourneyStack } from '../support/journey-stack.js';
 import { ADMIN, call, type TestStack } from '../support/stack.js';
-import { cspViolations, launchBrowser, newDevice, screenshots, seriousA11yViolations, type PageProblems } from './support/browser.js';
+import { launchBrowser, newDevice, screenChecks } from './support/browser.js';
 
 const PASSWORD = 'a long uncommon passphrase';
 let journey: JourneyStack;
 let stack: TestStack;
 let browser: Browser;
-const shot = screenshots('studio');
+const { check } = screenChecks('studio');
 
 beforeAll(async () => {
   // Billing's plans live at Stripe (the emulator here): the whole stack, with the web app.
@@ -26,14 +26,6 @@ afterAll(async () => {
   await browser?.close();
   await journey?.stop();
 });
-
-async function check(page: Page, name: string, problems: PageProblems): Promise<void> {
-  await page.waitForLoadState('networkidle').catch(() => undefined);
-  await shot(page, name);
-  expect(await seriousA11yViolations(page), `axe on ${name}`).toEqual([]);
-  expect([...(await cspViolations(page)), ...problems.cspViolations], `CSP on ${name}`).toEqual([]);
-  expect(problems.pageErrors, `uncaught errors on ${name}`).toEqual([]);
-}
 
 async function signIn(page: Page, email: string, password: string): Promise<void> {
   await page.goto(`${stack.gatewayUrl}/login`);

@@ -16,7 +16,7 @@ import type { StripeEmulator } from '@flix/stripe-emulator';
 import { eventually as until } from '@flix/testkit';
 import { startJourneyStack, type JourneyStack } from '../support/journey-stack.js';
 import { call, type TestStack } from '../support/stack.js';
-import { cspViolations, launchBrowser, newDevice, screenshots, seriousA11yViolations, type PageProblems } from './support/browser.js';
+import { launchBrowser, newDevice, screenChecks, type PageProblems } from './support/browser.js';
 
 const PASSWORD = 'a long uncommon passphrase';
 
@@ -24,7 +24,7 @@ let journey: JourneyStack;
 let stack: TestStack;
 let stripe: StripeEmulator;
 let browser: Browser;
-const shot = screenshots('web-journey');
+const { shot, check } = screenChecks('web-journey');
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
 
 beforeAll(async () => {
@@ -37,15 +37,6 @@ afterAll(async () => {
   await browser?.close();
   await journey?.stop();
 });
-
-/** Each screen: a screenshot, no serious or critical axe violation, no CSP violation. */
-async function check(page: Page, name: string, problems: PageProblems): Promise<void> {
-  await page.waitForLoadState('networkidle').catch(() => undefined);
-  await shot(page, name);
-  expect(await seriousA11yViolations(page), `axe on ${name}`).toEqual([]);
-  expect([...(await cspViolations(page)), ...problems.cspViolations], `CSP on ${name}`).toEqual([]);
-  expect(problems.pageErrors, `uncaught errors on ${name}`).toEqual([]);
-}
 
 async function videoTime(page: Page): Promise<number> {
   return page.getByTestId('player-video').evaluate((v) => (v as HTMLVideoElement).currentTime);

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const ROOT = join(import.meta.dirname, '../../..');
@@ -83,4 +84,20 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/**
+ * What every screen of a browser suite gets: a screenshot, then no serious or critical axe
+ * violation, no CSP violation and no uncaught error.
+ */
+export function screenChecks(suite: string): { shot: (page: Page, name: string) => Promise<string>; check: (page: Page, name: string, problems: PageProblems) => Promise<void> } {
+  const shot = screenshots(suite);
+  const check = async (page: Page, name: string, problems: PageProblems): Promise<void> => {
+    await page.waitForLoadState('networkidle').catch(() => undefined);
+    await shot(page, name);
+    expect(await seriousA11yViolations(page), `axe on ${name}`).toEqual([]);
+    expect([...(await cspViolations(page)), ...problems.cspViolations], `CSP on ${name}`).toEqual([]);
+    expect(problems.pageErrors, `uncaught errors on ${name}`).toEqual([]);
+  };
+  return { shot, check };
 }

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import type { Api, Rental, Subscription } from '../api/client';
 import { describeError } from '../api/errors';
@@ -115,27 +115,20 @@ function SubscriptionReturn({ pollMs, timeoutMs }: { pollMs: number; timeoutMs: 
                 ? 'Your first payment has not gone through yet. If your bank asked you to confirm it, do so and check again.'
                 : 'If you paid, confirmation usually arrives within a minute; it can occasionally take longer. You have not been charged twice.'}
             </p>
-            {sub.isError ? <p className="muted">Last answer from Flix: {describeError(sub.error)}</p> : null}
-            <div className="row-actions">
-              <Button variant="primary" onClick={() => {
-                  deadline.retry();
-                  void sub.refetch();
-                }}>
-                Check again
-              </Button>
-              <ButtonLink to="/account" variant="ghost">
-                Go to your account
-              </ButtonLink>
+            <TimedOutActions
+              error={sub.isError ? sub.error : undefined}
+              onRetry={() => {
+                deadline.retry();
+                void sub.refetch();
+              }}
+            >
               <ButtonLink to="/plans" variant="ghost">
                 See plans
               </ButtonLink>
-            </div>
+            </TimedOutActions>
           </>
         ) : (
-          <>
-            <p className="muted">This usually takes a few seconds. Please keep this page open.</p>
-            {sub.isError ? <p className="muted">Having trouble reaching Flix ({describeError(sub.error)}); still trying…</p> : null}
-          </>
+          <StillConfirming error={sub.isError ? sub.error : undefined} />
         )}
       </div>
     </Page>
@@ -187,27 +180,20 @@ function RentalReturn({ movieId, pollMs, timeoutMs }: { movieId: string; pollMs:
         ) : timedOut ? (
           <>
             <p>If you paid, confirmation usually arrives within a minute; it can occasionally take longer. Your rental will show in your account once it does.</p>
-            {rental.isError ? <p className="muted">Last answer from Flix: {describeError(rental.error)}</p> : null}
-            <div className="row-actions">
-              <Button variant="primary" onClick={() => {
-                  deadline.retry();
-                  void rental.refetch();
-                }}>
-                Check again
-              </Button>
-              <ButtonLink to="/account" variant="ghost">
-                Go to your account
-              </ButtonLink>
+            <TimedOutActions
+              error={rental.isError ? rental.error : undefined}
+              onRetry={() => {
+                deadline.retry();
+                void rental.refetch();
+              }}
+            >
               <ButtonLink to={titlePath} variant="ghost">
                 Back to title
               </ButtonLink>
-            </div>
+            </TimedOutActions>
           </>
         ) : (
-          <>
-            <p className="muted">This usually takes a few seconds. Please keep this page open.</p>
-            {rental.isError ? <p className="muted">Having trouble reaching Flix ({describeError(rental.error)}); still trying…</p> : null}
-          </>
+          <StillConfirming error={rental.isError ? rental.error : undefined} />
         )}
       </div>
     </Page>
@@ -226,5 +212,33 @@ function ReturnStatus({ done, timedOut, message }: { done: boolean; timedOut: bo
       ) : null}
       <span>{message}</span>
     </p>
+  );
+}
+
+/** While waiting: the wait is normal; a failed poll is said, and polling goes on. */
+function StillConfirming({ error }: { error: unknown }) {
+  return (
+    <>
+      <p className="muted">This usually takes a few seconds. Please keep this page open.</p>
+      {error ? <p className="muted">Having trouble reaching Flix ({describeError(error)}); still trying…</p> : null}
+    </>
+  );
+}
+
+/** After the wait ran out: the last error, check again, the account, and the page's own way back. */
+function TimedOutActions({ error, onRetry, children }: { error: unknown; onRetry: () => void; children: ReactNode }) {
+  return (
+    <>
+      {error ? <p className="muted">Last answer from Flix: {describeError(error)}</p> : null}
+      <div className="row-actions">
+        <Button variant="primary" onClick={onRetry}>
+          Check again
+        </Button>
+        <ButtonLink to="/account" variant="ghost">
+          Go to your account
+        </ButtonLink>
+        {children}
+      </div>
+    </>
   );
 }

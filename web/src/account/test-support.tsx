@@ -2,24 +2,19 @@
  * Test support for the account and library screens: a fake API injected through
  * ServicesProvider, a signed-in session, a fresh QueryClient per render and a memory router.
  */
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
-import { createMemoryRouter, RouterProvider } from 'react-router';
 import type { Api, Movie } from '../api/client';
 import { ApiError, Code } from '../api/errors';
-import { ServicesProvider, type AppServices } from '../app/services';
-import type { Session, SessionState } from '../auth/session';
+import type { AppServices } from '../app/services';
+import type { Session } from '../auth/session';
+import { fakeSession, renderRoutes, type FakeApi } from '../test/render';
 
-/** Only the calls a test needs, answering whatever shape it wants (cast at the boundary). */
-export type FakeApi = { [K in keyof Api]?: { [M in keyof Api[K]]?: (...args: never[]) => unknown } };
+export type { FakeApi };
 
 export const USER = { id: 'u1', email: 'ann@example.com', displayName: 'Ann', preferredLanguage: 'en', roles: [], createTime: undefined, updateTime: undefined };
 export const PROFILE = { id: 'p1', name: 'Ann', kids: false };
 
-export function fakeSession(state: SessionState = { status: 'signed-in', user: USER as never }): Session {
-  return { getState: () => state, subscribe: () => () => undefined } as unknown as Session;
-}
+export const signedIn = (): Session => fakeSession({ status: 'signed-in', user: USER as never });
 
 export const notFound = () => new ApiError(404, Code.NOT_FOUND, 'not found', undefined, [], undefined);
 export const unavailable = (message = 'billing is restarting') => new ApiError(503, Code.UNAVAILABLE, message, undefined, [], undefined);
@@ -46,21 +41,13 @@ export function deferred<T>() {
 export function renderScreen(element: ReactElement, { api, path, url }: { api: FakeApi; path: string; url: string }) {
   localStorage.setItem(`flix.profile.${USER.id}`, PROFILE.id);
   const fullApi = { profiles: { list: async () => ({ profiles: [PROFILE], nextPageToken: '' }) }, ...api } as unknown as Api;
-  const services: AppServices = { api: fullApi, session: fakeSession() };
-  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
-  const router = createMemoryRouter(
+  const services: AppServices = { api: fullApi, session: signedIn() };
+  return renderRoutes(
     [
       { path, element },
       { path: '*', element: <p data-testid="elsewhere">elsewhere</p> },
     ],
-    { initialEntries: [url] },
+    url,
+    services,
   );
-  const utils = render(
-    <ServicesProvider services={services}>
-      <QueryClientProvider client={queryClient}>
-        <RouterProvider router={router} />
-      </QueryClientProvider>
-    </ServicesProvider>,
-  );
-  return { ...utils, router, queryClient };
 }

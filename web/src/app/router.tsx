@@ -1,50 +1,28 @@
-import type { ComponentType } from 'react';
+import type { ComponentType, ReactNode } from 'react';
 import { createBrowserRouter, Navigate, type RouteObject } from 'react-router';
 import { AppShell } from './AppShell';
 import { RouteError } from './RouteError';
 import { RequireAdmin, RequireAuth, RequireProfile } from './guards';
 import { useSessionState } from './services';
 
+type Screen = () => Promise<{ default: ComponentType }>;
+
 /** Each screen is its own chunk: the first paint loads only the shell and the screen asked for. */
-const page = (load: () => Promise<{ default: ComponentType }>) => async () => ({ Component: (await load()).default });
+const page = (load: Screen) => async () => ({ Component: (await load()).default });
 
-const withProfile = (load: () => Promise<{ default: ComponentType }>) => async () => {
-  const { default: Screen } = await load();
-  return {
-    Component: () => (
-      <RequireAuth>
-        <RequireProfile>
-          <Screen />
-        </RequireProfile>
-      </RequireAuth>
-    ),
+/** A lazy screen inside guards (outermost first): each renders its screen only when it allows it. */
+const guarded =
+  (...guards: ComponentType<{ children: ReactNode }>[]) =>
+  (load: Screen) =>
+  async () => {
+    const { default: Inner } = await load();
+    return { Component: () => guards.reduceRight<ReactNode>((child, Guard) => <Guard>{child}</Guard>, <Inner />) };
   };
-};
 
-const signedIn = (load: () => Promise<{ default: ComponentType }>) => async () => {
-  const { default: Screen } = await load();
-  return {
-    Component: () => (
-      <RequireAuth>
-        <Screen />
-      </RequireAuth>
-    ),
-  };
-};
-
+const withProfile = guarded(RequireAuth, RequireProfile);
+const signedIn = guarded(RequireAuth);
 /** Flix Studio: signed in, and the admin role (the API refuses the others anyway). */
-const adminOnly = (load: () => Promise<{ default: ComponentType }>) => async () => {
-  const { default: Screen } = await load();
-  return {
-    Component: () => (
-      <RequireAuth>
-        <RequireAdmin>
-          <Screen />
-        </RequireAdmin>
-      </RequireAuth>
-    ),
-  };
-};
+const adminOnly = guarded(RequireAuth, RequireAdmin);
 
 function Start() {
   const state = useSessionState();

@@ -1,17 +1,17 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { useApi } from '../app/services';
+import type { Movie } from '../api/client';
 import { formatRuntime, maturityLabel } from '../lib/format';
 import { Poster } from './Poster';
+import type { rowQuery } from './Row';
 
-/** The top of Home: the most popular title this profile may watch, large. */
-export function Hero({ profileId }: { profileId: string }) {
-  const api = useApi();
-  const top = useQuery({
-    queryKey: ['movies', 'hero', profileId],
-    queryFn: async () => (await api.movies.list({ orderBy: 'popularity', profileId, pageSize: 1 })).movies[0] ?? null,
-  });
-  const movie = top.data;
+/**
+ * The top of Home: the most popular title this profile may watch, large. It reads the Popular
+ * row's first page (the same query, so one request serves both).
+ */
+export function Hero({ popular }: { popular: ReturnType<typeof rowQuery<Movie>> }) {
+  const { data } = useInfiniteQuery(popular);
+  const movie = data?.pages[0]?.items[0]?.movie;
   if (!movie) return <div className="hero hero-empty" aria-hidden="true" />;
   return (
     <section className="hero" aria-label="Featured">

@@ -1,13 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import type { Api } from '../api/client';
+import type { Api, Movie } from '../api/client';
 import { useApi } from '../app/services';
 import { formatPosition } from '../lib/format';
 import { useActiveProfile } from '../profiles/active-profile';
 import { Page } from '../ui/Page';
 import { Hero } from './Hero';
 import { recommendationItem } from './recommendation-card';
-import { Row, type RowPage } from './Row';
+import { Row, rowQuery, type RowPage } from './Row';
 import { titlesFor } from './titles';
 import './browse.css';
 
@@ -40,37 +40,31 @@ export default function HomePage() {
   const profileId = profile!.id;
   const genres = useQuery({ queryKey: ['genres'], queryFn: () => api.movies.genres(), staleTime: 10 * 60_000 });
   const topGenres = [...(genres.data?.genres ?? [])].sort((a, b) => b.count - a.count).slice(0, GENRE_ROWS);
+  const popular = rowQuery(['movies', 'popular', profileId], async (pageToken): Promise<RowPage<Movie>> => {
+    const page = await api.movies.list({ orderBy: 'popularity', profileId, pageSize: ROW_SIZE, pageToken });
+    return { items: page.movies.map((movie) => ({ movie })), nextPageToken: page.nextPageToken };
+  });
 
   return (
     <Page title="Home" heading={`Home for ${profile!.name}`} hideHeading>
-      <Hero profileId={profileId} />
+      <Hero popular={popular} />
       <Row
         title="Continue watching"
         eager
-        queryKey={['continue-watching', profileId]}
-        fetchPage={(t) => continueWatching(api, profileId, t)}
+        query={rowQuery(['continue-watching', profileId], (t) => continueWatching(api, profileId, t))}
         action={<Link to="/history">History</Link>}
       />
-      <Row title="Recommended for you" eager queryKey={['recommendations', profileId]} fetchPage={(t) => recommended(api, profileId, t)} />
-      <Row
-        title="Popular on Flix"
-        eager
-        queryKey={['movies', 'popular', profileId]}
-        fetchPage={async (pageToken) => {
-          const page = await api.movies.list({ orderBy: 'popularity', profileId, pageSize: ROW_SIZE, pageToken });
-          return { items: page.movies.map((movie) => ({ movie })), nextPageToken: page.nextPageToken };
-        }}
-      />
+      <Row title="Recommended for you" eager query={rowQuery(['recommendations', profileId], (t) => recommended(api, profileId, t))} />
+      <Row title="Popular on Flix" eager query={popular} />
       {topGenres.map((g) => (
         <Row
           key={g.name}
           title={g.name}
-          queryKey={['movies', 'genre', g.name, profileId]}
           action={<Link to={`/search?genre=${encodeURIComponent(g.name)}`}>See all</Link>}
-          fetchPage={async (pageToken) => {
+          query={rowQuery(['movies', 'genre', g.name, profileId], async (pageToken) => {
             const page = await api.movies.list({ genre: g.name, orderBy: 'popularity', profileId, pageSize: ROW_SIZE, pageToken });
             return { items: page.movies.map((movie) => ({ movie })), nextPageToken: page.nextPageToken };
-          }}
+          })}
         />
       ))}
     </Page>

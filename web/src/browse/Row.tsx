@@ -1,49 +1,52 @@
-import { useInfiniteQuery, type QueryKey } from '@tanstack/react-query';
+import { infiniteQueryOptions, useInfiniteQuery, type QueryKey } from '@tanstack/react-query';
 import { useId, type ReactNode } from 'react';
 import { ErrorBanner } from '../ui/Feedback';
 import { TitleCard, type CardTitle } from './TitleCard';
 import { useInView } from './useInView';
 import './browse.css';
 
-export interface RowItem {
-  movie: CardTitle;
+export interface RowItem<M extends CardTitle = CardTitle> {
+  movie: M;
   progress?: number;
   caption?: string;
 }
 
-export interface RowPage {
-  items: RowItem[];
+export interface RowPage<M extends CardTitle = CardTitle> {
+  items: RowItem<M>[];
   nextPageToken: string;
+}
+
+/** A row's query: the same options wherever its pages are read, so they share one cache entry. */
+export function rowQuery<M extends CardTitle>(queryKey: QueryKey, fetchPage: (pageToken: string) => Promise<RowPage<M>>) {
+  return infiniteQueryOptions({
+    queryKey,
+    queryFn: ({ pageParam }) => fetchPage(pageParam),
+    initialPageParam: '',
+    getNextPageParam: (last: RowPage<M>) => last.nextPageToken || undefined,
+  });
 }
 
 /**
  * A titled, horizontally scrolling row that pages with the API's page tokens: the next page
  * loads from a "More" button at the end of the row (reachable by keyboard).
  */
-export function Row({
+export function Row<M extends CardTitle>({
   title,
-  queryKey,
-  fetchPage,
+  query: options,
   action,
   eager,
   hideWhenEmpty = true,
 }: {
   title: string;
-  queryKey: QueryKey;
-  fetchPage: (pageToken: string) => Promise<RowPage>;
+  /** From rowQuery: what the row shows and how it pages. */
+  query: ReturnType<typeof rowQuery<M>>;
   action?: ReactNode;
   eager?: boolean;
   hideWhenEmpty?: boolean;
 }) {
   const headingId = useId();
   const [ref, inView] = useInView<HTMLElement>();
-  const query = useInfiniteQuery({
-    queryKey,
-    queryFn: ({ pageParam }) => fetchPage(pageParam),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextPageToken || undefined,
-    enabled: eager || inView,
-  });
+  const query = useInfiniteQuery({ ...options, enabled: eager || inView });
   const items = query.data?.pages.flatMap((p) => p.items) ?? [];
   if (query.isSuccess && items.length === 0 && hideWhenEmpty) return <section ref={ref} aria-hidden="true" />;
 

@@ -6,7 +6,7 @@ import { EntitlementReason } from '../api/gen/flix/billing/v1/resources';
 import { useApi } from '../app/services';
 import { Poster } from '../browse/Poster';
 import { recommendationItem } from '../browse/recommendation-card';
-import { Row } from '../browse/Row';
+import { Row, rowQuery } from '../browse/Row';
 import { formatRuntime, languageName, maturityLabel } from '../lib/format';
 import { useActiveProfile } from '../profiles/active-profile';
 import { ErrorBanner, Spinner } from '../ui/Feedback';
@@ -138,11 +138,10 @@ export default function TitlePage() {
       ) : null}
       <Row
         title="More like this"
-        queryKey={['similar', m.id, profileId]}
-        fetchPage={async (pageToken) => {
+        query={rowQuery(['similar', m.id, profileId], async (pageToken) => {
           const page = await api.movies.similar(m.id, { profileId, pageSize: 12, pageToken });
           return { items: page.recommendations.map((r) => recommendationItem(r, false)), nextPageToken: page.nextPageToken };
-        }}
+        })}
       />
     </Page>
   );
