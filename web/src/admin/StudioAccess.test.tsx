@@ -22,7 +22,7 @@ describe('Studio access', () => {
   it('gives an admin the Studio link and the console', async () => {
     localStorage.setItem(`flix.profile.${ADMIN.id}`, PROFILE.id);
     const users = vi.fn(async () => ({ users: [ADMIN], nextPageToken: '', totalSize: 1 }));
-    renderStudio('/admin', { profiles: { list: async () => ({ profiles: [PROFILE], nextPageToken: '' }) }, admin: { users } }, { routes });
+    renderStudio('/admin/users', { profiles: { list: async () => ({ profiles: [PROFILE], nextPageToken: '' }) }, admin: { users } }, { routes });
     expect(await screen.findByRole('heading', { name: 'Users' })).toBeTruthy();
     expect(await screen.findByRole('link', { name: 'Studio' })).toBeTruthy();
     expect(screen.getByRole('navigation', { name: 'Studio' })).toBeTruthy();

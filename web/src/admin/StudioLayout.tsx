@@ -3,7 +3,6 @@ import './admin.css';
 
 /**
  * Flix Studio, the operators' console: its own sub-navigation above the section's screen.
- * Titles, Reviews, Analytics and Event streams join this list when they are built.
  */
 export default function StudioLayout() {
   return (
@@ -11,8 +10,13 @@ export default function StudioLayout() {
       <div className="admin-studio-bar">
         <p className="admin-studio-name">Flix Studio</p>
         <nav className="admin-subnav" aria-label="Studio">
+          <NavLink to="/admin/titles">Titles</NavLink>
+          <NavLink to="/admin/reviews">Reviews</NavLink>
           <NavLink to="/admin/users">Users</NavLink>
           <NavLink to="/admin/plans">Plans</NavLink>
+          <NavLink to="/admin/analytics">Analytics</NavLink>
+          <NavLink to="/admin/streams">Event streams</NavLink>
+          <NavLink to="/admin/dead-letters">Dead letters</NavLink>
         </nav>
       </div>
       <Outlet />

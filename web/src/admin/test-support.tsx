@@ -8,10 +8,10 @@ import { ApiError } from '../api/errors';
 import { Role } from '../api/gen/flix/identity/v1/resources';
 import type { Session } from '../auth/session';
 import { fakeSession, renderRoutes, type FakeApi } from '../test/render';
-import PlanFormPage from './PlanFormPage';
-import PlansPage from './PlansPage';
+import PlanFormPage from './plans/PlanFormPage';
+import PlansPage from './plans/PlansPage';
 import StudioLayout from './StudioLayout';
-import UsersPage from './UsersPage';
+import UsersPage from './users/UsersPage';
 
 export type { FakeApi };
 

@@ -1,17 +1,17 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import type { Plan } from '../api/client';
-import { ApiError } from '../api/errors';
-import { BillingInterval, PlanTier, VideoQuality } from '../api/gen/flix/billing/v1/resources';
-import { billingKeys, qualityLabel, tierLabel } from '../account/billing';
-import { useApi } from '../app/services';
-import { Button, ButtonLink } from '../ui/Button';
-import { ErrorBanner } from '../ui/Feedback';
-import { SelectField, TextArea, TextField } from '../ui/Field';
-import { Page } from '../ui/Page';
-import { adminKeys, currencyDigits, toMinorUnits } from './admin';
-import './admin.css';
+import type { Plan } from '../../api/client';
+import { ApiError } from '../../api/errors';
+import { BillingInterval, PlanTier, VideoQuality } from '../../api/gen/flix/billing/v1/resources';
+import { billingKeys, qualityLabel, tierLabel } from '../../account/billing';
+import { useApi } from '../../app/services';
+import { Button, ButtonLink } from '../../ui/Button';
+import { ErrorBanner } from '../../ui/Feedback';
+import { SelectField, TextArea, TextField } from '../../ui/Field';
+import { Page } from '../../ui/Page';
+import { adminKeys, currencyDigits, toMinorUnits } from '../admin';
+import '../admin.css';
 
 interface Draft {
   id: string;

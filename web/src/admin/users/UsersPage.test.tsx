@@ -1,8 +1,8 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { Code } from '../api/errors';
-import { Role } from '../api/gen/flix/identity/v1/resources';
-import { ADMIN, apiError, renderStudio } from './test-support';
+import { Code } from '../../api/errors';
+import { Role } from '../../api/gen/flix/identity/v1/resources';
+import { ADMIN, apiError, renderStudio } from '../test-support';
 
 const user = (id: string, email: string, roles: Role[] = [Role.ROLE_VIEWER]) => ({
   id,

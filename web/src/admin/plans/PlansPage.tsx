@@ -1,16 +1,16 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { useLocation } from 'react-router';
-import type { Api, Plan } from '../api/client';
-import { ConfirmAction } from '../account/ConfirmAction';
-import { billingKeys, intervalWord, qualityLabel, tierLabel } from '../account/billing';
-import { useApi } from '../app/services';
-import { formatMoney } from '../lib/format';
-import { ButtonLink, Button } from '../ui/Button';
-import { EmptyState, ErrorBanner, Notice, Spinner } from '../ui/Feedback';
-import { Page } from '../ui/Page';
-import { adminKeys } from './admin';
-import './admin.css';
+import type { Api, Plan } from '../../api/client';
+import { ConfirmAction } from '../../account/ConfirmAction';
+import { billingKeys, intervalWord, qualityLabel, tierLabel } from '../../account/billing';
+import { useApi } from '../../app/services';
+import { formatMoney } from '../../lib/format';
+import { ButtonLink, Button } from '../../ui/Button';
+import { EmptyState, ErrorBanner, Notice, Spinner } from '../../ui/Feedback';
+import { Page } from '../../ui/Page';
+import { adminKeys } from '../admin';
+import '../admin.css';
 
 /** Every plan, inactive ones included (billing pages them; an operator wants the whole table). */
 async function allPlans(api: Api): Promise<Plan[]> {

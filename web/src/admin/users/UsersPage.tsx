@@ -1,17 +1,17 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import type { User } from '../api/client';
-import { ApiError, describeError } from '../api/errors';
-import { Role } from '../api/gen/flix/identity/v1/resources';
-import { useApi, useSessionState } from '../app/services';
-import { useDebounced } from '../browse/useDebounced';
-import { formatDate } from '../lib/format';
-import { Button } from '../ui/Button';
-import { EmptyState, ErrorBanner, Notice, Spinner } from '../ui/Feedback';
-import { TextField } from '../ui/Field';
-import { Page } from '../ui/Page';
-import { adminKeys, ROLE_OPTIONS, roleLabel } from './admin';
-import './admin.css';
+import type { User } from '../../api/client';
+import { ApiError, describeError } from '../../api/errors';
+import { Role } from '../../api/gen/flix/identity/v1/resources';
+import { useApi, useSessionState } from '../../app/services';
+import { useDebounced } from '../../browse/useDebounced';
+import { formatDate } from '../../lib/format';
+import { Button } from '../../ui/Button';
+import { EmptyState, ErrorBanner, Notice, Spinner } from '../../ui/Feedback';
+import { TextField } from '../../ui/Field';
+import { Page } from '../../ui/Page';
+import { adminKeys, ROLE_OPTIONS, roleLabel } from '../admin';
+import '../admin.css';
 
 const PAGE_SIZE = 25;
 

@@ -1,8 +1,8 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import type { Plan } from '../api/client';
-import { Code } from '../api/errors';
-import { apiError, renderStudio } from './test-support';
+import type { Plan } from '../../api/client';
+import { Code } from '../../api/errors';
+import { apiError, renderStudio } from '../test-support';
 
 const plan = (id: string, displayName: string, extra: Partial<Record<keyof Plan, unknown>> = {}): Plan =>
   ({

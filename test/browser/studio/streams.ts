@@ -1,0 +1,4 @@
+import type { Studio } from './context.js';
+
+/** Placeholder until this Studio section's scenario is written. */
+export function streamsScenario(_studio: Studio): void {}

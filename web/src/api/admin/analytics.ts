@@ -1,0 +1,5 @@
+import type { AdminRequests } from './requests';
+
+/** Studio → Analytics. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export const analyticsAdmin = (_requests: AdminRequests) => ({});
