@@ -68,7 +68,8 @@ export interface TestStackOptions {
 const PLAYBACK_CLIENT_SECRET = 'playback-test-client-secret-0123456789';
 
 const ENVOY_YAML = join(import.meta.dirname, '../../gateway-envoy/envoy.yaml');
-const WEB_DIST = join(import.meta.dirname, '../../web/dist');
+// FLIX_WEB_DIST: a build of one's own (vite build --outDir …), so parallel work never swaps web/dist mid-run.
+const WEB_DIST = process.env.FLIX_WEB_DIST || join(import.meta.dirname, '../../web/dist');
 
 /** The web server for a test stack: `web/dist` unless told otherwise, media origins from playback's env. */
 async function startStackWeb(option: true | TestStackWebOptions, playbackEnv: Record<string, string> = {}): Promise<WebServer & { mediaOrigins: string[] }> {
