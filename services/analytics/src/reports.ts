@@ -1,8 +1,9 @@
 import { requireAdmin, type Principal } from '@flix/auth';
 import type { GetSummaryResponse } from '@flix/proto/flix/analytics/v1/analytics_service';
 import type { TitleStats } from '@flix/proto/flix/analytics/v1/resources';
+import { dailySeries, incidentsInWindow, mrrOf } from './domain/daily.js';
 import { rankTitles, ratio, rebufferingRatio, summaryWindow, type TitleTotals } from './domain/summary.js';
-import { alertMessage, type AlertStore } from './storage/alert-store.js';
+import { ALERT_KIND, alertMessage, type AlertStore, type IncidentDoc } from './storage/alert-store.js';
 import type { SummaryQueries } from './storage/queries.js';
 
 const titleStats = (t: TitleTotals): TitleStats => ({
@@ -16,33 +17,44 @@ const titleStats = (t: TitleTotals): TitleStats => ({
   rebufferingRatio: rebufferingRatio(t.rebufferMs, t.watchSeconds),
 });
 
+const incident = (i: IncidentDoc) => ({
+  alert: {
+    incidentId: i._id,
+    kind: ALERT_KIND[i.kind],
+    value: i.value,
+    threshold: i.threshold,
+    sampleSize: i.sampleSize,
+    windowSeconds: i.windowSeconds,
+    raiseTime: i.raisedAt,
+  },
+  resolveTime: i.resolvedAt,
+});
+
 /** The admin dashboard: KPIs for a window, read from the rollups. */
 export class Reports {
   constructor(
     private readonly queries: SummaryQueries,
     private readonly alerts: AlertStore,
     private readonly currency: string,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async summary(principal: Principal | undefined, req: { from: Date | undefined; to: Date | undefined; titleLimit: number }): Promise<GetSummaryResponse> {
     requireAdmin(principal);
     const w = summaryWindow(req.from, req.to, req.titleLimit);
-    const [{ totals, dau }, mau, titles, subs, prices, open] = await Promise.all([
+    const [{ totals, dau, byDay }, mau, titles, subs, prices, open, spans, incidents] = await Promise.all([
       this.queries.daily(w.days),
       this.queries.monthlyActive(w.months),
       this.queries.titles(w.days),
       this.queries.subscriptions(w.from, w.to),
       this.queries.planPrices(),
       this.alerts.open(),
+      this.queries.subscriptionSpans(w.from, w.to),
+      this.alerts.incidentsOverlapping(w.from, w.to),
     ]);
     const dailyActive = w.days.map((day) => ({ day, activeUsers: dau.get(day) ?? 0 }));
-    let mrr = 0;
-    let paying = 0;
-    for (const [planId, n] of subs.payingByPlan) {
-      paying += n;
-      const p = prices.get(planId);
-      if (p && p.currency === this.currency) mrr += Math.round((p.amountMinor * n) / p.months);
-    }
+    const mrr = mrrOf(subs.payingByPlan, prices, this.currency);
+    const paying = [...subs.payingByPlan.values()].reduce((a, b) => a + b, 0);
     const ranked = rankTitles(titles, w.titleLimit);
     return {
       from: w.from,
@@ -92,6 +104,12 @@ export class Reports {
       eventsIngested: totals.events,
       openAlerts: open.map(alertMessage),
       deadLetters: totals.deadLetters,
+      days: dailySeries(w.days, byDay, spans, prices, this.currency, this.now()),
+      alerts: incidentsInWindow(
+        incidents.map((i) => ({ ...i, incidentId: i._id })),
+        w.from,
+        w.to,
+      ).map(incident),
     };
   }
 }

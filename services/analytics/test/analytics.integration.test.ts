@@ -198,6 +198,14 @@ describe('rollups', () => {
     // Mid-April A was still active.
     const mid = await summary('2025-04-01T00:00:00Z', '2025-04-15T00:00:00Z');
     expect(mid.subscriptions).toMatchObject({ activeSubscriptions: 4, churnedSubscriptions: 0 });
+    // Day by day: the last day's counts are the window's; A ends at midnight starting the 20th, D's payment lands on the 25th.
+    expect(s.days).toHaveLength(30);
+    const day = (d: string) => s.days.find((x) => x.day === d)!;
+    expect(s.days.at(-1)).toMatchObject({ day: '2025-04-30', activeSubscriptions: 3, payingSubscriptions: 2, mrrMinor: Math.round(19999 / 12) + 1799 });
+    expect(day('2025-04-18')).toMatchObject({ activeSubscriptions: 4, churnedSubscriptions: 0 });
+    expect(day('2025-04-20')).toMatchObject({ activeSubscriptions: 3, churnedSubscriptions: 1 });
+    expect(day('2025-04-25')).toMatchObject({ paymentsSucceeded: 1, revenueMinor: 1799, paymentSuccessRate: 1 });
+    expect(s.days.reduce((n, d) => n + d.newSubscriptions, 0)).toBe(3);
   });
 });
 
@@ -229,6 +237,11 @@ describe('alerts', () => {
     expect((await alertSubjects())['analytics.alert.resolved']).toBe(1);
     const closed = await summary(new Date(now.getTime() - 86_400_000).toISOString(), new Date().toISOString());
     expect(closed.openAlerts).toEqual([]);
+    // The incident stays in the window's history, with when it was resolved.
+    const incident = closed.alerts.find((a) => a.alert?.kind === AlertKind.ALERT_KIND_PAYMENT_FAILURE_RATE);
+    expect(incident?.alert).toMatchObject({ threshold: 0.5, value: 0.8 });
+    expect(incident?.resolveTime).toBeInstanceOf(Date);
+    expect(incident!.resolveTime!.getTime()).toBeGreaterThan(incident!.alert!.raiseTime!.getTime());
   });
 
   it('raises a dead-letter alert when messages pile up on the DLQ', async () => {

@@ -33,10 +33,23 @@ export const alertMessage = (a: AlertDoc) => ({
   raiseTime: a.raisedAt,
 });
 
-/** Alert state (one document per kind) and the per-minute signals the window sums. */
+/** One incident in the alert history (the state document above keeps only each kind's latest). */
+export interface IncidentDoc extends Omit<AlertDoc, '_id' | 'open'> {
+  /** The incident id. */
+  _id: string;
+  kind: AlertKindName;
+}
+
+const incidentOf = (a: AlertDoc): IncidentDoc => {
+  const { _id, open: _open, ...rest } = a;
+  return { ...rest, _id: a.incidentId, kind: _id };
+};
+
+/** Alert state (one document per kind), the incident history and the per-minute signals the window sums. */
 export class AlertStore {
   private readonly alerts;
   private readonly minutes;
+  private readonly incidents;
 
   constructor(
     private readonly client: MongoClient,
@@ -44,6 +57,7 @@ export class AlertStore {
     private readonly outbox: Outbox,
   ) {
     this.alerts = db.collection<AlertDoc>('alerts');
+    this.incidents = db.collection<IncidentDoc>('alert_incidents');
     this.minutes = db.collection<{ _id: string; at: Date } & Partial<Record<SignalCounter, number>>>('signal_minutes');
   }
 
@@ -56,6 +70,17 @@ export class AlertStore {
 
   async state(): Promise<Map<AlertKindName, AlertDoc>> {
     return new Map((await this.alerts.find({}).toArray()).map((a) => [a._id, a]));
+  }
+
+  /**
+   * Incidents that may overlap [from, to): raised before `to`, not resolved before `from`. Each
+   * kind's latest incident is read from the state document too, so one raised before the
+   * history was kept still shows.
+   */
+  async incidentsOverlapping(from: Date, to: Date): Promise<IncidentDoc[]> {
+    const overlap = { raisedAt: { $lt: to }, $or: [{ resolvedAt: { $exists: false } }, { resolvedAt: { $gte: from } }] };
+    const [history, latest] = await Promise.all([this.incidents.find(overlap).toArray(), this.alerts.find(overlap).toArray()]);
+    return [...history, ...latest.map(incidentOf)];
   }
 
   async open(): Promise<AlertDoc[]> {
@@ -82,6 +107,7 @@ export class AlertStore {
       if (existing?.open) return null;
       if (existing) await this.alerts.replaceOne({ _id: m.kind, open: false }, doc, { session });
       else await this.alerts.insertOne(doc, { session });
+      await this.incidents.insertOne(incidentOf(doc), { session });
       await this.outbox.enqueue(session, analyticsEvents.alertRaised, { alert: alertMessage(doc) });
       return doc;
     });
@@ -94,6 +120,8 @@ export class AlertStore {
       if (!open) return null;
       const r = await this.alerts.updateOne({ _id: m.kind, open: true, incidentId: open.incidentId }, { $set: { open: false, resolvedAt: now } }, { session });
       if (r.modifiedCount === 0) return null;
+      // Upsert: incidents raised before the history was kept have no entry yet.
+      await this.incidents.updateOne({ _id: open.incidentId }, { $set: { ...incidentOf(open), resolvedAt: now } }, { session, upsert: true });
       await this.outbox.enqueue(session, analyticsEvents.alertResolved, { alert: alertMessage(open), value: m.value, sampleSize: m.sampleSize });
       return open;
     });

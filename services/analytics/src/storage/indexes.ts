@@ -15,6 +15,8 @@ export const ANALYTICS_INDEXES: IndexPlan = {
     { key: { accessSince: 1 }, name: 'access_since' },
     { key: { endedAt: 1 }, name: 'ended_at' },
   ],
+  // _id the incident id; the dashboard reads the incidents overlapping a window.
+  alert_incidents: [{ key: { raisedAt: 1 }, name: 'raised_at' }],
   // _id the minute (ISO); only the sliding alert window reads them.
   signal_minutes: [{ key: { at: 1 }, name: 'at_ttl', expireAfterSeconds: 2 * 86_400 }],
 };

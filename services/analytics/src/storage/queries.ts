@@ -1,5 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import { DAILY_COUNTERS, TITLE_COUNTERS, type PlanPrice } from '../domain/model.js';
+import type { DayCounters, SubscriptionSpan } from '../domain/daily.js';
 import type { DailyTotals, TitleTotals } from '../domain/summary.js';
 import type { DailyDoc, SubscriptionDoc } from './rollups.js';
 
@@ -7,16 +8,22 @@ import type { DailyDoc, SubscriptionDoc } from './rollups.js';
 export class SummaryQueries {
   constructor(private readonly db: Db) {}
 
-  /** Totals over the days and each day's distinct active users. */
-  async daily(days: string[]): Promise<{ totals: DailyTotals; dau: Map<string, number> }> {
+  /** Totals over the days, each day's distinct active users and each day's counters. */
+  async daily(days: string[]): Promise<{ totals: DailyTotals; dau: Map<string, number>; byDay: Map<string, DayCounters> }> {
     const docs = (await this.db.collection<DailyDoc>('daily').find({ _id: { $in: days } }).toArray()) as (DailyDoc & Record<string, unknown>)[];
     const totals = Object.fromEntries(DAILY_COUNTERS.map((c) => [c, 0])) as DailyTotals;
     const dau = new Map<string, number>();
+    const byDay = new Map<string, DayCounters>();
     for (const d of docs) {
-      for (const c of DAILY_COUNTERS) totals[c] += Number(d[c] ?? 0);
+      const day: DayCounters = { dau: Number(d.dau ?? 0) };
+      for (const c of DAILY_COUNTERS) {
+        totals[c] += Number(d[c] ?? 0);
+        day[c] = Number(d[c] ?? 0);
+      }
       dau.set(d._id, Number(d.dau ?? 0));
+      byDay.set(d._id, day);
     }
-    return { totals, dau };
+    return { totals, dau, byDay };
   }
 
   async monthlyActive(months: string[]): Promise<Map<string, number>> {
@@ -61,6 +68,17 @@ export class SummaryQueries {
       subs.countDocuments({ endedAt: { $gte: from, $lt: to } }),
     ]);
     return { activeEnd, payingByPlan: new Map(payingByPlan.map((r) => [r._id, r.n])), activeAtStart, started, churned };
+  }
+
+  /** Subscriptions that gave access at some point in [from, to): the per-day series' input. */
+  async subscriptionSpans(from: Date, to: Date): Promise<SubscriptionSpan[]> {
+    return this.db
+      .collection<SubscriptionDoc>('subscriptions')
+      .find(
+        { accessSince: { $lt: to }, $or: [{ endedAt: { $exists: false } }, { endedAt: { $gte: from } }] },
+        { projection: { _id: 0, planId: 1, state: 1, accessSince: 1, endedAt: 1 } },
+      )
+      .toArray();
   }
 
   async planPrices(): Promise<Map<string, PlanPrice>> {
