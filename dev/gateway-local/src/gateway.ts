@@ -1,6 +1,6 @@
 /**
  * The local gateway: a Node HTTP server that runs the HTTP filter chain of gateway-envoy/envoy.yaml
- * in its order (health check, CORS, rate limit, JWT, buffer, transcoder, router), with Envoy's
+ * in its order (health check, CORS, rate limit, JWT, RBAC, buffer, transcoder, router), with Envoy's
  * local replies, header handling and routing. Cluster addresses come from `upstreams`.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,7 @@ import {
 import { type FormatContext, renderBody, renderRecord } from './config/format.js';
 import { type MatchInput, matchHeader, matchRoute, matchString } from './config/matchers.js';
 import { httpStatusFor, JWT_STATUS, JwksCache, JwtAuthenticator } from './filters/jwt.js';
+import { type DynamicMetadata, evaluateRbac } from './filters/rbac.js';
 import { mergeSlashes, normalizePath, splitTarget } from './http/path.js';
 import { TranscodeError, type TranscodeMatch, Transcoder } from './transcoder/transcoder.js';
 import { ClusterManager } from './upstream/clusters.js';
@@ -51,6 +52,8 @@ export interface LocalGateway {
 
 type Headers = Record<string, string | string[]>;
 
+const JWT_AUTHN_NAMESPACE = 'envoy.filters.http.jwt_authn';
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te', 'expect']);
 
 /** One request on its way through the filter chain. */
@@ -67,6 +70,8 @@ class Exchange {
   body?: Buffer;
   transcode?: { transcoder: Transcoder; match: TranscodeMatch; message: Uint8Array };
   cors?: { origin: string; policy: CorsPolicy };
+  /** Dynamic metadata filters leave for later ones (jwt_authn's payload_in_metadata for RBAC). */
+  readonly metadata: DynamicMetadata = new Map();
   flags: string[] = [];
   details = '';
   upstreamCluster?: string;
@@ -432,6 +437,12 @@ class Gateway {
               for (const v of outcome.verified) {
                 if (!v.provider.forward && v.headerName) delete ex.headers[v.headerName];
                 if (v.provider.forwardPayloadHeader) ex.headers[v.provider.forwardPayloadHeader.toLowerCase()] = v.payloadB64;
+                if (v.provider.payloadInMetadata) {
+                  // Envoy files it under the filter's canonical name, whatever the filter is called.
+                  const ns = ex.metadata.get(JWT_AUTHN_NAMESPACE) ?? {};
+                  ns[v.provider.payloadInMetadata] = v.payload;
+                  ex.metadata.set(JWT_AUTHN_NAMESPACE, ns);
+                }
               }
               return true;
             }
@@ -447,6 +458,18 @@ class Gateway {
           },
         };
       }
+
+      case 'rbac':
+        return {
+          name: f.name,
+          decode: async (ex) => {
+            if (!f.rules) return true;
+            const decision = evaluateRbac(f.rules, { request: ex.matchInput(), metadata: ex.metadata });
+            if (decision.allowed) return true;
+            reply(ex, 403, 'RBAC: access denied', { details: `rbac_access_denied_matched_policy[${decision.policy ?? 'none'}]` });
+            return false;
+          },
+        };
 
       case 'buffer':
         return {

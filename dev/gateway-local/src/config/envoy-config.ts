@@ -13,6 +13,7 @@ import {
   type RouteMatch,
   type StringMatcher,
 } from './matchers.js';
+import { parseRbacRules, type RbacRules } from '../filters/rbac.js';
 import { EnvoyConfigError, Node } from './reader.js';
 
 export { EnvoyConfigError } from './reader.js';
@@ -97,6 +98,8 @@ export interface JwtProvider {
   jwks: { kind: 'remote'; uri: string; cluster: string; timeoutMs: number; cacheDurationMs: number } | { kind: 'local'; json: string };
   clockSkewSeconds: number;
   forwardPayloadHeader?: string;
+  /** Key under which the verified payload goes into the jwt_authn filter's dynamic metadata. */
+  payloadInMetadata?: string;
 }
 
 export interface JwtRule {
@@ -135,6 +138,8 @@ export type HttpFilter =
       bypassCorsPreflight: boolean;
       stripFailureResponse: boolean;
     }
+  /** rules absent: the filter enforces nothing (Envoy's behaviour for an RBAC without rules). */
+  | { kind: 'rbac'; name: string; rules?: RbacRules }
   | { kind: 'buffer'; name: string; maxRequestBytes: number }
   | ({ kind: 'grpc_json_transcoder'; name: string } & TranscoderConfig)
   | { kind: 'router'; name: string };
@@ -342,7 +347,7 @@ function parseJwtRequirement(n: Node): JwtRequirement {
 }
 
 function parseJwtProvider(name: string, n: Node): JwtProvider {
-  n.only(['issuer', 'audiences', 'forward', 'from_headers', 'from_params', 'remote_jwks', 'local_jwks', 'clock_skew_seconds', 'forward_payload_header']);
+  n.only(['issuer', 'audiences', 'forward', 'from_headers', 'from_params', 'remote_jwks', 'local_jwks', 'clock_skew_seconds', 'forward_payload_header', 'payload_in_metadata']);
   let jwks: JwtProvider['jwks'];
   const remote = n.obj('remote_jwks');
   const local = n.obj('local_jwks');
@@ -379,6 +384,7 @@ function parseJwtProvider(name: string, n: Node): JwtProvider {
     jwks,
     clockSkewSeconds: n.optNum('clock_skew_seconds') ?? 60,
     forwardPayloadHeader: n.optStr('forward_payload_header'),
+    payloadInMetadata: n.optStr('payload_in_metadata') || undefined,
   };
 }
 
@@ -481,6 +487,11 @@ function parseHttpFilter(n: Node): HttpFilter {
       bypassCorsPreflight: cfg.bool('bypass_cors_preflight'),
       stripFailureResponse: cfg.bool('strip_failure_response'),
     };
+  }
+  if (is('envoy.extensions.filters.http.rbac.v3.RBAC')) {
+    cfg.only(['rules'], ['rules_stat_prefix']);
+    const rules = cfg.obj('rules');
+    return { kind: 'rbac', name, rules: rules ? parseRbacRules(rules) : undefined };
   }
   if (is('envoy.extensions.filters.http.buffer.v3.Buffer')) {
     cfg.only(['max_request_bytes']);
@@ -712,6 +723,8 @@ export interface GatewaySummary {
   maxRequestBytes?: number;
   healthCheckedClusters: string[];
   localReplyMappers: LocalReplyMapper[];
+  /** The RBAC filters in chain order, with their position among all HTTP filters. */
+  rbac: { name: string; index: number; rules?: RbacRules }[];
 }
 
 export function summarize(cfg: GatewayConfig): GatewaySummary {
@@ -743,5 +756,6 @@ export function summarize(cfg: GatewayConfig): GatewaySummary {
     maxRequestBytes: filters.flatMap((f) => (f.kind === 'buffer' ? [f.maxRequestBytes] : []))[0],
     healthCheckedClusters: filters.flatMap((f) => (f.kind === 'health_check' ? [...f.clusterMinHealthyPercentages.keys()] : [])),
     localReplyMappers: cfg.hcm.localReply.mappers,
+    rbac: filters.flatMap((f, index) => (f.kind === 'rbac' ? [{ name: f.name, index, rules: f.rules }] : [])),
   };
 }

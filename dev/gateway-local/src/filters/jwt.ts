@@ -106,6 +106,8 @@ export interface ParsedJwt {
   signedData: Buffer;
   signature: Buffer;
   payloadB64: string;
+  /** The decoded claims (payload_in_metadata puts them in dynamic metadata). */
+  payload: Record<string, unknown>;
 }
 
 export function parseJwt(token: string): ParsedJwt | JwtStatus {
@@ -164,6 +166,7 @@ export function parseJwt(token: string): ParsedJwt | JwtStatus {
     signedData: Buffer.from(`${h}.${p}`, 'ascii'),
     signature: Buffer.from(s, 'base64url'),
     payloadB64: p,
+    payload,
   };
 }
 
@@ -229,6 +232,7 @@ export interface VerifiedToken {
   token: string;
   headerName?: string;
   payloadB64: string;
+  payload: Record<string, unknown>;
 }
 
 interface Outcome {
@@ -332,7 +336,7 @@ export class JwtAuthenticator {
       }
       const provider = providerFor(jwt.iss);
       status = provider ? await this.verifyOne(jwt, provider, audiences ?? provider.audiences, req.nowSeconds) : 'JwtUnknownIssuer';
-      if (status === 'Ok') return { status, verified: [{ provider: provider!, token: t.token, headerName: t.headerName, payloadB64: jwt.payloadB64 }] };
+      if (status === 'Ok') return { status, verified: [{ provider: provider!, token: t.token, headerName: t.headerName, payloadB64: jwt.payloadB64, payload: jwt.payload }] };
     }
     return { status, verified: [] };
   }
