@@ -1,8 +1,8 @@
 import MiniSearch from 'minisearch';
-import { isVisible, maturityRank, OWN_SOURCE, ratingAverage, type MovieRecord } from './model.js';
+import { isVisible, maturityRank, OWN_SOURCE, ratingAverage, type AssetStatus, type MovieRecord, type MovieStatus } from './model.js';
 import { fold, sortTitle, words } from './text.js';
 
-export const MOVIE_ORDERS = ['newest', 'title', 'rating', 'popularity'] as const;
+export const MOVIE_ORDERS = ['newest', 'title', 'rating', 'popularity', 'updated'] as const;
 export type MovieOrder = (typeof MOVIE_ORDERS)[number];
 
 export type SourceFilter = { kind: 'own' } | { kind: 'partners' } | { kind: 'all' } | { kind: 'partner'; partnerId: string };
@@ -19,6 +19,9 @@ export interface TitleFilter {
   source: SourceFilter;
   /** Admin view: drafts, archived and out-of-window titles too. */
   includeUnpublished: boolean;
+  /** Admin filters: the title's lifecycle, and its video's state ("none": never uploaded). */
+  status?: MovieStatus;
+  videoStatus?: AssetStatus | 'none';
   now: Date;
 }
 
@@ -51,6 +54,7 @@ function keysOf(m: MovieRecord): Record<MovieOrder, Key> {
     title: [sortTitle(m.title), m.id],
     rating: [-ratingAverage(m), -m.ratingCount, m.id],
     popularity: [-m.popularity, m.id],
+    updated: [-m.updatedAt.getTime(), m.id],
   };
 }
 
@@ -282,7 +286,7 @@ const ranksBefore = (sa: number, ia: string, sb: number, ib: string) => sa > sb 
  */
 export class CatalogIndex {
   private readonly byId = new Map<string, Entry>();
-  private readonly sorted: Record<MovieOrder, Entry[]> = { newest: [], title: [], rating: [], popularity: [] };
+  private readonly sorted: Record<MovieOrder, Entry[]> = { newest: [], title: [], rating: [], popularity: [], updated: [] };
   private readonly text = new TextIndex();
   /** Entries by the text index's short document id, so search results need no id lookups. */
   private readonly byShortId: (Entry | undefined)[] = [];
@@ -502,6 +506,8 @@ export class CatalogIndex {
       const now = f.now.getTime();
       if (e.fromMs > now || e.untilMs <= now) return false;
     }
+    if (f.status !== undefined && m.status !== f.status) return false;
+    if (f.videoStatus !== undefined && (m.video?.status ?? 'none') !== f.videoStatus) return false;
     if (f.maxMaturityRank !== undefined && e.matRank > f.maxMaturityRank) return false;
     if (f.yearMin !== undefined && m.releaseYear < f.yearMin) return false;
     if (f.yearMax !== undefined && m.releaseYear > f.yearMax) return false;

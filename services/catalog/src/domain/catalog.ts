@@ -4,7 +4,7 @@ import { requireAdmin, type Principal } from '@flix/auth';
 import { applyAssetEvent } from './asset.js';
 import { CatalogIndex, MOVIE_ORDERS, type ListPosition, type MovieOrder, type SearchPosition, type SourceFilter, type TitleFilter } from './catalog-index.js';
 import type { CatalogEvent } from './events.js';
-import { isVisible, KNOWN_LANGUAGES, MATURITY_LEVELS, maturityRank, OWN_SOURCE, type Maturity, type MovieRecord, type PlanTier, type VideoRecord } from './model.js';
+import { ASSET_STATUSES, isVisible, KNOWN_LANGUAGES, MATURITY_LEVELS, maturityRank, MOVIE_STATUSES, OWN_SOURCE, type AssetStatus, type Maturity, type MovieRecord, type MovieStatus, type PlanTier, type VideoRecord } from './model.js';
 import type { MuxEvent, MuxUploads } from './mux-events.js';
 import type { Clock, MovieRepository, PartnerTitleRepository, ProfileDirectory } from './ports.js';
 import { canonicalGenre, checkMovieFields, checkMovieRecord, checkPublishable, MOVIE_FIELDS, type MovieField, type MovieInput } from './validation.js';
@@ -21,6 +21,9 @@ export interface BrowseParams {
   profileId: string;
   source: string;
   includeUnpublished: boolean;
+  /** Admin filters (see TitleFilter); absent or empty: any. */
+  status?: string;
+  videoStatus?: string;
 }
 
 export interface PageParams {
@@ -305,10 +308,25 @@ export class Catalog {
       if (!m) v.add('maturity', `unknown rating "${p.maturity}" (${MATURITY_LEVELS.join(', ')})`);
       else filter.maxMaturityRank = maturityRank(m);
     }
-    if (p.includeUnpublished) {
-      if (!principal) throw unauthenticated('includeUnpublished: sign in as an admin');
-      if (!principal.roles.includes('admin')) throw permissionDenied('includeUnpublished: needs the admin role', 'ADMIN_ONLY');
+    // Asking for titles viewers cannot see (or for their video's state) is an admin's question.
+    const status = (p.status ?? '').trim();
+    const videoStatus = (p.videoStatus ?? '').trim();
+    const adminField = p.includeUnpublished ? 'includeUnpublished' : status ? 'status' : videoStatus ? 'videoStatus' : undefined;
+    if (adminField) {
+      if (!principal) throw unauthenticated(`${adminField}: sign in as an admin`);
+      if (!principal.roles.includes('admin')) throw permissionDenied(`${adminField}: needs the admin role`, 'ADMIN_ONLY');
       filter.includeUnpublished = true;
+    }
+    if (status) {
+      const s = status.toLowerCase().replace(/^movie_status_/, '');
+      if (!(MOVIE_STATUSES as readonly string[]).includes(s)) v.add('status', `unknown status "${p.status}" (${MOVIE_STATUSES.join(', ')})`);
+      else filter.status = s as MovieStatus;
+    }
+    if (videoStatus) {
+      const s = videoStatus.toLowerCase().replace(/^asset_status_/, '');
+      const known = ['none', ...ASSET_STATUSES];
+      if (!known.includes(s)) v.add('videoStatus', `unknown video status "${p.videoStatus}" (${known.join(', ')})`);
+      else filter.videoStatus = s as AssetStatus | 'none';
     }
     if (p.profileId.trim() && v.empty) {
       const limit = await this.profileLimit(principal, accessToken, p.profileId);

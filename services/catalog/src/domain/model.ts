@@ -7,8 +7,10 @@ export { MATURITY_LEVELS, maturityRank, type Maturity } from '@flix/profiles/mat
 export const PLAN_TIERS = ['BASIC', 'STANDARD', 'PREMIUM'] as const;
 export type PlanTier = (typeof PLAN_TIERS)[number];
 
-export type MovieStatus = 'draft' | 'published' | 'archived';
-export type AssetStatus = 'waiting' | 'processing' | 'ready' | 'errored';
+export const MOVIE_STATUSES = ['draft', 'published', 'archived'] as const;
+export type MovieStatus = (typeof MOVIE_STATUSES)[number];
+export const ASSET_STATUSES = ['waiting', 'processing', 'ready', 'errored'] as const;
+export type AssetStatus = (typeof ASSET_STATUSES)[number];
 
 /** The catalog's genre vocabulary; titles may only use these (case-insensitive on input). */
 export const KNOWN_GENRES = [

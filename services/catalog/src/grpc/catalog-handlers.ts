@@ -21,6 +21,8 @@ const browse = (r: Browse): BrowseParams => ({
   profileId: r.profileId,
   source: r.source,
   includeUnpublished: r.includeUnpublished,
+  status: r.status,
+  videoStatus: r.videoStatus,
 });
 
 /** The gRPC face of the catalog: translate messages, call the domain, translate back. */
