@@ -2,6 +2,7 @@ import { requireAdmin, requireUser, type Principal } from '@flix/auth';
 import { DomainError, notFound, Violations } from '@flix/errors';
 import { decide, projectEntitlement, type EntitlementDecision } from './entitlement.js';
 import type { BillingEvent } from './events.js';
+import { checkUserId } from './ids.js';
 import { DAY_MS, type CheckoutRecord, type Money, type OfferRecord, type PaymentRecord, type PlanRecord, type RentalRecord, type SubscriptionRecord, type Tier } from './model.js';
 import { bestOffer, discounted, isOfferOpen, winBackOffer, yearlySwitchOffer } from './offers.js';
 import { defaultPlans, validatePlan, type PlanField, type PlanInput } from './plans.js';
@@ -276,6 +277,15 @@ export class Billing {
     return sub;
   }
 
+  /** Admin: another account's current subscription. */
+  async getUserSubscription(principal: Principal | undefined, userId: string): Promise<SubscriptionRecord> {
+    requireAdmin(principal);
+    const id = checkUserId(userId);
+    const sub = await this.deps.store.currentSubscription(id);
+    if (!sub) throw new DomainError('not_found', 'SUBSCRIPTION_NOT_FOUND', `account ${id} has no subscription`);
+    return sub;
+  }
+
   private async liveSubscription(principal: Principal | undefined): Promise<SubscriptionRecord> {
     const sub = await this.getSubscription(principal);
     if (!isLive(sub.status)) throw new DomainError('failed_precondition', 'SUBSCRIPTION_EXPIRED', `subscription ${sub.id} has ended; start a new one with POST /v1/checkout/sessions`);
@@ -389,8 +399,17 @@ export class Billing {
   }
 
   async listPayments(principal: Principal | undefined, page: { size: number; after?: { t: number; id: string } }): Promise<Page<PaymentRecord>> {
-    const user = requireUser(principal);
-    const items = await this.deps.store.listPayments(user.subject, { size: page.size + 1, after: page.after });
+    return this.paymentsOf(requireUser(principal).subject, page);
+  }
+
+  /** Admin: another account's receipts, newest first. */
+  async listUserPayments(principal: Principal | undefined, userId: string, page: { size: number; after?: { t: number; id: string } }): Promise<Page<PaymentRecord>> {
+    requireAdmin(principal);
+    return this.paymentsOf(checkUserId(userId), page);
+  }
+
+  private async paymentsOf(userId: string, page: { size: number; after?: { t: number; id: string } }): Promise<Page<PaymentRecord>> {
+    const items = await this.deps.store.listPayments(userId, { size: page.size + 1, after: page.after });
     const more = items.length > page.size;
     const shown = items.slice(0, page.size);
     const last = shown[shown.length - 1];

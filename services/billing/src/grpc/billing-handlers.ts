@@ -45,6 +45,13 @@ export function billingHandlers(billing: Billing): ServiceHandlers<typeof Billin
     async getSubscription(_req, ctx) {
       return subscriptionToProto(await billing.getSubscription(ctx.principal), grace);
     },
+    async getUserSubscription(req, ctx) {
+      return subscriptionToProto(await billing.getUserSubscription(ctx.principal, req.userId), grace);
+    },
+    async listUserPayments(req, ctx) {
+      const page = await billing.listUserPayments(ctx.principal, req.userId, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
+      return { payments: page.items.map(paymentToProto), nextPageToken: page.next ? encodePageToken(page.next) : '' };
+    },
     async cancelSubscription(_req, ctx) {
       return subscriptionToProto(await billing.cancel(ctx.principal), grace);
     },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, notFound, Violations } from '@flix/errors';
 import { requireAdmin, requireUser, type Principal } from '@flix/auth';
 import { normaliseEmail } from './email.js';
+import { checkUserId } from './ids.js';
 import {
   KIDS_MAX_MATURITY,
   MATURITY_LEVELS,
@@ -192,6 +193,15 @@ export class Accounts {
       this.deps.users.count({ emailPrefix }),
     ]);
     return { users, total };
+  }
+
+  /** Admin: any account by id, profiles included. */
+  async getUser(principal: Principal | undefined, userId: string): Promise<UserRecord> {
+    requireAdmin(principal);
+    const id = checkUserId(userId);
+    const user = await this.deps.users.findById(id);
+    if (!user) throw notFound('user', id);
+    return user;
   }
 
   async setRoles(principal: Principal | undefined, userId: string, roles: string[]): Promise<UserRecord> {

@@ -33,6 +33,20 @@ export interface UserRecord {
   version: number;
 }
 
+/** One sign-in as an operator sees it: a refresh-token family summed up. */
+export interface SessionSummary {
+  familyId: string;
+  userAgent: string;
+  clientIp: string;
+  createdAt: Date;
+  /** The latest rotation (or the sign-in itself when it was never refreshed). */
+  lastUsedAt: Date;
+  /** Of the newest refresh token. */
+  expiresAt: Date;
+  revokedAt: Date | null;
+  state: 'active' | 'revoked' | 'expired';
+}
+
 /** Who asked, from where: for throttling and the audit trail. */
 export interface RequestMeta {
   clientIp: string;

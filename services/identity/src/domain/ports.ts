@@ -1,5 +1,5 @@
 import type { IdentityEvent } from './events.js';
-import type { UserRecord } from './model.js';
+import type { SessionSummary, UserRecord } from './model.js';
 
 /** Persistence the domain needs; implemented over MongoDB in storage/. Events are written atomically with the change. */
 export interface UserRepository {
@@ -25,6 +25,8 @@ export interface RefreshTokenRecord {
   usedAt: Date | null;
   revokedAt: Date | null;
   clientIp: string;
+  /** The device's User-Agent when it was sent (absent on tokens issued before it was recorded). */
+  userAgent?: string;
 }
 
 export type ConsumeResult =
@@ -45,6 +47,11 @@ export interface RefreshTokenRepository {
   findByHash(hash: string): Promise<RefreshTokenRecord | null>;
   /** Revokes every token of the family; `events` gets the number of tokens revoked. */
   revokeFamily(familyId: string, now: Date, events: (revoked: number) => IdentityEvent[]): Promise<number>;
+  /**
+   * The user's sign-ins (one per family), newest first; `after` is the last family of the
+   * previous page. `now` decides which are still active.
+   */
+  sessionsOf(userId: string, query: { limit: number; after?: { createdAt: Date; familyId: string }; now: Date }): Promise<SessionSummary[]>;
   /** Revokes every live token of the user; returns (and passes to `events`) the number of families revoked. */
   revokeAllForUser(userId: string, now: Date, events: (families: number) => IdentityEvent[]): Promise<number>;
 }

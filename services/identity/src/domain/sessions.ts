@@ -1,11 +1,12 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { DomainError, invalidArgument, unauthenticated, Violations } from '@flix/errors';
+import { DomainError, invalidArgument, notFound, unauthenticated, Violations } from '@flix/errors';
 import { LoginFailureReason } from '@flix/proto/flix/identity/v1/events';
-import type { Principal } from '@flix/auth';
+import { requireAdmin, type Principal } from '@flix/auth';
 import { normaliseEmail } from './email.js';
+import { checkUserId } from './ids.js';
 import type { IdentityEvent } from './events.js';
 import type { KeyRing } from './key-ring.js';
-import type { RequestMeta, TokenPair, UserRecord } from './model.js';
+import type { RequestMeta, SessionSummary, TokenPair, UserRecord } from './model.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { Clock, LoginAttemptRepository, RefreshTokenRecord, RefreshTokenRepository, UserRepository } from './ports.js';
 
@@ -157,6 +158,14 @@ export class Sessions {
     return 1;
   }
 
+  /** Admin: an account's sign-ins, newest first. NOT_FOUND for an unknown account. */
+  async listForUser(principal: Principal | undefined, userId: string, query: { limit: number; after?: { createdAt: Date; familyId: string } }): Promise<SessionSummary[]> {
+    requireAdmin(principal);
+    const id = checkUserId(userId);
+    if (!(await this.deps.users.findById(id))) throw notFound('user', id);
+    return this.deps.refreshTokens.sessionsOf(id, { ...query, now: this.deps.clock.now() });
+  }
+
   /** RFC 6749 §4.4: internal services authenticate as themselves. */
   async clientCredentials(clientId: string, clientSecret: string, requestedScopes: string[]): Promise<{ accessToken: string; expiresIn: number; scope: string }> {
     const client = this.deps.clients.find((c) => c.id === clientId);
@@ -190,6 +199,7 @@ export class Sessions {
         usedAt: null,
         revokedAt: null,
         clientIp: meta.clientIp,
+        ...(meta.userAgent ? { userAgent: meta.userAgent.slice(0, 512) } : {}),
       },
     };
   }

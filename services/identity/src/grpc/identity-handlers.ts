@@ -1,13 +1,13 @@
 import { RefreshTokenDelivery, type IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
 import { requireAdmin, requireUser } from '@flix/auth';
-import { isDomainError, unauthenticated } from '@flix/errors';
+import { invalidArgument, isDomainError, unauthenticated } from '@flix/errors';
 import type { CallContext, ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { Accounts } from '../domain/accounts.js';
 import type { KeyRing } from '../domain/key-ring.js';
 import type { RequestMeta } from '../domain/model.js';
 import type { Sessions } from '../domain/sessions.js';
-import { maskToFields, maturityFromProto, profileToProto, roleFromProto, userToProto } from './mappers.js';
+import { maskToFields, maturityFromProto, profileToProto, roleFromProto, sessionToProto, userDetailToProto, userToProto } from './mappers.js';
 import { clearedRefreshCookie, refreshCookie, refreshTokenFromCookies, type RefreshCookiePolicy } from './refresh-cookie.js';
 
 const meta = (ctx: CallContext): RequestMeta => ({ clientIp: ctx.clientIp, userAgent: ctx.userAgent });
@@ -116,6 +116,22 @@ export function identityHandlers(deps: { accounts: Accounts; sessions: Sessions;
         users: page.map(userToProto),
         nextPageToken: users.length > limit && last ? encodePageToken({ c: last.createdAt.getTime(), i: last.id }) : '',
         totalSize: total,
+      };
+    },
+    async getUser(req, ctx) {
+      return userDetailToProto(await accounts.getUser(ctx.principal, req.userId));
+    },
+    async listUserSessions(req, ctx) {
+      const limit = pageSize(req.pageSize, 20, 100);
+      const token = decodePageToken(req.pageToken);
+      if (token && (typeof token.c !== 'number' || typeof token.f !== 'string')) throw invalidArgument('pageToken', 'not a token this API returned', 'INVALID_PAGE_TOKEN');
+      const after = token ? { createdAt: new Date(Number(token.c)), familyId: String(token.f) } : undefined;
+      const found = await sessions.listForUser(ctx.principal, req.userId, { limit: limit + 1, after });
+      const page = found.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        sessions: page.map(sessionToProto),
+        nextPageToken: found.length > limit && last ? encodePageToken({ c: last.createdAt.getTime(), f: last.familyId }) : '',
       };
     },
     async setUserRoles(req, ctx) {

@@ -1,5 +1,5 @@
-import { MaturityRating, Role, type Profile, type User } from '@flix/proto/flix/identity/v1/resources';
-import { MATURITY_LEVELS, type Maturity, type ProfileRecord, type RoleName, type UserRecord } from '../domain/model.js';
+import { MaturityRating, Role, UserSessionState, type Profile, type User, type UserDetail, type UserSession } from '@flix/proto/flix/identity/v1/resources';
+import { MATURITY_LEVELS, type Maturity, type ProfileRecord, type RoleName, type SessionSummary, type UserRecord } from '../domain/model.js';
 
 const ROLE_TO_PROTO: Record<RoleName, Role> = { viewer: Role.ROLE_VIEWER, admin: Role.ROLE_ADMIN };
 const ROLE_FROM_PROTO = new Map<Role, RoleName>([
@@ -25,6 +25,27 @@ export function userToProto(u: UserRecord): User {
     createTime: u.createdAt,
     updateTime: u.updatedAt,
     favouriteGenres: u.favouriteGenres,
+  };
+}
+
+export const userDetailToProto = (u: UserRecord): UserDetail => ({ user: userToProto(u), profiles: u.profiles.map(profileToProto) });
+
+const SESSION_STATE_TO_PROTO: Record<SessionSummary['state'], UserSessionState> = {
+  active: UserSessionState.USER_SESSION_STATE_ACTIVE,
+  revoked: UserSessionState.USER_SESSION_STATE_REVOKED,
+  expired: UserSessionState.USER_SESSION_STATE_EXPIRED,
+};
+
+export function sessionToProto(s: SessionSummary): UserSession {
+  return {
+    id: s.familyId,
+    userAgent: s.userAgent,
+    clientIp: s.clientIp,
+    createTime: s.createdAt,
+    lastUseTime: s.lastUsedAt,
+    expireTime: s.expiresAt,
+    revokeTime: s.revokedAt ?? undefined,
+    state: SESSION_STATE_TO_PROTO[s.state],
   };
 }
 

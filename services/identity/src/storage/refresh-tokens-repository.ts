@@ -1,5 +1,6 @@
 import type { Collection, Db, MongoClient } from 'mongodb';
 import type { IdentityEvent } from '../domain/events.js';
+import type { SessionSummary } from '../domain/model.js';
 import type { ConsumeResult, RefreshTokenRecord, RefreshTokenRepository } from '../domain/ports.js';
 import type { EventWriter } from '../events/event-writer.js';
 import { runInTransaction } from '@flix/events';
@@ -8,6 +9,18 @@ type TokenDoc = Omit<RefreshTokenRecord, 'hash'> & { _id: string };
 
 const toDoc = ({ hash, ...rest }: RefreshTokenRecord): TokenDoc => ({ _id: hash, ...rest });
 const fromDoc = ({ _id, ...rest }: TokenDoc): RefreshTokenRecord => ({ hash: _id, ...rest });
+
+interface FamilyRow {
+  _id: string;
+  createdAt: Date;
+  userAgent?: string | null;
+  clientIp?: string | null;
+  lastCreatedAt: Date;
+  lastSpentAt: Date | null;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  live: number;
+}
 
 export class MongoRefreshTokenRepository implements RefreshTokenRepository {
   private readonly tokens: Collection<TokenDoc>;
@@ -72,6 +85,48 @@ export class MongoRefreshTokenRepository implements RefreshTokenRepository {
       const res = await this.tokens.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: now } }, { session });
       await this.writeEvents(session, events(res.modifiedCount));
       return res.modifiedCount;
+    });
+  }
+
+  async sessionsOf(userId: string, query: { limit: number; after?: { createdAt: Date; familyId: string }; now: Date }): Promise<SessionSummary[]> {
+    const { limit, after, now } = query;
+    const live = { $and: [{ $eq: ['$usedAt', null] }, { $eq: ['$revokedAt', null] }, { $gt: ['$expiresAt', now] }] };
+    const rows = await this.tokens
+      .aggregate<FamilyRow>([
+        { $match: { userId } },
+        // Oldest first, so that $first is the sign-in's own token (its device and address).
+        { $sort: { createdAt: 1 } },
+        {
+          $group: {
+            _id: '$familyId',
+            createdAt: { $first: '$createdAt' },
+            userAgent: { $first: '$userAgent' },
+            clientIp: { $first: '$clientIp' },
+            lastCreatedAt: { $max: '$createdAt' },
+            lastSpentAt: { $max: '$usedAt' },
+            expiresAt: { $max: '$expiresAt' },
+            revokedAt: { $max: '$revokedAt' },
+            live: { $sum: { $cond: [live, 1, 0] } },
+          },
+        },
+        ...(after ? [{ $match: { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.familyId } }] } }] : []),
+        { $sort: { createdAt: -1, _id: -1 } },
+        { $limit: limit },
+      ])
+      .toArray();
+    return rows.map((r) => {
+      const state = r.live > 0 ? 'active' : r.revokedAt ? 'revoked' : 'expired';
+      const lastUsedAt = r.lastSpentAt && r.lastSpentAt > r.lastCreatedAt ? r.lastSpentAt : r.lastCreatedAt;
+      return {
+        familyId: r._id,
+        userAgent: r.userAgent ?? '',
+        clientIp: r.clientIp ?? '',
+        createdAt: r.createdAt,
+        lastUsedAt,
+        expiresAt: r.expiresAt,
+        revokedAt: state === 'revoked' ? r.revokedAt : null,
+        state,
+      };
     });
   }
 
