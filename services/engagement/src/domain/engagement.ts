@@ -3,7 +3,7 @@ import { requireAdmin, requireUser, type Principal } from '@flix/auth';
 import { DomainError, invalidArgument, unauthenticated } from '@flix/errors';
 import { maturityRank } from '@flix/profiles';
 import { LIST_SUBJECTS } from './events.js';
-import type { ListedRecord, ListKind, ModerationAction, Page, PagePosition, RatingRecord, ReviewState } from './model.js';
+import type { ListedRecord, ListKind, ModerationAction, Page, PagePosition, RatingRecord, ReviewFilter, ReviewState } from './model.js';
 import { ConcurrentChangeError, type Clock, type EngagementStore, type MovieDirectory, type ProfileDirectory } from './ports.js';
 import { moderate, parseRating, rate, unrate, type RatingInput } from './rating.js';
 
@@ -87,6 +87,14 @@ export class Engagement {
     const id = required('movieId', movieId);
     if (!(await this.deps.movies.get(id))) throw movieNotFound(id);
     const items = await this.deps.store.listReviews(id, includeModerated ? ALL_STATES : VIEWER_STATES, { size: page.size + 1, after: page.after });
+    return paged(items, page.size, (r) => ({ t: r.updatedAt.getTime(), id: r.id }));
+  }
+
+  /** Admin: the moderation queue, every title's reviews newest first. */
+  async listAllReviews(principal: Principal | undefined, filter: ReviewFilter | null, page: { size: number; after?: PagePosition }): Promise<Page<RatingRecord>> {
+    requireAdmin(principal);
+    if (!filter) throw invalidArgument('filter', 'must be AWAITING_MODERATION, PUBLISHED, FLAGGED, HIDDEN or ALL');
+    const items = await this.deps.store.listAllReviews(filter, { size: page.size + 1, after: page.after });
     return paged(items, page.size, (r) => ({ t: r.updatedAt.getTime(), id: r.id }));
   }
 

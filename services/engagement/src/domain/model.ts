@@ -2,6 +2,11 @@ import type { Maturity } from '@flix/profiles';
 
 export type ReviewState = 'published' | 'flagged' | 'hidden';
 export type ModerationAction = 'flag' | 'hide' | 'publish';
+/**
+ * Which reviews the moderation queue lists. Reviews are published as written; 'awaiting' are
+ * those no moderator has acted on since they were last written, plus flagged ones.
+ */
+export type ReviewFilter = 'awaiting' | ReviewState | 'all';
 /** The two per-profile title lists; they behave alike. */
 export type ListKind = 'watchlist' | 'favourites';
 

@@ -1,6 +1,6 @@
 import type { Maturity } from '@flix/profiles';
 import type { EngagementEvent } from './events.js';
-import type { ListedRecord, ListKind, MovieFacts, PagePosition, RatingRecord, ReviewState } from './model.js';
+import type { ListedRecord, ListKind, MovieFacts, PagePosition, RatingRecord, ReviewFilter, ReviewState } from './model.js';
 
 export interface Clock {
   now(): Date;
@@ -50,4 +50,6 @@ export interface EngagementStore {
   listRatings(profileId: string, page: { size: number; after?: PagePosition }): Promise<RatingRecord[]>;
   /** Ratings with a review, newest change first, in the given states. */
   listReviews(movieId: string, states: ReviewState[], page: { size: number; after?: PagePosition }): Promise<RatingRecord[]>;
+  /** Ratings with a review of every title, newest change first, matching the filter. */
+  listAllReviews(filter: ReviewFilter, page: { size: number; after?: PagePosition }): Promise<RatingRecord[]>;
 }

@@ -58,10 +58,10 @@ describe('rate', () => {
     expect(again.event.payload).toMatchObject({ stars: 2, previousStars: 4 });
   });
 
-  it('new words republish a moderated review; the same words keep the verdict', () => {
+  it('new words republish a moderated review and put it back in the queue; the same words keep the verdict', () => {
     const hidden: RatingRecord = { ...moderate({ ...first.next, version: 1 }, 'hide', 'spoilers', t1) };
-    expect(rate(hidden, who, { stars: 5, review: 'Good' }, t1, () => 'x').next).toMatchObject({ reviewState: 'hidden', moderationReason: 'spoilers' });
-    expect(rate(hidden, who, { stars: 5, review: 'Rewritten' }, t1, () => 'x').next).toMatchObject({ reviewState: 'published', moderationReason: '' });
+    expect(rate(hidden, who, { stars: 5, review: 'Good' }, t1, () => 'x').next).toMatchObject({ reviewState: 'hidden', moderationReason: 'spoilers', moderatedAt: t1 });
+    expect(rate(hidden, who, { stars: 5, review: 'Rewritten' }, t1, () => 'x').next).toMatchObject({ reviewState: 'published', moderationReason: '', moderatedAt: null });
   });
 
   it('a rating without words says so in the event', () => {

@@ -53,6 +53,8 @@ export function rate(
         // New words get a fresh look from viewers; unchanged words keep the moderators' verdict.
         reviewState: reviewChanged ? 'published' : current.reviewState,
         moderationReason: reviewChanged ? '' : current.moderationReason,
+        // ...and go back into the moderators' queue.
+        moderatedAt: reviewChanged ? null : current.moderatedAt,
         updatedAt: now,
       }
     : { id: newId(), ...who, stars: input.stars, review: input.review, reviewState: 'published', moderationReason: '', moderatedAt: null, createdAt: now, updatedAt: now, version: 0 };

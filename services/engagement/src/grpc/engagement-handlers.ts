@@ -6,7 +6,7 @@ import type { CallContext, ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { Caller, Engagement } from '../domain/engagement.js';
 import type { ListedRecord, ListKind, Page, PagePosition } from '../domain/model.js';
-import { actionFromProto, listedToProto, ratingToProto, reviewToProto } from './mappers.js';
+import { actionFromProto, filterFromProto, listedToProto, ratingToProto, reviewToProto } from './mappers.js';
 
 /** Titles as the caller may see them, to show beside watchlist and favourites entries. */
 export type MovieDetails = (movieIds: string[], accessToken: string) => Promise<Map<string, Movie>>;
@@ -59,6 +59,10 @@ export function engagementHandlers(engagement: Engagement, details: MovieDetails
       const page = await engagement.listReviews(ctx.principal, req.movieId, req.includeModerated, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
       const admin = !!ctx.principal?.roles.includes('admin');
       return { reviews: page.items.map((r) => reviewToProto(r, { admin })), nextPageToken: nextToken(page) };
+    },
+    async listAdminReviews(req, ctx) {
+      const page = await engagement.listAllReviews(ctx.principal, filterFromProto(req.filter), { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
+      return { reviews: page.items.map((r) => reviewToProto(r, { admin: true })), nextPageToken: nextToken(page) };
     },
     async moderateReview(req, ctx) {
       return reviewToProto(await engagement.moderateReview(ctx.principal, req.reviewId, actionFromProto(req.action), req.reason), { admin: true });

@@ -1,7 +1,7 @@
 import type { Movie } from '@flix/proto/flix/catalog/v1/resources';
-import { ModerationAction } from '@flix/proto/flix/engagement/v1/engagement_service';
+import { ModerationAction, ReviewFilter } from '@flix/proto/flix/engagement/v1/engagement_service';
 import { ReviewState, type ListedTitle, type Rating, type Review } from '@flix/proto/flix/engagement/v1/resources';
-import type { ListedRecord, ModerationAction as Action, RatingRecord, ReviewState as State } from '../domain/model.js';
+import type { ListedRecord, ModerationAction as Action, RatingRecord, ReviewFilter as Filter, ReviewState as State } from '../domain/model.js';
 
 const STATE_TO_PROTO: Record<State, ReviewState> = {
   published: ReviewState.REVIEW_STATE_PUBLISHED,
@@ -14,6 +14,25 @@ export function actionFromProto(a: ModerationAction): Action | null {
   if (a === ModerationAction.MODERATION_ACTION_HIDE) return 'hide';
   if (a === ModerationAction.MODERATION_ACTION_PUBLISH) return 'publish';
   return null;
+}
+
+/** null for a value this build does not know (a newer client's). */
+export function filterFromProto(f: ReviewFilter): Filter | null {
+  switch (f) {
+    case ReviewFilter.REVIEW_FILTER_UNSPECIFIED:
+    case ReviewFilter.REVIEW_FILTER_AWAITING_MODERATION:
+      return 'awaiting';
+    case ReviewFilter.REVIEW_FILTER_PUBLISHED:
+      return 'published';
+    case ReviewFilter.REVIEW_FILTER_FLAGGED:
+      return 'flagged';
+    case ReviewFilter.REVIEW_FILTER_HIDDEN:
+      return 'hidden';
+    case ReviewFilter.REVIEW_FILTER_ALL:
+      return 'all';
+    default:
+      return null;
+  }
 }
 
 /** The profile's own view of its rating. */
@@ -40,6 +59,7 @@ export const reviewToProto = (r: RatingRecord, opts: { admin: boolean }): Review
   profileId: opts.admin ? r.profileId : '',
   userId: opts.admin ? r.userId : '',
   moderationReason: opts.admin ? r.moderationReason : '',
+  moderateTime: opts.admin && r.moderatedAt ? r.moderatedAt : undefined,
 });
 
 export const listedToProto = (r: ListedRecord, movie: Movie | undefined): ListedTitle => ({ movieId: r.movieId, addTime: r.addedAt, movie });

@@ -2,7 +2,7 @@ import type { ClientSession, Collection, Db, Filter, MongoClient } from 'mongodb
 import { runInTransaction } from '@flix/events';
 import { isDuplicateKey } from '@flix/mongo';
 import type { EngagementEvent } from '../domain/events.js';
-import type { ListedRecord, ListKind, PagePosition, RatingRecord, ReviewState } from '../domain/model.js';
+import type { ListedRecord, ListKind, PagePosition, RatingRecord, ReviewFilter, ReviewState } from '../domain/model.js';
 import { ConcurrentChangeError, type EngagementStore, type EngagementTx } from '../domain/ports.js';
 
 type RatingDoc = Omit<RatingRecord, 'id'> & { _id: string; hasReview: boolean };
@@ -111,6 +111,22 @@ export class MongoEngagementStore implements EngagementStore {
   async listReviews(movieId: string, states: ReviewState[], page: { size: number; after?: PagePosition }): Promise<RatingRecord[]> {
     const docs = await this.ratings
       .find({ movieId, hasReview: true, reviewState: { $in: states }, ...after('updatedAt', '_id', page.after) } as Filter<RatingDoc>)
+      .sort({ updatedAt: -1, _id: -1 })
+      .limit(page.size)
+      .toArray();
+    return docs.map((d) => fromRatingDoc(d)!);
+  }
+
+  async listAllReviews(filter: ReviewFilter, page: { size: number; after?: PagePosition }): Promise<RatingRecord[]> {
+    const which: Record<string, unknown> =
+      filter === 'all'
+        ? {}
+        : filter === 'awaiting'
+          ? // `moderatedAt: null` also matches ratings stored before the field existed.
+            { $or: [{ reviewState: 'flagged' }, { reviewState: 'published', moderatedAt: null }] }
+          : { reviewState: filter };
+    const docs = await this.ratings
+      .find({ $and: [{ hasReview: true }, which, after('updatedAt', '_id', page.after)] } as Filter<RatingDoc>)
       .sort({ updatedAt: -1, _id: -1 })
       .limit(page.size)
       .toArray();
