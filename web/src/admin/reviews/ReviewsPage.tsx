@@ -239,7 +239,7 @@ function ReviewCard({
         <div className="row-actions" ref={actionsRef}>
           {state.text !== 'Approved' ? (
             <Button variant="primary" busy={approve.isPending} onClick={() => approve.mutate()} aria-label={`Approve the review of ${name}`}>
-              {state.text === 'Rejected' ? 'Publish again' : 'Approve'}
+              Approve
             </Button>
           ) : null}
           {state.text !== 'Rejected' ? (
