@@ -1,21 +1,21 @@
-import { keepPreviousData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
+import { useEffect, useId, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import type { User } from '../../api/client';
-import { ApiError, describeError } from '../../api/errors';
-import { Role } from '../../api/gen/flix/identity/v1/resources';
-import { useApi, useSessionState } from '../../app/services';
+import { useApi } from '../../app/services';
 import { useDebounced } from '../../browse/useDebounced';
 import { formatDate } from '../../lib/format';
 import { Button } from '../../ui/Button';
-import { EmptyState, ErrorBanner, Notice, Spinner } from '../../ui/Feedback';
+import { EmptyState, ErrorBanner, Spinner } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { Page } from '../../ui/Page';
-import { adminKeys, ROLE_OPTIONS, roleLabel } from '../admin';
+import { adminKeys } from '../admin';
 import '../admin.css';
+import { RoleBadges, RolesForm } from './roles';
 
 const PAGE_SIZE = 25;
 
-/** Users: search by e-mail prefix, a paged list, and a panel to change one account's roles. */
+/** Users: search by e-mail prefix, a paged list (each e-mail opens the account's page), and a panel to change one account's roles. */
 export default function UsersPage() {
   const api = useApi();
   const [search, setSearch] = useState('');
@@ -90,7 +90,9 @@ export default function UsersPage() {
                   <tbody>
                     {list.map((user) => (
                       <tr key={user.id} aria-current={selected?.id === user.id ? 'true' : undefined}>
-                        <td className="admin-cell-strong">{user.email}</td>
+                        <td className="admin-cell-strong">
+                          <Link to={`/admin/users/${encodeURIComponent(user.id)}`}>{user.email}</Link>
+                        </td>
                         <td>{user.displayName}</td>
                         <td>
                           <RoleBadges roles={user.roles} />
@@ -134,61 +136,14 @@ export default function UsersPage() {
   );
 }
 
-function RoleBadges({ roles }: { roles: Role[] | undefined }) {
-  const shown = (roles ?? []).filter((r) => r !== Role.ROLE_UNSPECIFIED);
-  if (shown.length === 0) return <span className="muted">None</span>;
-  return (
-    <ul className="admin-badges" aria-label="Roles">
-      {shown.map((r) => (
-        <li key={r} className={r === Role.ROLE_ADMIN ? 'badge badge-warn' : 'badge'}>
-          {roleLabel(r)}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-/** One account: its roles as checkboxes; Save replaces them (identity refuses dropping your own admin). */
+/** One account: its facts, its roles, and the way to its detail page. */
 function UserPanel({ user, onChanged, onClose }: { user: User; onChanged: (u: User) => void; onClose: () => void }) {
-  const api = useApi();
-  const state = useSessionState();
-  const queryClient = useQueryClient();
   const headingRef = useRef<HTMLHeadingElement>(null);
   const headingId = useId();
-  const errorId = useId();
-  const [roles, setRoles] = useState<Role[]>(() => (user.roles ?? []).filter((r) => r !== Role.ROLE_UNSPECIFIED));
-  const [saved, setSaved] = useState(false);
-  const isSelf = state.status === 'signed-in' && state.user.id === user.id;
 
   useEffect(() => {
     headingRef.current?.focus();
   }, []);
-
-  const save = useMutation({
-    mutationFn: (next: Role[]) => api.admin.setRoles(user.id, next),
-    onSuccess: async (updated) => {
-      setSaved(true);
-      onChanged(updated);
-      await queryClient.invalidateQueries({ queryKey: adminKeys.usersAll });
-    },
-  });
-
-  const toggle = (role: Role, on: boolean) => {
-    setSaved(false);
-    save.reset();
-    setRoles((prev) => (on ? [...prev.filter((r) => r !== role), role] : prev.filter((r) => r !== role)));
-  };
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSaved(false);
-    // Ordered as the options are, so the request reads the same whatever order they were ticked.
-    save.mutate(ROLE_OPTIONS.map((o) => o.role).filter((r) => roles.includes(r)));
-  };
-
-  const err = save.error;
-  const rolesError = err instanceof ApiError ? err.fieldError('roles') || describeError(err) : err ? describeError(err) : undefined;
-  const unchanged = ROLE_OPTIONS.every((o) => roles.includes(o.role) === (user.roles ?? []).includes(o.role));
 
   return (
     <section className="admin-panel" aria-labelledby={headingId}>
@@ -208,37 +163,10 @@ function UserPanel({ user, onChanged, onClose }: { user: User; onChanged: (u: Us
         <dt>Account ID</dt>
         <dd className="admin-mono">{user.id}</dd>
       </dl>
-
-      <form onSubmit={submit} noValidate>
-        <fieldset className="admin-roles" aria-describedby={rolesError ? errorId : undefined} aria-invalid={rolesError ? true : undefined}>
-          <legend>Roles</legend>
-          {ROLE_OPTIONS.map((o) => (
-            <label key={o.role} className="admin-check">
-              <input type="checkbox" checked={roles.includes(o.role)} onChange={(e) => toggle(o.role, e.target.checked)} />
-              <span>
-                {o.label}
-                <span className="admin-check-hint">{o.hint}</span>
-              </span>
-            </label>
-          ))}
-          {isSelf ? <p className="field-hint">This is your own account.</p> : null}
-          {rolesError ? (
-            <p className="field-error" id={errorId} role="alert">
-              {rolesError}
-            </p>
-          ) : null}
-        </fieldset>
-        <div className="row-actions">
-          <Button type="submit" variant="primary" busy={save.isPending} disabled={unchanged}>
-            Save roles
-          </Button>
-        </div>
-        {saved ? <Notice tone="success">Roles saved.</Notice> : null}
-      </form>
-
-      {/* Identity and billing have no admin API yet for another account's subscription or its
-          recent sessions: shown here once they exist, not guessed from other data. */}
-      <p className="admin-note muted">Subscription and recent sessions are not available here yet.</p>
+      <RolesForm user={user} onSaved={onChanged} />
+      <Link to={`/admin/users/${encodeURIComponent(user.id)}`} className="admin-note">
+        Subscription, payments and sessions of {user.email}
+      </Link>
     </section>
   );
 }
