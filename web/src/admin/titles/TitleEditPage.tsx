@@ -5,7 +5,7 @@ import { ConfirmAction } from '../../account/ConfirmAction';
 import { ApiError, Code } from '../../api/errors';
 import { AssetStatus, MaturityRating, MovieStatus, PlanTier, type Movie } from '../../api/gen/flix/catalog/v1/resources';
 import { useApi } from '../../app/services';
-import { formatDateTime, formatPosition } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
 import { Button, ButtonLink } from '../../ui/Button';
 import { ErrorBanner, Notice, Spinner } from '../../ui/Feedback';
 import { SelectField, TextArea, TextField } from '../../ui/Field';
@@ -438,9 +438,6 @@ function StatusPanel({ movie }: { movie: Movie }) {
         <p id="titles-publish-why" className="admin-note">
           {whyNot}
         </p>
-      ) : null}
-      {movie.video?.status === AssetStatus.ASSET_STATUS_READY && movie.video.durationSeconds > 0 ? (
-        <p className="admin-note">Video length {formatPosition(movie.video.durationSeconds)}.</p>
       ) : null}
     </section>
   );

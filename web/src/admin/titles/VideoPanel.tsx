@@ -148,7 +148,7 @@ export function VideoPanel({ movie }: { movie: Movie }) {
         </div>
       ) : null}
       <div role="status" className="titles-live">
-        {phase.kind === 'sent' ? <p className="titles-ok">The file is uploaded. Mux is processing it.</p> : null}
+        {phase.kind === 'sent' && videoInFlight(movie) ? <p className="titles-ok">The file is uploaded. Mux is processing it.</p> : null}
         {phase.kind === 'cancelled' ? <p>The upload was cancelled; nothing was sent to Mux in full. Choose a file to try again.</p> : null}
       </div>
       {phase.kind === 'failed' ? <ErrorBanner title="The video was not uploaded." error={phase.error} /> : null}
