@@ -57,28 +57,39 @@ describe('Studio: Users', () => {
     expect(within(row).getByText('Viewer')).toBeTruthy();
   });
 
-  it('shows the API’s refusal beside the roles when an admin removes their own admin role', async () => {
+  it('locks the admin’s own Admin role with the reason, and shows an API refusal beside the roles', async () => {
     const setRoles = vi.fn(async () => {
-      throw apiError(400, Code.FAILED_PRECONDITION, 'you cannot remove your own admin role; ask another admin', [], 'CANNOT_DROP_OWN_ADMIN');
+      throw apiError(400, Code.INVALID_ARGUMENT, 'roles: must name at least one role', [{ field: 'roles', description: 'must name at least one role' }]);
     });
     renderStudio('/admin/users', { admin: { users: fakeUsers(), setRoles } });
 
     fireEvent.click(await screen.findByRole('button', { name: 'Manage ops@flix.test' }));
     const panel = screen.getByRole('region', { name: 'ops@flix.test' });
     expect(document.activeElement).toBe(within(panel).getByRole('heading', { name: 'ops@flix.test' }));
-    const roles = within(panel).getByRole('group', { name: 'Roles' });
-    const admin = within(roles).getByRole('checkbox', { name: /Admin/ }) as HTMLInputElement;
-    expect(admin.checked).toBe(true);
-    expect((within(roles).getByRole('checkbox', { name: /Viewer/ }) as HTMLInputElement).checked).toBe(true);
+    const own = within(panel).getByRole('checkbox', { name: /Admin/ }) as HTMLInputElement;
+    expect(own.checked).toBe(true);
+    expect(own.disabled).toBe(true);
+    expect(document.getElementById(own.getAttribute('aria-describedby')!)!.textContent).toContain('You cannot remove your own admin role');
+    expect(within(panel).getByRole('link', { name: /sessions of ops@flix.test/ }).getAttribute('href')).toBe('/admin/users/u-admin');
 
-    fireEvent.click(admin);
-    fireEvent.click(within(panel).getByRole('button', { name: 'Save roles' }));
-
+    // Another account: untick its only role; identity's refusal is shown beside the roles.
+    fireEvent.click(within(panel).getByRole('button', { name: 'Close ops@flix.test' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Manage ann@example.com' }));
+    const annPanel = screen.getByRole('region', { name: 'ann@example.com' });
+    const roles = within(annPanel).getByRole('group', { name: 'Roles' });
+    expect((within(roles).getByRole('checkbox', { name: /Admin/ }) as HTMLInputElement).disabled).toBe(false);
+    fireEvent.click(within(roles).getByRole('checkbox', { name: /Viewer/ }));
+    fireEvent.click(within(annPanel).getByRole('button', { name: 'Save roles' }));
     const alert = await within(roles).findByRole('alert');
-    expect(alert.textContent).toBe('You cannot remove your own admin role; ask another admin.');
-    expect(setRoles).toHaveBeenCalledWith('u-admin', [Role.ROLE_VIEWER]);
+    expect(alert.textContent).toBe('must name at least one role');
+    expect(setRoles).toHaveBeenCalledWith('u-ann', []);
     expect(roles.getAttribute('aria-describedby')).toBe(alert.id);
-    expect(within(panel).getByText(/Subscription and recent sessions are not available/)).toBeTruthy();
+  });
+
+  it('links each account’s e-mail to its page', async () => {
+    renderStudio('/admin/users', { admin: { users: fakeUsers() } });
+    const link = await screen.findByRole('link', { name: 'ann@example.com' });
+    expect(link.getAttribute('href')).toBe('/admin/users/u-ann');
   });
 
   it('saves another account’s roles and shows them in the list', async () => {
