@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { type DynamicMetadata, evaluateRbac } from '../dev/gateway-local/src/filters/rbac.js';
+import { parseEnvoyConfig, summarize } from '../dev/gateway-local/src/index.js';
 
 type Doc = Record<string, any>;
 
@@ -536,6 +538,82 @@ describe.skipIf(!hasEnvoy)(
       const names = httpFilters().map((filter) => String(filter.name));
       expect(names.length).toBeGreaterThan(0);
       expect(names.filter((name) => /compressor|gzip|brotli/.test(name))).toEqual([]);
+    });
+
+    describe('admin APIs are admin-only at the gateway (RBAC)', () => {
+      const filters = httpFilters();
+      const names = filters.map((filter) => String(filter.name));
+      const rbacAt = names.indexOf('envoy.filters.http.rbac');
+      const rbac = filters[rbacAt];
+
+      /** Every RPC of proto/flix/<svc>/v1/*_service.proto with its HTTP rules and leading comment. */
+      const rpcs = readdirSync(join(root, 'proto/flix')).flatMap((svc) => {
+        const dir = join(root, 'proto/flix', svc, 'v1');
+        if (!existsSync(dir)) return [];
+        return readdirSync(dir)
+          .filter((file) => file.endsWith('_service.proto'))
+          .flatMap((file) => {
+            const text = readFileSync(join(dir, file), 'utf8');
+            const pkg = /^package\s+([\w.]+);/m.exec(text)![1];
+            const out: { grpcPath: string; http: { method: string; path: string }[]; comment: string }[] = [];
+            for (const block of text.split(/^service\s+/m).slice(1)) {
+              const service = /^(\w+)/.exec(block)![1];
+              const parts = block.split(/^\s*rpc\s+/m);
+              parts.slice(1).forEach((part, i) => {
+                const comment = (/((?:^\s*\/\/.*\n)+)\s*$/m.exec(parts[i]!)?.[1] ?? '').replace(/^\s*\/\/\s?/gm, '').trim();
+                const http = [...part.split(/^\s*}\s*$/m)[0]!.matchAll(/\b(get|post|put|patch|delete):\s*"([^"]+)"/g)].map((m) => ({ method: m[1]!.toUpperCase(), path: m[2]! }));
+                out.push({ grpcPath: `/${pkg}.${service}/${/^(\w+)/.exec(part)![1]}`, http, comment });
+              });
+            }
+            return out;
+          });
+      });
+      // Catalog's title management predates /v1/admin/; ArchiveMovie has no "Admin:" comment.
+      const ADMIN_OUTSIDE_PREFIX = ['CreateMovie', 'UpdateMovie', 'DeleteMovie', 'PublishMovie', 'ArchiveMovie', 'CreateUpload'].map((m) => `/flix.catalog.v1.CatalogService/${m}`);
+      const isAdmin = (rpc: (typeof rpcs)[number]) =>
+        rpc.http.some((h) => h.path.startsWith('/v1/admin/')) || /^Admin\b/.test(rpc.comment) || ADMIN_OUTSIDE_PREFIX.includes(rpc.grpcPath);
+      /** A concrete request for an HTTP rule's template: {var} and {var=pattern} become one segment. */
+      const sample = (path: string) => path.replace(/\{[^}]*\}/g, 'x1');
+
+      const rules = summarize(parseEnvoyConfig(read('gateway-envoy/envoy.yaml'))).rbac[0]?.rules;
+      const claims = (roles: string[]): DynamicMetadata => new Map([['envoy.filters.http.jwt_authn', { jwt_payload: { sub: 'u1', roles } }]]);
+      const allowed = (method: string, path: string, roles: string[]) =>
+        evaluateRbac(rules!, { request: { method, path, headers: {}, authority: 'gateway' }, metadata: claims(roles) }).allowed;
+
+      it('has an RBAC filter right after jwt_authn (which keeps the payload in metadata) and before the buffer and transcoder', () => {
+        expect(rbacAt, 'envoy.filters.http.rbac in http_filters').toBeGreaterThan(0);
+        expect(names[rbacAt - 1]).toBe('envoy.filters.http.jwt_authn');
+        expect(rbacAt).toBeLessThan(names.indexOf('envoy.filters.http.buffer'));
+        expect(rbacAt).toBeLessThan(names.indexOf('envoy.filters.http.grpc_json_transcoder'));
+        expect(rbac.typed_config['@type']).toBe('type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC');
+        const providers = Object.values(filters[rbacAt - 1].typed_config.providers) as Doc[];
+        for (const provider of providers) expect(provider.payload_in_metadata).toBe('jwt_payload');
+        expect(JSON.stringify(rbac.typed_config.rules)).toContain('"filter":"envoy.filters.http.jwt_authn"');
+      });
+
+      it('refuses every admin RPC in proto/ (its HTTP rules and its gRPC path) to a viewer, and lets an admin through', () => {
+        const admin = rpcs.filter(isAdmin);
+        expect(admin.length).toBeGreaterThan(10);
+        const gaps: string[] = [];
+        for (const rpc of admin) {
+          for (const [method, path] of [['POST', rpc.grpcPath], ...rpc.http.map((h) => [h.method, sample(h.path)])] as const) {
+            if (allowed(method, path, ['viewer'])) gaps.push(`${rpc.grpcPath}: ${method} ${path} is not refused to a viewer`);
+            if (!allowed(method, path, ['admin'])) gaps.push(`${rpc.grpcPath}: ${method} ${path} is refused to an admin`);
+          }
+        }
+        // A gap: an admin RPC was added without its gRPC path in envoy.yaml's admin_api policy.
+        expect(gaps).toEqual([]);
+      });
+
+      it('leaves every other RPC to the services (no viewer is refused by the gateway for a viewer route)', () => {
+        const gaps: string[] = [];
+        for (const rpc of rpcs.filter((r) => !isAdmin(r))) {
+          for (const [method, path] of [['POST', rpc.grpcPath], ...rpc.http.map((h) => [h.method, sample(h.path)])] as const) {
+            if (!allowed(method, path, ['viewer'])) gaps.push(`${rpc.grpcPath}: ${method} ${path}`);
+          }
+        }
+        expect(gaps).toEqual([]);
+      });
     });
 
     it('listens on 8080, has its admin on 9901 and transcodes with /etc/envoy/flix.binpb', () => {
