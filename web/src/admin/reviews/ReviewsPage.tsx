@@ -238,7 +238,7 @@ function ReviewCard({
       ) : (
         <div className="row-actions" ref={actionsRef}>
           {state.text !== 'Approved' ? (
-            <Button variant="primary" busy={approve.isPending} onClick={() => approve.mutate()} aria-label={`Approve the review of ${name}`}>
+            <Button busy={approve.isPending} onClick={() => approve.mutate()} aria-label={`Approve the review of ${name}`}>
               Approve
             </Button>
           ) : null}
