@@ -108,7 +108,7 @@ export function titlesScenario(studio: Studio): void {
       const bar = page.getByRole('progressbar', { name: 'Uploading to Mux' });
       await bar.waitFor();
       await expect.poll(() => status.textContent()).toBe('Waiting for upload');
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await bar.scrollIntoViewIfNeeded();
       await check(page, 'titles-uploading', problems);
       await page.getByRole('button', { name: 'Cancel upload' }).click();
       await page.getByText(/The upload was cancelled/).waitFor();
@@ -116,7 +116,7 @@ export function titlesScenario(studio: Studio): void {
 
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
       await page.getByLabel('Video file').setInputFiles(mp4);
-      await page.getByRole('button', { name: 'Upload a new video' }).click();
+      await page.getByRole('button', { name: 'Upload video' }).click();
       await bar.waitFor();
       await page.getByText('The file is uploaded. Mux is processing it.').waitFor({ timeout: 30_000 });
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });

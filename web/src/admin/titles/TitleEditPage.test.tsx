@@ -15,7 +15,8 @@ const described = (el: HTMLElement) =>
     .map((id) => document.getElementById(id)?.textContent)
     .join(' ');
 
-describe('Studio: title editor', () => {
+// Whole forms and a live upload: more than the default 5 s when the machine is busy.
+describe('Studio: title editor', { timeout: 20_000 }, () => {
   it('shows the catalog’s refusals beside each field, then creates the draft and opens its editor', async () => {
     const created = movie({ id: 'm-new', title: 'Velvet Cartographer' });
     const createTitle = vi
@@ -139,7 +140,7 @@ describe('Studio: title editor', () => {
     expect(screen.queryByRole('progressbar')).toBeNull();
 
     // Second try: the file arrives, then Mux processes it and the badge follows.
-    fireEvent.click(screen.getByRole('button', { name: 'Upload a new video' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Upload video' }));
     await screen.findByRole('progressbar');
     act(() => report({ loaded: 2048, total: 2048 }));
     current = movie({ video: video(AssetStatus.ASSET_STATUS_PROCESSING) });
@@ -150,6 +151,7 @@ describe('Studio: title editor', () => {
     await waitFor(() => expect(screen.getByTestId('video-status').textContent).toBe('Ready'), { timeout: 4000 });
     expect(screen.getByText('2:05')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Publish' })).toHaveProperty('disabled', false);
+    expect(screen.getByRole('button', { name: 'Upload a new video' })).toBeTruthy();
   });
 
   it('disables Publish with the reason until the video is ready, shows the catalog’s refusal, and archives after a confirmation', async () => {

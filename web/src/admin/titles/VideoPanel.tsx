@@ -29,6 +29,8 @@ export function VideoPanel({ movie }: { movie: Movie }) {
   const video = movie.video;
   const locked = movie.status === MovieStatus.MOVIE_STATUS_PUBLISHED && video?.status === AssetStatus.ASSET_STATUS_READY;
   const busy = phase.kind === 'starting' || phase.kind === 'uploading';
+  // A video that got somewhere (processing, ready, errored) is replaced; a waiting upload was never sent.
+  const replacing = !!video && video.status !== AssetStatus.ASSET_STATUS_WAITING;
 
   // Leaving the page mid-upload stops sending (the PUT would otherwise go on in the background).
   useEffect(() => () => abort.current?.abort(), []);
@@ -129,7 +131,7 @@ export function VideoPanel({ movie }: { movie: Movie }) {
           </div>
           <div className="row-actions">
             <Button variant={video?.status === AssetStatus.ASSET_STATUS_READY ? 'secondary' : 'primary'} onClick={() => void upload()} disabled={!file || busy} busy={phase.kind === 'starting'}>
-              {video ? 'Upload a new video' : 'Upload video'}
+              {replacing ? 'Upload a new video' : 'Upload video'}
             </Button>
           </div>
         </div>
