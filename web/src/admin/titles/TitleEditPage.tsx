@@ -204,7 +204,9 @@ function TitleEditor({ movie }: { movie?: Movie }) {
   const [saved, setSaved] = useState<Draft>(() => draftOf(movie));
   const [draft, setDraft] = useState<Draft>(saved);
   const [local, setLocal] = useState<Errors>({});
-  const [notice, setNotice] = useState<string | undefined>((location.state as { notice?: string } | null)?.notice);
+  const [notice, setNotice] = useState<string | undefined>();
+  // "Created as a draft: upload, then publish" holds only while the title is still a draft.
+  const createdNotice = movie?.status === MovieStatus.MOVIE_STATUS_DRAFT ? (location.state as { notice?: string } | null)?.notice : undefined;
   const formRef = useRef<HTMLFormElement>(null);
   const editing = !!movie;
   const partner = !!movie?.partner;
@@ -265,7 +267,7 @@ function TitleEditor({ movie }: { movie?: Movie }) {
       <p className="titles-back">
         <Link to="/admin/titles">← All titles</Link>
       </p>
-      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      {(notice ?? createdNotice) ? <Notice tone="success">{notice ?? createdNotice}</Notice> : null}
       <div className="admin-split">
         <form ref={formRef} className="admin-form" onSubmit={submit} noValidate aria-label={movie ? 'Title details' : 'New title details'}>
           {partner ? <Notice>This is a partner’s title: it changes only through {movie?.partner?.partnerName}’s feed.</Notice> : null}
