@@ -72,6 +72,9 @@ export function streamsScenario(studio: Studio): void {
         await page.getByText(/^Updated at/).waitFor();
         await page.getByText('nats consumer report ENGAGEMENT').first().waitFor();
         await check(page, 'streams', problems);
+        // Scrolled to the consumers, clear of the app's sticky header.
+        await page.evaluate(() => window.scrollTo(0, (document.getElementById('consumers-heading')?.getBoundingClientRect().top ?? 0) + window.scrollY - 90));
+        await check(page, 'streams-consumers', problems);
 
         // Dead letters: the parked rating with its subject, error and payload.
         await nav.getByRole('link', { name: 'Dead letters' }).click();

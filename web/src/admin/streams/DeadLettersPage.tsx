@@ -77,7 +77,7 @@ export default function DeadLettersPage() {
 
   return (
     <Page title="Dead letters" className="admin-page">
-      <div ref={noticeRef} tabIndex={-1} className="admin-notice">
+      <div ref={noticeRef} tabIndex={-1} className="admin-notice streams-notice">
         {results[0] ? (
           <Notice tone="success">
             <ActionRecord record={results[0]} actor={actor} />
@@ -99,7 +99,7 @@ export default function DeadLettersPage() {
           {letters.isSuccess ? (
             <p className="admin-count">
               {total === 0 && list.length === 0
-                ? 'The DLQ is empty.'
+                ? 'The DLQ is empty'
                 : `${formatCount(total)} dead letter${total === 1 ? '' : 's'} in the DLQ, newest first${list.length < total ? ` · showing ${list.length}` : ''}`}
               {letters.dataUpdatedAt ? ` · updated at ${formatClock(letters.dataUpdatedAt)}` : ''}
             </p>

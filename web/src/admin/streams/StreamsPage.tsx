@@ -8,7 +8,7 @@ import { Button } from '../../ui/Button';
 import { EmptyState, ErrorBanner, Spinner } from '../../ui/Feedback';
 import { Page } from '../../ui/Page';
 import { CliPanel } from './CliPanel';
-import { count, formatBytes, formatClock, formatCount, formatInstant } from './format';
+import { count, formatBytes, formatClock, formatCount, formatInstant, formatWhen } from './format';
 import { STREAMS_REFRESH_MS, streamKeys } from './keys';
 import '../admin.css';
 import './streams.css';
@@ -136,8 +136,7 @@ function StreamsTable({ streams }: { streams: EventStream[] }) {
             <th scope="col" className="admin-num">
               Size
             </th>
-            <th scope="col">First message</th>
-            <th scope="col">Last message</th>
+            <th scope="col">First – last message</th>
             <th scope="col" className="admin-num">
               Consumers
             </th>
@@ -147,8 +146,8 @@ function StreamsTable({ streams }: { streams: EventStream[] }) {
           {streams.map((s) => (
             <tr key={s.name}>
               <th scope="row" className="admin-cell-strong">
-                <span className="admin-mono">{s.name}</span>
-                {s.description ? <span className="admin-sub">{s.description}</span> : null}
+                <span className="admin-mono streams-name">{s.name}</span>
+                {s.description ? <span className="admin-sub streams-description">{s.description}</span> : null}
                 {s.name === 'DLQ' ? (
                   <Link className="admin-sub" to="/admin/dead-letters">
                     Open dead letters
@@ -156,9 +155,9 @@ function StreamsTable({ streams }: { streams: EventStream[] }) {
                 ) : null}
               </th>
               <td>
-                <ul className="streams-subjects">
+                <ul className="streams-subjects admin-mono">
                   {(s.subjects ?? []).map((subject) => (
-                    <li key={subject} className="admin-mono">
+                    <li key={subject}>
                       {subject}
                     </li>
                   ))}
@@ -169,10 +168,7 @@ function StreamsTable({ streams }: { streams: EventStream[] }) {
                 {formatBytes(s.bytes)}
               </td>
               <td className="admin-cell-date">
-                <SeqTime seq={s.firstSequence} time={s.firstTime} />
-              </td>
-              <td className="admin-cell-date">
-                <SeqTime seq={s.lastSequence} time={s.lastTime} />
+                <StoredRange stream={s} />
               </td>
               <td className="admin-num">{s.consumerCount ?? 0}</td>
             </tr>
@@ -183,12 +179,23 @@ function StreamsTable({ streams }: { streams: EventStream[] }) {
   );
 }
 
-function SeqTime({ seq, time }: { seq: string | undefined; time: string | undefined }) {
-  if (!count(seq) || !time) return <span className="muted">—</span>;
+/** The oldest and newest message still stored: their sequences, and when they were stored. */
+function StoredRange({ stream }: { stream: EventStream }) {
+  if (!count(stream.lastSequence) || !stream.lastTime) return <span className="muted">—</span>;
+  const time = (iso: string | undefined) =>
+    iso ? (
+      <time dateTime={iso} title={formatInstant(iso)}>
+        {formatWhen(iso)}
+      </time>
+    ) : (
+      '?'
+    );
   return (
     <>
-      <time dateTime={time}>{formatInstant(time)}</time>
-      <span className="admin-sub">#{formatCount(seq)}</span>
+      #{formatCount(stream.firstSequence)} – #{formatCount(stream.lastSequence)}
+      <span className="admin-sub">
+        {time(stream.firstTime)} – {time(stream.lastTime)}
+      </span>
     </>
   );
 }

@@ -26,3 +26,12 @@ export function formatInstant(iso: string | undefined): string {
 }
 
 export const formatClock = (ms: number): string => (ms ? new Date(ms).toLocaleTimeString(undefined, { timeStyle: 'medium' }) : '');
+
+/** Compact, for table cells: the time alone today ("7:15:39 PM"), else the date too ("Dec 3, 7:15 PM"). */
+export function formatWhen(iso: string | undefined, now = new Date()): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString(undefined, { timeStyle: 'medium' });
+  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', ...(d.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }), hour: 'numeric', minute: '2-digit' });
+}
