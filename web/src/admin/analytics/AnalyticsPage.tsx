@@ -213,7 +213,7 @@ function Kpis({ data }: { data: GetSummaryResponse }) {
         <Kpi label="Sign-ups" value={formatCount(u?.registrations)} sub="new accounts" />
       </KpiGroup>
       <KpiGroup title="Playback">
-        <Kpi label="Plays" value={formatCount(p?.plays)} sub={`${formatCount(p?.sessionsEnded)} sessions ended`} />
+        <Kpi label="Plays" value={formatCount(p?.plays)} sub={`${formatCount(p?.sessionsEnded)} ${num(p?.sessionsEnded) === 1 ? 'session' : 'sessions'} ended`} />
         <Kpi label="Watch time" value={formatDuration(p?.watchSeconds)} sub="in ended sessions" />
         <Kpi label="Completion rate" value={formatPercent(p?.completionRate)} sub={`${formatCount(p?.completions)} of ${formatCount(p?.sessionsEnded)} finished`} />
         <Kpi
@@ -302,7 +302,7 @@ function Charts({ data, range }: { data: GetSummaryResponse; range: DayRange }) 
   const hours = (v: number) => formatDuration(v * 3600);
   const span = `${dayCount(range)} ${dayCount(range) === 1 ? 'day' : 'days'}`;
   const last = days.at(-1);
-  const charts: { title: string; description: string; series: Series[]; format: (v: number) => string; axisFormat?: (v: number) => string }[] = [
+  const charts: { title: string; description: string; series: Series[]; format: (v: number) => string; axisFormat?: (v: number) => string; ratio?: boolean }[] = [
     {
       title: 'Active users',
       description: `distinct active accounts per day over ${span}; ${peak(days, (d) => num(d.activeUsers), count)}.`,
@@ -334,6 +334,7 @@ function Charts({ data, range }: { data: GetSummaryResponse; range: DayRange }) 
       ],
       format: formatPercent,
       axisFormat: (v) => `${Math.round(v * 100)}%`,
+      ratio: true,
     },
     {
       title: 'Subscriptions',

@@ -29,6 +29,7 @@ export function DayChart({
   series,
   format,
   axisFormat = format,
+  ratio = false,
 }: {
   title: string;
   description: string;
@@ -37,6 +38,8 @@ export function DayChart({
   /** How a value is written in the tooltip and the table. */
   format: (v: number) => string;
   axisFormat?: (v: number) => string;
+  /** Values are 0..1 ratios: the axis runs 0–100% at least. */
+  ratio?: boolean;
 }) {
   const id = useId();
   return (
@@ -49,7 +52,7 @@ export function DayChart({
           <ComposedChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} accessibilityLayer={false}>
             <CartesianGrid stroke={GRID} strokeDasharray="3 3" vertical={false} />
             <XAxis dataKey="day" tickFormatter={formatDay} stroke={AXIS} tick={{ fill: AXIS, fontSize: 12 }} tickLine={false} minTickGap={16} />
-            <YAxis tickFormatter={axisFormat} stroke={AXIS} tick={{ fill: AXIS, fontSize: 12 }} tickLine={false} axisLine={false} width={64} allowDecimals={false} />
+            <YAxis tickFormatter={axisFormat} stroke={AXIS} tick={{ fill: AXIS, fontSize: 12 }} tickLine={false} axisLine={false} width={64} allowDecimals={ratio} domain={ratio ? [0, (max: number) => Math.max(1, max)] : [0, 'auto']} />
             <Tooltip
               formatter={(v) => format(Number(v))}
               labelFormatter={(d) => formatLongDay(String(d))}
