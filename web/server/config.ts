@@ -6,8 +6,11 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, z } from '@flix/config';
 
-/** Where players fetch video and images: Mux's stream and image hosts and the CDN hosts their playlists point at. */
-export const DEFAULT_MEDIA_ORIGINS = ['https://stream.mux.com', 'https://image.mux.com', 'https://*.mux.com'];
+/**
+ * Where players fetch video and images (Mux's stream and image hosts and the CDN hosts their
+ * playlists point at), and where Studio PUTs uploads: Mux's direct-upload URLs are signed GCS URLs.
+ */
+export const DEFAULT_MEDIA_ORIGINS = ['https://stream.mux.com', 'https://image.mux.com', 'https://*.mux.com', 'https://storage.googleapis.com'];
 
 export interface WebConfig {
   host: string;

@@ -22,7 +22,7 @@ describe('readWebConfig', () => {
   it('has the documented defaults', () => {
     const cfg = readWebConfig({ FLIX_WEB_DIST: dist.dir });
     expect(cfg).toEqual({ host: '0.0.0.0', port: 8090, dist: dist.dir, mediaOrigins: DEFAULT_MEDIA_ORIGINS, logLevel: 'info' });
-    expect(DEFAULT_MEDIA_ORIGINS).toEqual(['https://stream.mux.com', 'https://image.mux.com', 'https://*.mux.com']);
+    expect(DEFAULT_MEDIA_ORIGINS).toEqual(['https://stream.mux.com', 'https://image.mux.com', 'https://*.mux.com', 'https://storage.googleapis.com']);
   });
 
   it('resolves FLIX_WEB_DIST against the working directory (default web/dist)', () => {

@@ -113,12 +113,14 @@ export const LOCAL_SERVICES: LocalService[] = [
 
 /**
  * The web server's FLIX_WEB_MEDIA_ORIGINS: the origin(s) playback's MUX_STREAM_BASE_URL and
- * MUX_IMAGE_BASE_URL point at when the local video origin stands in for Mux; undefined (the web
- * server's own default, Mux's hosts) with real Mux.
+ * MUX_IMAGE_BASE_URL point at when the local video origin stands in for Mux, plus the Mux
+ * emulator's (Studio PUTs uploads to its direct-upload URLs); undefined (the web server's own
+ * default, Mux's hosts) with real Mux.
  */
-export function webMediaOrigins(ctx: Pick<StackContext, 'videoOrigin'>): string | undefined {
+export function webMediaOrigins(ctx: Pick<StackContext, 'videoOrigin' | 'mux'>): string | undefined {
   if (!ctx.videoOrigin) return undefined;
-  const origins = new Set([ctx.videoOrigin.baseUrl].map((u) => new URL(u).origin));
+  const urls = [ctx.videoOrigin.baseUrl, ...(ctx.mux.baseUrl ? [ctx.mux.baseUrl] : [])];
+  const origins = new Set(urls.map((u) => new URL(u).origin));
   return [...origins].join(' ');
 }
 
