@@ -10,5 +10,8 @@ export default defineProject({
     include: ['src/**/*.test.{ts,tsx}'],
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],
+    // make test runs these beside the stack suites on two cores: a screen that takes 1 s alone
+    // can take 6 s there. The timeout guards against hangs, not speed (bench/ measures that).
+    testTimeout: 20_000,
   },
 });

@@ -16,7 +16,7 @@ const described = (el: HTMLElement) =>
     .join(' ');
 
 // Whole forms and a live upload: more than the default 5 s when the machine is busy.
-describe('Studio: title editor', { timeout: 20_000 }, () => {
+describe('Studio: title editor', () => {
   it('shows the catalog’s refusals beside each field, then creates the draft and opens its editor', async () => {
     const created = movie({ id: 'm-new', title: 'Velvet Cartographer' });
     const createTitle = vi

@@ -36,7 +36,7 @@ const rowTitles = () =>
     .slice(1)
     .map((r) => within(r).getByRole('link').textContent);
 
-describe('Studio: Titles list', { timeout: 20_000 }, () => {
+describe('Studio: Titles list', () => {
   it('lists every state, newest change first, pages with More, and links each row to its editor', async () => {
     const api = fakeCatalog();
     const { router } = renderStudio('/admin/titles', { admin: api }, { routes: titleRoutes });
