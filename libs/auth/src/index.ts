@@ -7,7 +7,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { DomainError, unauthenticated } from '@flix/errors';
+import { DomainError, invalidArgument, unauthenticated } from '@flix/errors';
 
 /** Who is calling, as established from a verified access token. */
 export interface Principal {
@@ -127,4 +127,16 @@ export function requireUser(principal: Principal | undefined): Principal {
   if (principal.isService)
     throw new DomainError('permission_denied', 'USER_TOKEN_REQUIRED', 'this operation needs a user token');
   return principal;
+}
+
+// Identity gives accounts randomUUID() ids (the tokens' subjects); anything else cannot name one,
+// so an admin call naming it is a client mistake (400), not a 404.
+const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An account id taken from a request (admin routes name other users), checked before any lookup. */
+export function checkUserId(userId: string, field = 'userId'): string {
+  const id = userId.trim();
+  if (id === '') throw invalidArgument(field, 'is required');
+  if (!ACCOUNT_ID.test(id)) throw invalidArgument(field, 'must be an account ID (a UUID)');
+  return id.toLowerCase();
 }

@@ -25,26 +25,22 @@ export interface MetadataMatcher {
   invert: boolean;
 }
 
-export type RbacPermission =
+/**
+ * A permission (config.rbac.v3.Permission) or a principal (Principal): Envoy spells their
+ * combinators differently (and_rules/rules/not_rule vs and_ids/ids/not_id) but they match alike.
+ */
+export type RbacMatcher =
   | { kind: 'any' }
-  | { kind: 'and' | 'or'; rules: RbacPermission[] }
-  | { kind: 'not'; rule: RbacPermission }
-  | { kind: 'header'; matcher: HeaderMatcher }
-  | { kind: 'url_path'; matcher: StringMatcher }
-  | { kind: 'metadata'; matcher: MetadataMatcher };
-
-export type RbacPrincipal =
-  | { kind: 'any' }
-  | { kind: 'and' | 'or'; ids: RbacPrincipal[] }
-  | { kind: 'not'; id: RbacPrincipal }
+  | { kind: 'and' | 'or'; all: RbacMatcher[] }
+  | { kind: 'not'; matcher: RbacMatcher }
   | { kind: 'header'; matcher: HeaderMatcher }
   | { kind: 'url_path'; matcher: StringMatcher }
   | { kind: 'metadata'; matcher: MetadataMatcher };
 
 export interface RbacPolicy {
   name: string;
-  permissions: RbacPermission[];
-  principals: RbacPrincipal[];
+  permissions: RbacMatcher[];
+  principals: RbacMatcher[];
 }
 
 export interface RbacRules {
@@ -90,54 +86,34 @@ function parsePathMatcher(n: Node): StringMatcher {
   return parseStringMatcher(n.only(['path']).reqObj('path'));
 }
 
-function parsePermission(n: Node): RbacPermission {
-  n.only(['any', 'and_rules', 'or_rules', 'not_rule', 'header', 'url_path', 'metadata']);
-  if (n.raw('any') !== undefined) {
-    if (!n.bool('any')) throw new EnvoyConfigError(`${n.at('any')}: must be true`);
-    return { kind: 'any' };
-  }
-  for (const [key, kind] of [['and_rules', 'and'], ['or_rules', 'or']] as const) {
-    const set = n.obj(key);
-    if (set) {
-      const rules = set.only(['rules']).list('rules').map(parsePermission);
-      if (rules.length === 0) throw new EnvoyConfigError(`${set.at('rules')}: at least one rule is required`);
-      return { kind, rules };
-    }
-  }
-  const not = n.obj('not_rule');
-  if (not) return { kind: 'not', rule: parsePermission(not) };
-  const header = n.obj('header');
-  if (header) return { kind: 'header', matcher: parseHeaderMatcher(header) };
-  const urlPath = n.obj('url_path');
-  if (urlPath) return { kind: 'url_path', matcher: parsePathMatcher(urlPath) };
-  const metadata = n.obj('metadata');
-  if (metadata) return { kind: 'metadata', matcher: parseMetadataMatcher(metadata) };
-  throw new EnvoyConfigError(`${n.path}: empty permission`);
-}
+/** How a permission or a principal names its combinators. */
+const PERMISSION_KEYS = { what: 'permission', and: 'and_rules', or: 'or_rules', list: 'rules', not: 'not_rule' } as const;
+const PRINCIPAL_KEYS = { what: 'principal', and: 'and_ids', or: 'or_ids', list: 'ids', not: 'not_id' } as const;
+type MatcherKeys = typeof PERMISSION_KEYS | typeof PRINCIPAL_KEYS;
 
-function parsePrincipal(n: Node): RbacPrincipal {
-  n.only(['any', 'and_ids', 'or_ids', 'not_id', 'header', 'url_path', 'metadata']);
+function parseMatcher(n: Node, keys: MatcherKeys): RbacMatcher {
+  n.only(['any', keys.and, keys.or, keys.not, 'header', 'url_path', 'metadata']);
   if (n.raw('any') !== undefined) {
     if (!n.bool('any')) throw new EnvoyConfigError(`${n.at('any')}: must be true`);
     return { kind: 'any' };
   }
-  for (const [key, kind] of [['and_ids', 'and'], ['or_ids', 'or']] as const) {
+  for (const [key, kind] of [[keys.and, 'and'], [keys.or, 'or']] as const) {
     const set = n.obj(key);
     if (set) {
-      const ids = set.only(['ids']).list('ids').map(parsePrincipal);
-      if (ids.length === 0) throw new EnvoyConfigError(`${set.at('ids')}: at least one id is required`);
-      return { kind, ids };
+      const all = set.only([keys.list]).list(keys.list).map((x) => parseMatcher(x, keys));
+      if (all.length === 0) throw new EnvoyConfigError(`${set.at(keys.list)}: at least one is required`);
+      return { kind, all };
     }
   }
-  const not = n.obj('not_id');
-  if (not) return { kind: 'not', id: parsePrincipal(not) };
+  const not = n.obj(keys.not);
+  if (not) return { kind: 'not', matcher: parseMatcher(not, keys) };
   const header = n.obj('header');
   if (header) return { kind: 'header', matcher: parseHeaderMatcher(header) };
   const urlPath = n.obj('url_path');
   if (urlPath) return { kind: 'url_path', matcher: parsePathMatcher(urlPath) };
   const metadata = n.obj('metadata');
   if (metadata) return { kind: 'metadata', matcher: parseMetadataMatcher(metadata) };
-  throw new EnvoyConfigError(`${n.path}: empty principal`);
+  throw new EnvoyConfigError(`${n.path}: empty ${keys.what}`);
 }
 
 /** config.rbac.v3.RBAC (the `rules` of the HTTP filter). */
@@ -148,8 +124,8 @@ export function parseRbacRules(n: Node): RbacRules {
     .entries('policies')
     .map(([name, value]) => {
       const p = Node.of(value, `${n.at('policies')}.${name}`).only(['permissions', 'principals']);
-      const permissions = p.list('permissions').map(parsePermission);
-      const principals = p.list('principals').map(parsePrincipal);
+      const permissions = p.list('permissions').map((x) => parseMatcher(x, PERMISSION_KEYS));
+      const principals = p.list('principals').map((x) => parseMatcher(x, PRINCIPAL_KEYS));
       if (permissions.length === 0 || principals.length === 0) throw new EnvoyConfigError(`${p.path}: needs at least one permission and one principal`);
       return { name, permissions, principals };
     })
@@ -185,41 +161,22 @@ export function matchMetadata(m: MetadataMatcher, metadata: DynamicMetadata): bo
   return matchValue(m.value, v) !== m.invert;
 }
 
-function matchPermission(p: RbacPermission, input: RbacInput): boolean {
-  switch (p.kind) {
+function matchRbac(m: RbacMatcher, input: RbacInput): boolean {
+  switch (m.kind) {
     case 'any':
       return true;
     case 'and':
-      return p.rules.every((r) => matchPermission(r, input));
+      return m.all.every((x) => matchRbac(x, input));
     case 'or':
-      return p.rules.some((r) => matchPermission(r, input));
+      return m.all.some((x) => matchRbac(x, input));
     case 'not':
-      return !matchPermission(p.rule, input);
+      return !matchRbac(m.matcher, input);
     case 'header':
-      return matchHeader(p.matcher, input.request);
+      return matchHeader(m.matcher, input.request);
     case 'url_path':
-      return matchString(p.matcher, pathWithoutQuery(input.request.path));
+      return matchString(m.matcher, pathWithoutQuery(input.request.path));
     case 'metadata':
-      return matchMetadata(p.matcher, input.metadata);
-  }
-}
-
-function matchPrincipal(p: RbacPrincipal, input: RbacInput): boolean {
-  switch (p.kind) {
-    case 'any':
-      return true;
-    case 'and':
-      return p.ids.every((r) => matchPrincipal(r, input));
-    case 'or':
-      return p.ids.some((r) => matchPrincipal(r, input));
-    case 'not':
-      return !matchPrincipal(p.id, input);
-    case 'header':
-      return matchHeader(p.matcher, input.request);
-    case 'url_path':
-      return matchString(p.matcher, pathWithoutQuery(input.request.path));
-    case 'metadata':
-      return matchMetadata(p.matcher, input.metadata);
+      return matchMetadata(m.matcher, input.metadata);
   }
 }
 
@@ -230,6 +187,6 @@ export interface RbacDecision {
 }
 
 export function evaluateRbac(rules: RbacRules, input: RbacInput): RbacDecision {
-  const matched = rules.policies.find((p) => p.permissions.some((x) => matchPermission(x, input)) && p.principals.some((x) => matchPrincipal(x, input)));
+  const matched = rules.policies.find((p) => p.permissions.some((x) => matchRbac(x, input)) && p.principals.some((x) => matchRbac(x, input)));
   return { allowed: rules.action === 'ALLOW' ? matched !== undefined : matched === undefined, policy: matched?.name };
 }

@@ -1,8 +1,7 @@
-import { requireAdmin, requireUser, type Principal } from '@flix/auth';
+import { checkUserId, requireAdmin, requireUser, type Principal } from '@flix/auth';
 import { DomainError, notFound, Violations } from '@flix/errors';
 import { decide, projectEntitlement, type EntitlementDecision } from './entitlement.js';
 import type { BillingEvent } from './events.js';
-import { checkUserId } from './ids.js';
 import { DAY_MS, type CheckoutRecord, type Money, type OfferRecord, type PaymentRecord, type PlanRecord, type RentalRecord, type SubscriptionRecord, type Tier } from './model.js';
 import { bestOffer, discounted, isOfferOpen, winBackOffer, yearlySwitchOffer } from './offers.js';
 import { defaultPlans, validatePlan, type PlanField, type PlanInput } from './plans.js';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, notFound, Violations } from '@flix/errors';
-import { requireAdmin, requireUser, type Principal } from '@flix/auth';
+import { checkUserId, requireAdmin, requireUser, type Principal } from '@flix/auth';
 import { normaliseEmail } from './email.js';
-import { checkUserId } from './ids.js';
 import {
   KIDS_MAX_MATURITY,
   MATURITY_LEVELS,

@@ -1,9 +1,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DomainError, invalidArgument, notFound, unauthenticated, Violations } from '@flix/errors';
 import { LoginFailureReason } from '@flix/proto/flix/identity/v1/events';
-import { requireAdmin, type Principal } from '@flix/auth';
+import { checkUserId, requireAdmin, type Principal } from '@flix/auth';
 import { normaliseEmail } from './email.js';
-import { checkUserId } from './ids.js';
 import type { IdentityEvent } from './events.js';
 import type { KeyRing } from './key-ring.js';
 import type { RequestMeta, SessionSummary, TokenPair, UserRecord } from './model.js';

@@ -11,18 +11,10 @@ import { EmptyState, ErrorBanner, Notice, Spinner } from '../../ui/Feedback';
 import { Page } from '../../ui/Page';
 import { adminKeys } from '../admin';
 import '../admin.css';
+import { allPages } from '../LoadMore';
 
 /** Every plan, inactive ones included (billing pages them; an operator wants the whole table). */
-async function allPlans(api: Api): Promise<Plan[]> {
-  const plans: Plan[] = [];
-  let pageToken = '';
-  do {
-    const page = await api.admin.plans({ pageSize: 50, pageToken });
-    plans.push(...(page.plans ?? []));
-    pageToken = page.nextPageToken ?? '';
-  } while (pageToken);
-  return plans;
-}
+const allPlans = (api: Api): Promise<Plan[]> => allPages((pageToken) => api.admin.plans({ pageSize: 50, pageToken }), (page) => page.plans);
 
 export const planLabel = (plan: Plan): string => plan.displayName || plan.id;
 

@@ -15,6 +15,7 @@ import { reviewKeys } from './keys';
 import { FILTERS, filterFor, matches, stateLabel } from './moderation';
 import '../admin.css';
 import './reviews.css';
+import { LoadMore } from '../LoadMore';
 
 const PAGE_SIZE = 20;
 /** catalog's BatchGetMovies takes at most 100 ids. */
@@ -156,14 +157,7 @@ export default function ReviewsPage() {
             ))}
           </ul>
         ) : null}
-        {reviews.hasNextPage ? (
-          <div className="admin-more">
-            <Button onClick={() => void reviews.fetchNextPage()} busy={reviews.isFetchingNextPage}>
-              Load more
-            </Button>
-          </div>
-        ) : null}
-        {reviews.isFetchNextPageError ? <ErrorBanner title="More reviews could not be loaded." error={reviews.error} /> : null}
+        <LoadMore query={reviews} label="Load more" errorTitle="More reviews could not be loaded." />
       </section>
     </Page>
   );

@@ -12,6 +12,7 @@ import { count, formatClock, formatCount, formatInstant } from './format';
 import { DEAD_LETTERS_REFRESH_MS, streamKeys } from './keys';
 import '../admin.css';
 import './streams.css';
+import { LoadMore } from '../LoadMore';
 
 const PAGE_SIZE = 20;
 type Kind = 'replay' | 'discard';
@@ -118,14 +119,7 @@ export default function DeadLettersPage() {
               ))}
             </ul>
           ) : null}
-          {letters.hasNextPage ? (
-            <div className="admin-more">
-              <Button onClick={() => void letters.fetchNextPage()} busy={letters.isFetchingNextPage}>
-                Load older
-              </Button>
-            </div>
-          ) : null}
-          {letters.isFetchNextPageError ? <ErrorBanner title="Older dead letters could not be loaded." error={letters.error} /> : null}
+          <LoadMore query={letters} label="Load older" errorTitle="Older dead letters could not be loaded." />
         </section>
 
         <div className="streams-main">

@@ -12,18 +12,10 @@ import { count, formatBytes, formatClock, formatCount, formatInstant, formatWhen
 import { STREAMS_REFRESH_MS, streamKeys } from './keys';
 import '../admin.css';
 import './streams.css';
+import { allPages } from '../LoadMore';
 
 /** Every stream (analytics pages them by name; an operator wants them all on one screen). */
-async function allStreams(api: Api): Promise<EventStream[]> {
-  const streams: EventStream[] = [];
-  let pageToken = '';
-  do {
-    const page = await api.admin.streams({ pageSize: 100, pageToken });
-    streams.push(...(page.streams ?? []));
-    pageToken = page.nextPageToken ?? '';
-  } while (pageToken);
-  return streams;
-}
+const allStreams = (api: Api): Promise<EventStream[]> => allPages((pageToken) => api.admin.streams({ pageSize: 100, pageToken }), (page) => page.streams);
 
 async function allConsumers(api: Api, stream: string): Promise<StreamConsumer[]> {
   const consumers: StreamConsumer[] = [];

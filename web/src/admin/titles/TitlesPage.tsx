@@ -11,6 +11,7 @@ import { Page } from '../../ui/Page';
 import { accessWords, SOURCE_OPTIONS, STATUS_OPTIONS, statusWords, titleKeys, VIDEO_OPTIONS, videoWords, type TitleFilters } from './titles';
 import '../admin.css';
 import './titles.css';
+import { LoadMore } from '../LoadMore';
 
 const PAGE_SIZE = 25;
 
@@ -158,13 +159,7 @@ export default function TitlesPage() {
                 </tbody>
               </table>
             </div>
-            {titles.hasNextPage ? (
-              <div className="admin-more">
-                <Button onClick={() => void titles.fetchNextPage()} busy={titles.isFetchingNextPage}>
-                  More titles
-                </Button>
-              </div>
-            ) : null}
+            <LoadMore query={titles} label="More titles" errorTitle="More titles could not be loaded." />
           </>
         ) : null}
       </section>

@@ -14,6 +14,7 @@ import { deviceLabel } from './device';
 import { userKeys } from './keys';
 import { RoleBadges, RolesForm } from './roles';
 import './users.css';
+import { LoadMore } from '../LoadMore';
 
 const SESSIONS_PAGE = 10;
 const PAYMENTS_PAGE = 10;
@@ -235,14 +236,7 @@ function SessionsSection({ userId }: { userId: string }) {
           </table>
         </div>
       ) : null}
-      {sessions.hasNextPage ? (
-        <div className="admin-more">
-          <Button onClick={() => void sessions.fetchNextPage()} busy={sessions.isFetchingNextPage}>
-            Older sessions
-          </Button>
-        </div>
-      ) : null}
-      {sessions.isFetchNextPageError ? <ErrorBanner title="Older sessions could not be loaded." error={sessions.error} /> : null}
+      <LoadMore query={sessions} label="Older sessions" errorTitle="Older sessions could not be loaded." />
     </section>
   );
 }
@@ -298,13 +292,7 @@ function PaymentsSection({ userId }: { userId: string }) {
           </table>
         </div>
       ) : null}
-      {payments.hasNextPage ? (
-        <div className="admin-more">
-          <Button onClick={() => void payments.fetchNextPage()} busy={payments.isFetchingNextPage}>
-            Older payments
-          </Button>
-        </div>
-      ) : null}
+      <LoadMore query={payments} label="Older payments" errorTitle="Older payments could not be loaded." />
     </section>
   );
 }

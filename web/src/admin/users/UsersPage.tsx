@@ -12,6 +12,7 @@ import { Page } from '../../ui/Page';
 import { adminKeys } from '../admin';
 import '../admin.css';
 import { RoleBadges, RolesForm } from './roles';
+import { LoadMore } from '../LoadMore';
 
 const PAGE_SIZE = 25;
 
@@ -118,14 +119,7 @@ export default function UsersPage() {
                   </tbody>
                 </table>
               </div>
-              {users.hasNextPage ? (
-                <div className="admin-more">
-                  <Button onClick={() => void users.fetchNextPage()} busy={users.isFetchingNextPage}>
-                    Load more
-                  </Button>
-                </div>
-              ) : null}
-              {users.isFetchNextPageError ? <ErrorBanner title="More accounts could not be loaded." error={users.error} /> : null}
+              <LoadMore query={users} label="Load more" errorTitle="More accounts could not be loaded." />
             </>
           ) : null}
         </section>
