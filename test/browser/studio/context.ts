@@ -29,7 +29,5 @@ export async function signIn(page: Page, gatewayUrl: string, email: string, pass
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: "Who's watching?" }).waitFor();
   await page.locator('.profile-tile').first().click();
-  // Home's rows ask four services; in make test the journey suite's stack and Chromium share the
-  // two cores with this one, and Home has taken over 30 s there.
-  await page.getByRole('heading', { name: 'Popular on Flix' }).waitFor({ timeout: 60_000 });
+  await page.getByRole('heading', { name: 'Popular on Flix' }).waitFor();
 }

@@ -29,6 +29,9 @@ export async function newDevice(browser: Browser, opts: { viewport?: { width: nu
     w.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
+  // make test runs both browser suites beside the stack suites on two cores; a screen that shows
+  // in a second alone has taken over 30 s there. Waits guard against hangs, not speed.
+  context.setDefaultTimeout(60_000);
   const page = await context.newPage();
   const problems: PageProblems = { consoleErrors: [], cspViolations: [], pageErrors: [], api: [] };
   page.on('response', (res) => {

@@ -6,7 +6,7 @@ import type { AlertIncident, DailyStats, TitleStats } from '../../api/gen/flix/a
 import { ApiError } from '../../api/errors';
 import { useApi } from '../../app/services';
 import { Button } from '../../ui/Button';
-import { EmptyState, ErrorBanner, Spinner } from '../../ui/Feedback';
+import { EmptyState, ErrorBanner } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { Page } from '../../ui/Page';
 import { DayChart, type ChartRow, type Series } from './DayChart';
@@ -29,6 +29,7 @@ import { analyticsKeys } from './keys';
 import { apiWindow, dayCount, PRESETS, rangeFromParams, rangeParams, validateRange, type DayRange, type RangeErrors } from './range';
 import '../admin.css';
 import './analytics.css';
+import { LoadState } from '../QueryStates';
 
 const COLORS = { blue: '#60a5fa', green: '#4ade80', amber: '#fbbf24', red: '#f87171', violet: '#a78bfa', cyan: '#22d3ee' };
 
@@ -49,7 +50,6 @@ export default function AnalyticsPage() {
     placeholderData: keepPreviousData,
   });
   const data = summary.data;
-
 
   return (
     <Page title="Analytics" className="admin-page an-page">
@@ -77,12 +77,7 @@ export default function AnalyticsPage() {
         ) : null}
       </p>
 
-      {summary.isPending ? <Spinner label="Loading the dashboard" /> : null}
-      {summary.isError ? (
-        <ErrorBanner title="The dashboard could not be loaded." error={summary.error}>
-          <Button onClick={() => void summary.refetch()}>Try again</Button>
-        </ErrorBanner>
-      ) : null}
+      <LoadState query={summary} loading="Loading the dashboard" failed="The dashboard could not be loaded." />
       {data ? (
         <div className="an-body" aria-busy={summary.isPlaceholderData || undefined}>
           <Kpis data={data} />

@@ -6,12 +6,12 @@ import { ConfirmAction } from '../../account/ConfirmAction';
 import { billingKeys, intervalWord, qualityLabel, tierLabel } from '../../account/billing';
 import { useApi } from '../../app/services';
 import { formatMoney } from '../../lib/format';
-import { ButtonLink, Button } from '../../ui/Button';
-import { EmptyState, ErrorBanner, Notice, Spinner } from '../../ui/Feedback';
+import { ButtonLink } from '../../ui/Button';
+import { EmptyState, Notice } from '../../ui/Feedback';
 import { Page } from '../../ui/Page';
 import { adminKeys } from '../admin';
 import '../admin.css';
-import { allPages } from '../LoadMore';
+import { LoadState, allPages } from '../QueryStates';
 
 /** Every plan, inactive ones included (billing pages them; an operator wants the whole table). */
 const allPlans = (api: Api): Promise<Plan[]> => allPages((pageToken) => api.admin.plans({ pageSize: 50, pageToken }), (page) => page.plans);
@@ -46,12 +46,7 @@ export default function PlansPage() {
       <div ref={noticeRef} tabIndex={-1} className="admin-notice">
         {notice ? <Notice tone="success">{notice}</Notice> : null}
       </div>
-      {plans.isPending ? <Spinner label="Loading plans" /> : null}
-      {plans.isError ? (
-        <ErrorBanner title="The plans could not be loaded." error={plans.error}>
-          <Button onClick={() => void plans.refetch()}>Try again</Button>
-        </ErrorBanner>
-      ) : null}
+      <LoadState query={plans} loading="Loading plans" failed="The plans could not be loaded." />
       {plans.isSuccess && plans.data.length === 0 ? <EmptyState title="No plans yet." /> : null}
       {plans.isSuccess && plans.data.length > 0 ? (
         <div className="admin-table-wrap" role="region" aria-label="Plans table" tabIndex={0}>

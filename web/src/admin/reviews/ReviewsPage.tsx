@@ -8,14 +8,14 @@ import type { Review } from '../../api/gen/flix/engagement/v1/resources';
 import { useApi } from '../../app/services';
 import { formatDateTime } from '../../lib/format';
 import { Button } from '../../ui/Button';
-import { EmptyState, ErrorBanner, Spinner } from '../../ui/Feedback';
+import { EmptyState } from '../../ui/Feedback';
 import { SelectField, TextArea } from '../../ui/Field';
 import { Page } from '../../ui/Page';
 import { reviewKeys } from './keys';
 import { FILTERS, filterFor, matches, stateLabel } from './moderation';
 import '../admin.css';
 import './reviews.css';
-import { LoadMore } from '../LoadMore';
+import { LoadMore, LoadState } from '../QueryStates';
 
 const PAGE_SIZE = 20;
 /** catalog's BatchGetMovies takes at most 100 ids. */
@@ -128,12 +128,7 @@ export default function ReviewsPage() {
           {announcement ? `${announcement} ` : ''}
           {reviews.isSuccess && count > 0 ? `${count}${reviews.hasNextPage ? '+' : ''} review${count === 1 ? '' : 's'} shown, newest first.` : ''}
         </p>
-        {reviews.isPending ? <Spinner label="Loading reviews" /> : null}
-        {reviews.isError && !reviews.isFetchNextPageError ? (
-          <ErrorBanner title="The reviews could not be loaded." error={reviews.error}>
-            <Button onClick={() => void reviews.refetch()}>Try again</Button>
-          </ErrorBanner>
-        ) : null}
+        <LoadState query={reviews} loading="Loading reviews" failed="The reviews could not be loaded." />
         {reviews.isSuccess && count === 0 ? (
           <EmptyState title={current.param === 'awaiting' ? 'Nothing awaits moderation.' : `No ${current.label.toLowerCase()} reviews.`}>
             {current.param === 'awaiting' ? <p>New reviews show up here as viewers write them.</p> : null}

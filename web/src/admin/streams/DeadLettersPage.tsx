@@ -12,7 +12,7 @@ import { count, formatClock, formatCount, formatInstant } from './format';
 import { DEAD_LETTERS_REFRESH_MS, streamKeys } from './keys';
 import '../admin.css';
 import './streams.css';
-import { LoadMore } from '../LoadMore';
+import { LoadMore } from '../QueryStates';
 
 const PAGE_SIZE = 20;
 type Kind = 'replay' | 'discard';

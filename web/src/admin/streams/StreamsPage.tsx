@@ -12,7 +12,7 @@ import { count, formatBytes, formatClock, formatCount, formatInstant, formatWhen
 import { STREAMS_REFRESH_MS, streamKeys } from './keys';
 import '../admin.css';
 import './streams.css';
-import { allPages } from '../LoadMore';
+import { allPages } from '../QueryStates';
 
 /** Every stream (analytics pages them by name; an operator wants them all on one screen). */
 const allStreams = (api: Api): Promise<EventStream[]> => allPages((pageToken) => api.admin.streams({ pageSize: 100, pageToken }), (page) => page.streams);

@@ -4,14 +4,14 @@ import { Link, useLocation, useSearchParams } from 'react-router';
 import { useApi } from '../../app/services';
 import { useDebounced } from '../../browse/useDebounced';
 import { formatDateTime } from '../../lib/format';
-import { Button, ButtonLink } from '../../ui/Button';
-import { EmptyState, ErrorBanner, Notice, Spinner } from '../../ui/Feedback';
+import { ButtonLink } from '../../ui/Button';
+import { EmptyState, Notice } from '../../ui/Feedback';
 import { SelectField, TextField } from '../../ui/Field';
 import { Page } from '../../ui/Page';
 import { accessWords, SOURCE_OPTIONS, STATUS_OPTIONS, statusWords, titleKeys, VIDEO_OPTIONS, videoWords, type TitleFilters } from './titles';
 import '../admin.css';
 import './titles.css';
-import { LoadMore } from '../LoadMore';
+import { LoadMore, LoadState } from '../QueryStates';
 
 const PAGE_SIZE = 25;
 
@@ -105,12 +105,7 @@ export default function TitlesPage() {
         <h2 id="admin-titles-results" className="visually-hidden">
           Titles found
         </h2>
-        {titles.isPending ? <Spinner label="Loading titles" /> : null}
-        {titles.isError ? (
-          <ErrorBanner title="The titles could not be loaded." error={titles.error}>
-            <Button onClick={() => void titles.refetch()}>Try again</Button>
-          </ErrorBanner>
-        ) : null}
+        <LoadState query={titles} loading="Loading titles" failed="The titles could not be loaded." />
         {titles.isSuccess && list.length === 0 ? (
           <EmptyState title={filtered ? 'No title matches these filters.' : 'No titles yet.'}>
             {filtered ? null : <p>Create one with “New title”.</p>}

@@ -14,7 +14,7 @@ import { deviceLabel } from './device';
 import { userKeys } from './keys';
 import { RoleBadges, RolesForm } from './roles';
 import './users.css';
-import { LoadMore } from '../LoadMore';
+import { LoadMore, LoadState } from '../QueryStates';
 
 const SESSIONS_PAGE = 10;
 const PAYMENTS_PAGE = 10;
@@ -122,12 +122,7 @@ function SubscriptionSection({ userId }: { userId: string }) {
       <h2 id="user-subscription" className="admin-section-title">
         Subscription
       </h2>
-      {sub.isPending ? <Spinner label="Loading the subscription" /> : null}
-      {sub.isError ? (
-        <ErrorBanner title="The subscription could not be loaded." error={sub.error}>
-          <Button onClick={() => void sub.refetch()}>Try again</Button>
-        </ErrorBanner>
-      ) : null}
+      <LoadState query={sub} loading="Loading the subscription" failed="The subscription could not be loaded." />
       {sub.isSuccess && !sub.data ? <p className="admin-empty-line">No subscription</p> : null}
       {sub.data ? <SubscriptionFacts sub={sub.data} planName={subscriptionPlanName(sub.data, plans.data)} /> : null}
     </section>
@@ -196,12 +191,7 @@ function SessionsSection({ userId }: { userId: string }) {
         Recent sessions
       </h2>
       <p className="muted admin-note">Each sign-in, newest first. A session stays active while its device keeps refreshing it.</p>
-      {sessions.isPending ? <Spinner label="Loading sessions" /> : null}
-      {sessions.isError && !sessions.isFetchNextPageError ? (
-        <ErrorBanner title="The sessions could not be loaded." error={sessions.error}>
-          <Button onClick={() => void sessions.refetch()}>Try again</Button>
-        </ErrorBanner>
-      ) : null}
+      <LoadState query={sessions} loading="Loading sessions" failed="The sessions could not be loaded." />
       {sessions.isSuccess && list.length === 0 ? <p className="admin-empty-line">No sign-ins yet.</p> : null}
       {list.length > 0 ? (
         <div className="admin-table-wrap" role="region" aria-label="Sessions table" tabIndex={0}>
@@ -255,12 +245,7 @@ function PaymentsSection({ userId }: { userId: string }) {
       <h2 id="user-payments" className="admin-section-title">
         Recent payments
       </h2>
-      {payments.isPending ? <Spinner label="Loading payments" /> : null}
-      {payments.isError && !payments.isFetchNextPageError ? (
-        <ErrorBanner title="The payments could not be loaded." error={payments.error}>
-          <Button onClick={() => void payments.refetch()}>Try again</Button>
-        </ErrorBanner>
-      ) : null}
+      <LoadState query={payments} loading="Loading payments" failed="The payments could not be loaded." />
       {payments.isSuccess && list.length === 0 ? <p className="admin-empty-line">No payments.</p> : null}
       {list.length > 0 ? (
         <div className="admin-table-wrap" role="region" aria-label="Payments table" tabIndex={0}>

@@ -6,13 +6,13 @@ import { useApi } from '../../app/services';
 import { useDebounced } from '../../browse/useDebounced';
 import { formatDate } from '../../lib/format';
 import { Button } from '../../ui/Button';
-import { EmptyState, ErrorBanner, Spinner } from '../../ui/Feedback';
+import { EmptyState } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { Page } from '../../ui/Page';
 import { adminKeys } from '../admin';
 import '../admin.css';
 import { RoleBadges, RolesForm } from './roles';
-import { LoadMore } from '../LoadMore';
+import { LoadMore, LoadState } from '../QueryStates';
 
 const PAGE_SIZE = 25;
 
@@ -61,12 +61,7 @@ export default function UsersPage() {
           <h2 id="admin-users-results" className="visually-hidden">
             Accounts
           </h2>
-          {users.isPending ? <Spinner label="Loading accounts" /> : null}
-          {users.isError ? (
-            <ErrorBanner title="The accounts could not be loaded." error={users.error}>
-              <Button onClick={() => void users.refetch()}>Try again</Button>
-            </ErrorBanner>
-          ) : null}
+          <LoadState query={users} loading="Loading accounts" failed="The accounts could not be loaded." />
           {users.isSuccess && list.length === 0 ? (
             <EmptyState title={prefix ? `No account's e-mail starts with “${prefix}”.` : 'No accounts yet.'} />
           ) : null}

@@ -1,6 +1,18 @@
 import type { UseInfiniteQueryResult } from '@tanstack/react-query';
 import { Button } from '../ui/Button';
-import { ErrorBanner } from '../ui/Feedback';
+import { ErrorBanner, Spinner } from '../ui/Feedback';
+
+/** What a Studio query shows before it has data: a spinner, or why it failed with Try again. */
+export function LoadState({ query, loading, failed }: { query: { isPending: boolean; isError: boolean; isFetchNextPageError?: boolean; error: Error | null; refetch: () => unknown }; loading: string; failed: string }) {
+  if (query.isPending) return <Spinner label={loading} />;
+  // A failed next page keeps the pages shown; LoadMore says why beneath them.
+  if (!query.isError || query.isFetchNextPageError) return null;
+  return (
+    <ErrorBanner title={failed} error={query.error}>
+      <Button onClick={() => void query.refetch()}>Try again</Button>
+    </ErrorBanner>
+  );
+}
 
 /**
  * The button under a paged Studio list ("Load more", "Older sessions"…) and, when the next page
