@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '@flix/errors';
 import { connectNats, type NatsClients } from '@flix/events';
 import { createClient, type PromiseClient } from '@flix/grpc';
-import type { Maturity } from '@flix/profiles';
+import type { Maturity } from '@flix/profiles/maturity';
 import { EngagementServiceService, ModerationAction } from '@flix/proto/flix/engagement/v1/engagement_service';
 import { ReviewState } from '@flix/proto/flix/engagement/v1/resources';
 import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';

@@ -1,5 +1,6 @@
 import { DomainError } from '@flix/errors';
-import type { Maturity, ProfileDirectory } from '@flix/profiles';
+import type { Maturity } from '@flix/profiles/maturity';
+import type { ProfileDirectory } from '../src/domain/ports.js';
 
 export { eventually, startTestKeys } from '@flix/testkit';
 

@@ -1,6 +1,6 @@
 import type { Movie } from '@flix/proto/flix/catalog/v1/resources';
 import { CachedMovieLookup } from '@flix/catalog-client';
-import { MATURITY_LEVELS } from '@flix/profiles';
+import { MATURITY_LEVELS } from '@flix/profiles/maturity';
 import type { MovieFacts } from '../domain/model.js';
 import type { MovieDirectory } from '../domain/ports.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requireAdmin, requireUser, type Principal } from '@flix/auth';
 import { DomainError, invalidArgument, unauthenticated } from '@flix/errors';
-import { maturityRank } from '@flix/profiles';
+import { maturityRank } from '@flix/profiles/maturity';
 import { LIST_SUBJECTS } from './events.js';
 import type { ListedRecord, ListKind, ModerationAction, Page, PagePosition, RatingRecord, ReviewFilter, ReviewState } from './model.js';
 import { ConcurrentChangeError, type Clock, type EngagementStore, type MovieDirectory, type ProfileDirectory } from './ports.js';

@@ -1,4 +1,4 @@
-import type { Maturity } from '@flix/profiles';
+import type { Maturity } from '@flix/profiles/maturity';
 
 export type ReviewState = 'published' | 'flagged' | 'hidden';
 export type ModerationAction = 'flag' | 'hide' | 'publish';

@@ -1,4 +1,4 @@
-import type { Maturity } from '@flix/profiles';
+import type { Maturity } from '@flix/profiles/maturity';
 import type { EngagementEvent } from './events.js';
 import type { ListedRecord, ListKind, MovieFacts, PagePosition, RatingRecord, ReviewFilter, ReviewState } from './model.js';
 

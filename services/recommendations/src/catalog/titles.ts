@@ -1,5 +1,5 @@
 import { MaturityRating, MovieStatus, type Movie } from '@flix/proto/flix/catalog/v1/resources';
-import { MATURITY_LEVELS, type Maturity } from '@flix/profiles';
+import { MATURITY_LEVELS, type Maturity } from '@flix/profiles/maturity';
 import type { TitleInfo } from '../domain/model.js';
 
 const STATUS: Record<number, TitleInfo['status']> = {

@@ -1,4 +1,4 @@
-import type { Maturity } from '@flix/profiles';
+import type { Maturity } from '@flix/profiles/maturity';
 
 /** The kinds of signal a profile gives about a title; each is last-writer-wins on its own. */
 export const SIGNAL_KINDS = ['rating', 'watchlist', 'favourite', 'completed', 'started'] as const;

@@ -1,4 +1,11 @@
+import type { Maturity } from '@flix/profiles/maturity';
 import type { AccountPreferences, Interaction, SignalChange, TitleInfo } from './model.js';
+
+/** What recommendations asks of identity: the caller's profile, with the caller's own token. */
+export interface ProfileDirectory {
+  /** NOT_FOUND (field profileId) when the profile is not the caller's. */
+  maxMaturity(accessToken: string, profileId: string): Promise<Maturity>;
+}
 
 export interface Clock {
   now(): Date;

@@ -1,8 +1,8 @@
-import type { Maturity, ProfileDirectory } from '@flix/profiles';
+import type { Maturity } from '@flix/profiles/maturity';
 import { DomainError } from '@flix/errors';
 import { ItemSimilarityModel, type SimilarityOptions, type TrainingRow } from './item-similarity.js';
 import type { Suggestion } from './model.js';
-import type { ChangeCounter, Clock, InteractionStore, PreferenceStore, TitleStore } from './ports.js';
+import type { ChangeCounter, Clock, InteractionStore, PreferenceStore, ProfileDirectory, TitleStore } from './ports.js';
 import { Recommender } from './recommender.js';
 import { interactionWeight } from './signals.js';
 

@@ -1,4 +1,4 @@
-import { maturityRank, type Maturity } from '@flix/profiles';
+import { maturityRank, type Maturity } from '@flix/profiles/maturity';
 import { DomainError } from '@flix/errors';
 import { ItemSimilarityModel } from './item-similarity.js';
 import type { AccountPreferences, Interaction, ReasonKind, Suggestion, TitleInfo } from './model.js';
