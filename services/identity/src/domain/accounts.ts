@@ -14,9 +14,8 @@ import {
   type TokenPair,
   type UserRecord,
 } from './model.js';
-import type { PasswordHasher } from './password-hasher.js';
 import { passwordProblem } from './password-policy.js';
-import type { Clock, UserRepository } from './ports.js';
+import type { Clock, PasswordHasher, UserRepository } from './ports.js';
 import type { Sessions } from './sessions.js';
 
 export interface RegisterInput {

@@ -85,3 +85,16 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** Hashes and checks passwords (argon2id, in security/password-hasher.ts). */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+  /** True when the hash was made with weaker parameters than today's. */
+  needsRehash(hash: string): boolean;
+}
+
+/** Signs access tokens with the current signing key (the jose KeyRing in security/key-ring.ts). */
+export interface TokenSigner {
+  sign(claims: Record<string, unknown>, subject: string, audience: string, issuer: string, ttlSeconds: number, jti: string): Promise<string>;
+}

@@ -4,10 +4,8 @@ import { LoginFailureReason } from '@flix/proto/flix/identity/v1/events';
 import { checkUserId, requireAdmin, type Principal } from '@flix/auth';
 import { normaliseEmail } from './email.js';
 import type { IdentityEvent } from './events.js';
-import type { KeyRing } from './key-ring.js';
 import type { RequestMeta, SessionSummary, TokenPair, UserRecord } from './model.js';
-import type { PasswordHasher } from './password-hasher.js';
-import type { Clock, LoginAttemptRepository, RefreshTokenRecord, RefreshTokenRepository, UserRepository } from './ports.js';
+import type { Clock, LoginAttemptRepository, PasswordHasher, RefreshTokenRecord, RefreshTokenRepository, TokenSigner, UserRepository } from './ports.js';
 
 export interface SessionPolicy {
   issuer: string;
@@ -51,7 +49,7 @@ export class Sessions {
       refreshTokens: RefreshTokenRepository;
       attempts: LoginAttemptRepository;
       hasher: PasswordHasher;
-      keys: KeyRing;
+      keys: TokenSigner;
       clock: Clock;
       policy: SessionPolicy;
       clients: OAuthClient[];

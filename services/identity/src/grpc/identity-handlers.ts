@@ -4,7 +4,7 @@ import { invalidArgument, isDomainError, unauthenticated } from '@flix/errors';
 import type { CallContext, ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { Accounts } from '../domain/accounts.js';
-import type { KeyRing } from '../domain/key-ring.js';
+import type { KeyRing } from '../security/key-ring.js';
 import type { RequestMeta } from '../domain/model.js';
 import type { Sessions } from '../domain/sessions.js';
 import { maskToFields, maturityFromProto, profileToProto, roleFromProto, sessionToProto, userDetailToProto, userToProto } from './mappers.js';

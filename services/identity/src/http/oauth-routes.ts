@@ -1,6 +1,6 @@
 import { isDomainError, type DomainError } from '@flix/errors';
 import type { HttpRequest, HttpResponse, HttpRoute } from '@flix/http';
-import type { KeyRing } from '../domain/key-ring.js';
+import type { KeyRing } from '../security/key-ring.js';
 import type { Sessions } from '../domain/sessions.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };

@@ -1,7 +1,7 @@
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { KeyRing } from './key-ring.js';
-import type { SigningKeyRepository, StoredSigningKey } from './ports.js';
+import type { SigningKeyRepository, StoredSigningKey } from '../domain/ports.js';
 
 class MemoryKeys implements SigningKeyRepository {
   keys: StoredSigningKey[] = [];

@@ -9,7 +9,7 @@ import {
   type JWTVerifyGetKey,
   type CryptoKey as JoseKey,
 } from 'jose';
-import type { Clock, SigningKeyRepository, StoredSigningKey } from './ports.js';
+import type { Clock, SigningKeyRepository, StoredSigningKey, TokenSigner } from '../domain/ports.js';
 
 interface LoadedKey {
   kid: string;
@@ -37,7 +37,7 @@ export interface KeyRingOptions {
  * has expired. All instances share the keys through storage and reload them periodically and
  * whenever they meet an unknown kid.
  */
-export class KeyRing {
+export class KeyRing implements TokenSigner {
   /** Newest first. */
   private keys: LoadedKey[] = [];
   private lastReload = 0;

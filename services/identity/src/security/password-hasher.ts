@@ -1,11 +1,6 @@
 import argon2 from 'argon2';
+import type { PasswordHasher } from '../domain/ports.js';
 
-export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  verify(hash: string, password: string): Promise<boolean>;
-  /** True when the hash was made with weaker parameters than today's. */
-  needsRehash(hash: string): boolean;
-}
 
 export interface Argon2Params {
   memoryCost: number;
