@@ -10,10 +10,10 @@ import { AnalyticsServiceService } from '@flix/proto/flix/analytics/v1/analytics
 import { AlertEvaluator } from './alerts/evaluator.js';
 import { BillingPlanSource } from './billing/plan-source.js';
 import { readAnalyticsConfig } from './config.js';
+import { Reports } from './domain/reports.js';
 import type { PlanPrice } from './domain/model.js';
 import { startStreamConsumers } from './events/consumers.js';
 import { analyticsHandlers } from './grpc/handlers.js';
-import { Reports } from './reports.js';
 import { AlertStore } from './storage/alert-store.js';
 import { EventStore } from './storage/event-store.js';
 import { ANALYTICS_INDEXES } from './storage/indexes.js';

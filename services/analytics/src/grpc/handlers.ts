@@ -1,13 +1,16 @@
+import { requireAdmin } from '@flix/auth';
 import type { ServiceHandlers } from '@flix/grpc';
 import type { AnalyticsServiceService } from '@flix/proto/flix/analytics/v1/analytics_service';
-import type { Reports } from '../reports.js';
+import type { Reports } from '../domain/reports.js';
 import type { StreamAdmin } from '../stream-admin.js';
+import { summaryToProto } from './mappers.js';
 
 /** The gRPC face of analytics. */
 export function analyticsHandlers(reports: Reports, streams: StreamAdmin): ServiceHandlers<typeof AnalyticsServiceService> {
   return {
     async getSummary(req, ctx) {
-      return reports.summary(ctx.principal, req);
+      requireAdmin(ctx.principal);
+      return summaryToProto(await reports.summary(req));
     },
     async listStreams(req, ctx) {
       return streams.listStreams(ctx.principal, req);

@@ -4,6 +4,7 @@ import { newEventId, runInTransaction, type Outbox } from '@flix/events';
 import { AlertKind } from '@flix/proto/flix/analytics/v1/resources';
 import type { AlertKindName, Measurement, WindowCounts } from '../domain/alerts.js';
 import { SIGNAL_COUNTERS, type SignalCounter } from '../domain/model.js';
+import type { Alert, AlertReadModel } from '../domain/ports.js';
 
 export interface AlertDoc {
   _id: AlertKindName;
@@ -46,7 +47,7 @@ const incidentOf = (a: AlertDoc): IncidentDoc => {
 };
 
 /** Alert state (one document per kind), the incident history and the per-minute signals the window sums. */
-export class AlertStore {
+export class AlertStore implements AlertReadModel {
   private readonly alerts;
   private readonly minutes;
   private readonly incidents;
@@ -77,14 +78,15 @@ export class AlertStore {
    * kind's latest incident is read from the state document too, so one raised before the
    * history was kept still shows.
    */
-  async incidentsOverlapping(from: Date, to: Date): Promise<IncidentDoc[]> {
+  async incidentsOverlapping(from: Date, to: Date): Promise<Alert[]> {
     const overlap = { raisedAt: { $lt: to }, $or: [{ resolvedAt: { $exists: false } }, { resolvedAt: { $gte: from } }] };
     const [history, latest] = await Promise.all([this.incidents.find(overlap).toArray(), this.alerts.find(overlap).toArray()]);
-    return [...history, ...latest.map(incidentOf)];
+    return [...history, ...latest.map(incidentOf)].map(({ _id, ...rest }) => ({ ...rest, incidentId: _id }));
   }
 
-  async open(): Promise<AlertDoc[]> {
-    return this.alerts.find({ open: true }).sort({ raisedAt: 1 }).toArray();
+  async open(): Promise<Alert[]> {
+    const docs = await this.alerts.find({ open: true }).sort({ raisedAt: 1 }).toArray();
+    return docs.map(({ _id, open: _open, ...rest }) => ({ ...rest, kind: _id }));
   }
 
   /**

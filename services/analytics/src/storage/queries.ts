@@ -2,10 +2,11 @@ import type { Db, Filter } from 'mongodb';
 import { DAILY_COUNTERS, TITLE_COUNTERS, type PlanPrice } from '../domain/model.js';
 import type { DayCounters, SubscriptionSpan } from '../domain/daily.js';
 import type { DailyTotals, TitleTotals } from '../domain/summary.js';
+import type { SubscriptionCounts, SummaryReadModel } from '../domain/ports.js';
 import type { DailyDoc, SubscriptionDoc } from './rollups.js';
 
 /** Reads the rollups for the summary. */
-export class SummaryQueries {
+export class SummaryQueries implements SummaryReadModel {
   constructor(private readonly db: Db) {}
 
   /** Totals over the days, each day's distinct active users and each day's counters. */
@@ -53,7 +54,7 @@ export class SummaryQueries {
     return { accessSince: { $lte: at }, $or: [{ endedAt: { $exists: false } }, { endedAt: { $gt: at } }] };
   }
 
-  async subscriptions(from: Date, to: Date) {
+  async subscriptions(from: Date, to: Date): Promise<SubscriptionCounts> {
     const subs = this.db.collection<SubscriptionDoc>('subscriptions');
     // "Now" for a window ending in the future: the state as it stands.
     const end = new Date(Math.min(to.getTime(), Date.now()));

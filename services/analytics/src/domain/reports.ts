@@ -1,10 +1,62 @@
-import { requireAdmin, type Principal } from '@flix/auth';
-import type { GetSummaryResponse } from '@flix/proto/flix/analytics/v1/analytics_service';
-import type { TitleStats } from '@flix/proto/flix/analytics/v1/resources';
-import { dailySeries, incidentsInWindow, mrrOf } from './domain/daily.js';
-import { rankTitles, ratio, rebufferingRatio, summaryWindow, type TitleTotals } from './domain/summary.js';
-import { ALERT_KIND, alertMessage, type AlertStore, type IncidentDoc } from './storage/alert-store.js';
-import type { SummaryQueries } from './storage/queries.js';
+import { dailySeries, incidentsInWindow, mrrOf, type DayValues } from './daily.js';
+import type { Alert, AlertReadModel, SummaryReadModel } from './ports.js';
+import { rankTitles, ratio, rebufferingRatio, summaryWindow, type TitleTotals } from './summary.js';
+
+/** A title's totals with its derived rates. */
+export interface TitleStats extends TitleTotals {
+  completionRate: number;
+  rebufferingRatio: number;
+}
+
+/** The admin dashboard for one window, in domain terms (grpc/mappers.ts turns it into the proto). */
+export interface Summary {
+  from: Date;
+  to: Date;
+  users: {
+    registrations: number;
+    averageDailyActiveUsers: number;
+    dailyActiveUsers: { day: string; activeUsers: number }[];
+    monthlyActiveUsers: { month: string; activeUsers: number }[];
+  };
+  playback: {
+    plays: number;
+    sessionsEnded: number;
+    watchSeconds: number;
+    completions: number;
+    completionRate: number;
+    rebufferMs: number;
+    rebufferingRatio: number;
+  };
+  topTitlesByPlays: TitleStats[];
+  topTitlesByWatchTime: TitleStats[];
+  topTitlesByRebuffering: TitleStats[];
+  subscriptions: {
+    activeSubscriptions: number;
+    payingSubscriptions: number;
+    mrrMinor: number;
+    currency: string;
+    activeAtStart: number;
+    newSubscriptions: number;
+    churnedSubscriptions: number;
+    churnRate: number;
+  };
+  payments: {
+    succeeded: number;
+    failed: number;
+    refunded: number;
+    successRate: number;
+    revenueMinor: number;
+    refundedMinor: number;
+    currency: string;
+  };
+  auth: { loginsSucceeded: number; loginsFailed: number; loginFailureRate: number };
+  eventsIngested: number;
+  openAlerts: Alert[];
+  deadLetters: number;
+  days: DayValues[];
+  /** Incidents open at some point in the window, newest raise first. */
+  alerts: Alert[];
+}
 
 const titleStats = (t: TitleTotals): TitleStats => ({
   movieId: t.movieId,
@@ -17,30 +69,16 @@ const titleStats = (t: TitleTotals): TitleStats => ({
   rebufferingRatio: rebufferingRatio(t.rebufferMs, t.watchSeconds),
 });
 
-const incident = (i: IncidentDoc) => ({
-  alert: {
-    incidentId: i._id,
-    kind: ALERT_KIND[i.kind],
-    value: i.value,
-    threshold: i.threshold,
-    sampleSize: i.sampleSize,
-    windowSeconds: i.windowSeconds,
-    raiseTime: i.raisedAt,
-  },
-  resolveTime: i.resolvedAt,
-});
-
 /** The admin dashboard: KPIs for a window, read from the rollups. */
 export class Reports {
   constructor(
-    private readonly queries: SummaryQueries,
-    private readonly alerts: AlertStore,
+    private readonly queries: SummaryReadModel,
+    private readonly alerts: AlertReadModel,
     private readonly currency: string,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async summary(principal: Principal | undefined, req: { from: Date | undefined; to: Date | undefined; titleLimit: number }): Promise<GetSummaryResponse> {
-    requireAdmin(principal);
+  async summary(req: { from: Date | undefined; to: Date | undefined; titleLimit: number }): Promise<Summary> {
     const w = summaryWindow(req.from, req.to, req.titleLimit);
     const [{ totals, dau, byDay }, mau, titles, subs, prices, open, spans, incidents] = await Promise.all([
       this.queries.daily(w.days),
@@ -102,14 +140,10 @@ export class Reports {
         loginFailureRate: ratio(totals.loginsFailed, totals.loginsSucceeded + totals.loginsFailed),
       },
       eventsIngested: totals.events,
-      openAlerts: open.map(alertMessage),
+      openAlerts: open,
       deadLetters: totals.deadLetters,
       days: dailySeries(w.days, byDay, spans, prices, this.currency, this.now()),
-      alerts: incidentsInWindow(
-        incidents.map((i) => ({ ...i, incidentId: i._id })),
-        w.from,
-        w.to,
-      ).map(incident),
+      alerts: incidentsInWindow(incidents, w.from, w.to),
     };
   }
 }
