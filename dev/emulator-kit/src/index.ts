@@ -1,0 +1,1 @@
+export { JsonStateFile } from './json-state.js';
