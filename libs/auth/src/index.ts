@@ -22,6 +22,15 @@ export interface Principal {
   expiresAt: Date;
 }
 
+/**
+ * A verified caller as the server hands it to the domain: who they are, and the access token
+ * they sent, which the domain forwards when it asks another service on their behalf.
+ */
+export interface Caller {
+  readonly principal: Principal;
+  readonly accessToken: string;
+}
+
 export const ADMIN_ROLE = 'admin';
 export const SERVICE_ROLE = 'service';
 
@@ -127,6 +136,13 @@ export function requireUser(principal: Principal | undefined): Principal {
   if (principal.isService)
     throw new DomainError('permission_denied', 'USER_TOKEN_REQUIRED', 'this operation needs a user token');
   return principal;
+}
+
+/** A signed-in human caller (not a service token), with the token to act on their behalf. */
+export function requireUserCaller(caller: Caller | undefined): Caller {
+  if (!caller) throw unauthenticated('sign in first');
+  requireUser(caller.principal);
+  return caller;
 }
 
 // Identity gives accounts randomUUID() ids (the tokens' subjects); anything else cannot name one,

@@ -1,13 +1,18 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { Principal } from '@flix/auth';
+import type { Caller, Principal } from '@flix/auth';
 import type { Logger } from '@flix/logging';
 
 /** What a handler knows about the call besides its request message. */
 export interface CallContext {
   /** Full method path, e.g. `/flix.identity.v1.IdentityService/Login`. */
   method: string;
-  /** Set when the caller sent a valid access token. */
+  /** Set when the caller sent a valid access token (the same as `caller.principal`). */
   principal?: Principal;
+  /**
+   * Set when the caller sent a valid access token: the principal and that token, parsed and
+   * verified once here, for domain code that calls other services on the caller's behalf.
+   */
+  caller?: Caller;
   requestId: string;
   /** Client address as the gateway saw it (last x-forwarded-for entry), else the peer. */
   clientIp: string;

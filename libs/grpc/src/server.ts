@@ -13,7 +13,7 @@ import {
 import { ReflectionService } from '@grpc/reflection';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
-import { bearerToken, type AccessTokenVerifier, type Principal } from '@flix/auth';
+import { bearerToken, type AccessTokenVerifier, type Caller } from '@flix/auth';
 import { DomainError, isDomainError, unauthenticated } from '@flix/errors';
 import type { Logger } from '@flix/logging';
 import { checkResponseHeaderName, clientIpFrom, firstValue, type CallContext } from './context.js';
@@ -94,10 +94,10 @@ export class GrpcServer {
     const md = call.metadata;
     const requestId = firstValue(md, 'x-request-id') ?? randomUUID();
     const methodName = path.slice(path.lastIndexOf('/') + 1);
-    let principal: Principal | undefined;
+    let caller: Caller | undefined;
     // The request's child logger is made when something logs (a quiet call at info never does).
     let requestLogger: Logger | undefined;
-    const log = (): Logger => (requestLogger ??= this.opts.logger.child({ rpc: methodName, requestId, ...(principal ? { sub: principal.subject } : {}) }));
+    const log = (): Logger => (requestLogger ??= this.opts.logger.child({ rpc: methodName, requestId, ...(caller ? { sub: caller.principal.subject } : {}) }));
     const abort = new AbortController();
     const maxMs = this.opts.maxCallMs ?? 30_000;
     const deadline = call.getDeadline();
@@ -118,12 +118,13 @@ export class GrpcServer {
       callback(...args);
     };
     try {
-      const token = bearerToken(firstValue(md, 'authorization'));
-      if (token) principal = await this.opts.verifier(token);
+      const accessToken = bearerToken(firstValue(md, 'authorization'));
+      if (accessToken) caller = { principal: await this.opts.verifier(accessToken), accessToken };
       else if (requiresAuth) throw unauthenticated('this call needs an access token: send "authorization: Bearer <token>"');
       const ctx: CallContext = {
         method: path,
-        principal,
+        principal: caller?.principal,
+        caller,
         requestId,
         clientIp: clientIpFrom(md, call.getPeer()),
         traceparent: firstValue(md, 'traceparent'),
