@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanRecord } from './model.js';
-import { defaultPlans } from './plans.js';
+import { defaultPlans } from './plan.js';
 import type { SubscriptionSnapshot } from './stripe-events.js';
 import { applySnapshot, canTransition, statusFromStripe } from './subscription.js';
 

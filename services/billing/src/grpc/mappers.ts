@@ -19,7 +19,7 @@ import {
 import type { CheckEntitlementResponse } from '@flix/proto/flix/billing/v1/billing_service';
 import type { EntitlementDecision } from '../domain/entitlement.js';
 import { DAY_MS, INTERVALS, QUALITIES, TIERS, type Interval, type Money, type OfferRecord, type PaymentRecord, type PlanRecord, type Quality, type RentalRecord, type SubscriptionRecord, type SubStatus, type Tier } from '../domain/model.js';
-import { PLAN_FIELDS, type PlanField, type PlanInput } from '../domain/plans.js';
+import { PLAN_FIELDS, type PlanField, type PlanInput } from '../domain/plan.js';
 
 export const tierToProto = (t: Tier | null): PlanTier => (t ? ((TIERS.indexOf(t) + 1) as PlanTier) : PlanTier.PLAN_TIER_UNSPECIFIED);
 export const tierFromProto = (t: PlanTier): Tier | null => TIERS[t - 1] ?? null;
