@@ -145,26 +145,26 @@ for (const n of SIZES) {
   console.error(`${label}: index built in ${buildMs} ms, heap +${heapMb() - heap0} MB`);
 
   const queries = [...QUERIES.map(({ q }) => q), ...workload(records)];
-  const searches = queries.map((q) => () => catalog.search(undefined, undefined, q, params(), { pageSize: 20 }));
+  const searches = queries.map((q) => () => catalog.search(undefined, q, params(), { pageSize: 20 }));
   const cold = queries.map((q) => () => {
     index.clearSearchCache();
-    return catalog.search(undefined, undefined, q, params(), { pageSize: 20 });
+    return catalog.search(undefined, q, params(), { pageSize: 20 });
   });
-  const filtered = queries.map((q) => () => catalog.search(undefined, undefined, q, params({ maturity: 'PG13', language: 'en' }), { pageSize: 20 }));
+  const filtered = queries.map((q) => () => catalog.search(undefined, q, params({ maturity: 'PG13', language: 'en' }), { pageSize: 20 }));
   let right = 0;
   const graded = QUERIES.filter((q) => q.top);
-  for (const { q, top } of graded) if ((await catalog.search(undefined, undefined, q, params(), { pageSize: 1 })).items[0]?.title === top) right++;
+  for (const { q, top } of graded) if ((await catalog.search(undefined, q, params(), { pageSize: 1 })).items[0]?.title === top) right++;
   console.error(`${label}: ${queries.length} distinct queries; expected title first for ${right}/${graded.length}`);
   // A deep page: the token after five pages.
-  let deep = await catalog.list(undefined, undefined, params({ genre: 'Drama' }), 'title', { pageSize: 20 });
-  for (let i = 0; i < 5 && deep.next; i++) deep = await catalog.list(undefined, undefined, params({ genre: 'Drama' }), 'title', { pageSize: 20, position: deep.next });
+  let deep = await catalog.list(undefined, params({ genre: 'Drama' }), 'title', { pageSize: 20 });
+  for (let i = 0; i < 5 && deep.next; i++) deep = await catalog.list(undefined, params({ genre: 'Drama' }), 'title', { pageSize: 20, position: deep.next });
   const deepPos = deep.next;
   const lists = [
-    () => catalog.list(undefined, undefined, params(), 'newest', { pageSize: 20 }),
-    () => catalog.list(undefined, undefined, params({ genre: 'Comedy' }), 'title', { pageSize: 20 }),
-    () => catalog.list(undefined, undefined, params({ language: 'fr', maturity: 'PG' }), 'rating', { pageSize: 20 }),
-    () => catalog.list(undefined, undefined, params({ releaseYearMin: 1990, releaseYearMax: 1999 }), 'popularity', { pageSize: 20 }),
-    () => catalog.list(undefined, undefined, params({ genre: 'Drama' }), 'title', { pageSize: 20, position: deepPos }),
+    () => catalog.list(undefined, params(), 'newest', { pageSize: 20 }),
+    () => catalog.list(undefined, params({ genre: 'Comedy' }), 'title', { pageSize: 20 }),
+    () => catalog.list(undefined, params({ language: 'fr', maturity: 'PG' }), 'rating', { pageSize: 20 }),
+    () => catalog.list(undefined, params({ releaseYearMin: 1990, releaseYearMax: 1999 }), 'popularity', { pageSize: 20 }),
+    () => catalog.list(undefined, params({ genre: 'Drama' }), 'title', { pageSize: 20, position: deepPos }),
   ];
   const c = await timeLoopAsync(`search, uncached ${label}`, cold);
   const computed = index.searchStats.computed;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, notFound, permissionDenied, unauthenticated, Violations } from '@flix/errors';
-import { requireAdmin, type Principal } from '@flix/auth';
+import { requireAdmin, type Caller, type Principal } from '@flix/auth';
 import { applyAssetEvent } from './asset.js';
 import { CatalogIndex, MOVIE_ORDERS, type ListPosition, type MovieOrder, type SearchPosition, type SourceFilter, type TitleFilter } from './catalog-index.js';
 import type { CatalogEvent } from './events.js';
@@ -60,11 +60,11 @@ export class Catalog {
 
   // ------------------------------------------------------------------ reads
 
-  async list(principal: Principal | undefined, accessToken: string | undefined, params: BrowseParams, orderBy: string, page: PageParams): Promise<Page> {
+  async list(caller: Caller | undefined, params: BrowseParams, orderBy: string, page: PageParams): Promise<Page> {
     const v = new Violations();
     const order = (orderBy.trim().toLowerCase() || 'newest') as MovieOrder;
     if (!MOVIE_ORDERS.includes(order)) v.add('orderBy', `unknown order "${orderBy}" (${MOVIE_ORDERS.join(', ')})`);
-    const filter = await this.filter(principal, accessToken, params, v);
+    const filter = await this.filter(caller, params, v);
     const fingerprint = hashQuery({ params, order });
     let after: ListPosition | undefined;
     if (page.position) after = { key: positionKey(page.position, fingerprint) };
@@ -72,13 +72,13 @@ export class Catalog {
     return { items: r.items, total: r.total, next: r.next ? { f: fingerprint, k: JSON.stringify(r.next.key) } : undefined };
   }
 
-  async search(principal: Principal | undefined, accessToken: string | undefined, q: string, params: BrowseParams, page: PageParams): Promise<Page> {
+  async search(caller: Caller | undefined, q: string, params: BrowseParams, page: PageParams): Promise<Page> {
     const v = new Violations();
     const query = q.trim();
     if (query === '') v.add('q', 'is required: what to search for');
     else if (query.length > 200) v.add('q', 'at most 200 characters');
     else if (fold(query).replace(/[^\p{L}\p{N}]+/gu, '') === '') v.add('q', 'needs at least one letter or digit');
-    const filter = await this.filter(principal, accessToken, params, v);
+    const filter = await this.filter(caller, params, v);
     const fingerprint = hashQuery({ params, q: fold(query) });
     let after: SearchPosition | undefined;
     if (page.position) {
@@ -101,11 +101,11 @@ export class Catalog {
    * One title from the source of truth; viewers only see what is published and available. With
    * a profile (the caller's, asked from identity), a title above its maturity limit is refused.
    */
-  async get(principal: Principal | undefined, accessToken: string | undefined, id: string, profileId = ''): Promise<MovieRecord> {
+  async get(caller: Caller | undefined, id: string, profileId = ''): Promise<MovieRecord> {
     if (id.trim() === '') throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'movieId: is required', [{ field: 'movieId', description: 'is required' }]);
-    const limit = profileId.trim() ? await this.profileLimit(principal, accessToken, profileId) : undefined;
+    const limit = profileId.trim() ? await this.profileLimit(caller, profileId) : undefined;
     const m = id.startsWith(PARTNER_ID_PREFIX) ? await this.deps.partners.findById(id) : await this.deps.movies.findById(id);
-    if (!m || (!isPrivileged(principal) && !isVisible(m, this.deps.clock.now()))) throw notFound('movie', id);
+    if (!m || (!isPrivileged(caller?.principal) && !isVisible(m, this.deps.clock.now()))) throw notFound('movie', id);
     if (limit && !withinMaturityLimit(m, limit)) throw aboveMaturityLimit(m, limit);
     return m;
   }
@@ -115,15 +115,14 @@ export class Catalog {
    * hidden) ids reported as missing, titles above the profile's maturity limit as restricted.
    */
   async batchGet(
-    principal: Principal | undefined,
-    accessToken: string | undefined,
+    caller: Caller | undefined,
     ids: string[],
     profileId = '',
   ): Promise<{ movies: MovieRecord[]; missing: string[]; restricted: string[] }> {
     const v = new Violations();
     checkMovieIds(v, ids);
     v.throwIfAny();
-    const limit = profileId.trim() ? await this.profileLimit(principal, accessToken, profileId) : undefined;
+    const limit = profileId.trim() ? await this.profileLimit(caller, profileId) : undefined;
     const unique = [...new Set(ids)];
     const partnerIds = unique.filter((id) => id.startsWith(PARTNER_ID_PREFIX));
     const ownIds = unique.filter((id) => !id.startsWith(PARTNER_ID_PREFIX));
@@ -132,7 +131,7 @@ export class Catalog {
       partnerIds.length ? this.deps.partners.findMany(partnerIds) : [],
     ]);
     const now = this.deps.clock.now();
-    const found = new Map([...own, ...partner].filter((m) => isPrivileged(principal) || isVisible(m, now)).map((m) => [m.id, m]));
+    const found = new Map([...own, ...partner].filter((m) => isPrivileged(caller?.principal) || isVisible(m, now)).map((m) => [m.id, m]));
     const allowed = (m: MovieRecord) => !limit || withinMaturityLimit(m, limit);
     const movies: MovieRecord[] = [];
     const missing: string[] = [];
@@ -287,7 +286,7 @@ export class Catalog {
 
   // ------------------------------------------------------------------ helpers
 
-  private async filter(principal: Principal | undefined, accessToken: string | undefined, p: BrowseParams, v: Violations): Promise<TitleFilter> {
+  private async filter(caller: Caller | undefined, p: BrowseParams, v: Violations): Promise<TitleFilter> {
     const filter: TitleFilter = { source: this.source(p.source, v), includeUnpublished: false, now: this.deps.clock.now() };
     if (p.genre.trim()) {
       // Partner feeds may use genres outside our vocabulary: an unknown name just matches nothing.
@@ -313,8 +312,8 @@ export class Catalog {
     const videoStatus = (p.videoStatus ?? '').trim();
     const adminField = p.includeUnpublished ? 'includeUnpublished' : status ? 'status' : videoStatus ? 'videoStatus' : undefined;
     if (adminField) {
-      if (!principal) throw unauthenticated(`${adminField}: sign in as an admin`);
-      if (!principal.roles.includes('admin')) throw permissionDenied(`${adminField}: needs the admin role`, 'ADMIN_ONLY');
+      if (!caller) throw unauthenticated(`${adminField}: sign in as an admin`);
+      if (!caller.principal.roles.includes('admin')) throw permissionDenied(`${adminField}: needs the admin role`, 'ADMIN_ONLY');
       filter.includeUnpublished = true;
     }
     if (status) {
@@ -329,7 +328,7 @@ export class Catalog {
       else filter.videoStatus = s as AssetStatus | 'none';
     }
     if (p.profileId.trim() && v.empty) {
-      const limit = await this.profileLimit(principal, accessToken, p.profileId);
+      const limit = await this.profileLimit(caller, p.profileId);
       filter.maxMaturityRank = Math.min(filter.maxMaturityRank ?? Infinity, maturityRank(limit));
     }
     v.throwIfAny();
@@ -337,9 +336,9 @@ export class Catalog {
   }
 
   /** One of the caller's profiles' maturity limit (identity answers NOT_FOUND for another account's). */
-  private async profileLimit(principal: Principal | undefined, accessToken: string | undefined, profileId: string): Promise<Maturity> {
-    if (!principal || !accessToken) throw unauthenticated('profileId: sign in to browse as one of your profiles');
-    return this.deps.profiles.maxMaturity(accessToken, profileId.trim());
+  private async profileLimit(caller: Caller | undefined, profileId: string): Promise<Maturity> {
+    if (!caller) throw unauthenticated('profileId: sign in to browse as one of your profiles');
+    return this.deps.profiles.maxMaturity(caller.accessToken, profileId.trim());
   }
 
   private source(s: string, v: Violations): SourceFilter {

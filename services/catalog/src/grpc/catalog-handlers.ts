@@ -1,15 +1,11 @@
 import type { CatalogServiceService } from '@flix/proto/flix/catalog/v1/catalog_service';
-import { bearerToken, type Principal } from '@flix/auth';
-import type { CallContext, ServiceHandlers } from '@flix/grpc';
+import type { Principal } from '@flix/auth';
+import type { ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { BrowseParams, Catalog } from '../domain/catalog.js';
 import { maskToFields, movieInputFromProto, movieToProto } from './mappers.js';
 
 const privileged = (p: Principal | undefined) => !!p && (p.roles.includes('admin') || p.isService);
-const tokenOf = (ctx: CallContext): string | undefined => {
-  const v = ctx.metadata.get('authorization')[0];
-  return v === undefined ? undefined : bearerToken(String(v));
-};
 
 type Browse = Omit<BrowseParams, never>;
 const browse = (r: Browse): BrowseParams => ({
@@ -29,7 +25,7 @@ const browse = (r: Browse): BrowseParams => ({
 export function catalogHandlers(catalog: Catalog): ServiceHandlers<typeof CatalogServiceService> {
   return {
     async listMovies(req, ctx) {
-      const page = await catalog.list(ctx.principal, tokenOf(ctx), browse(req), req.orderBy, {
+      const page = await catalog.list(ctx.caller, browse(req), req.orderBy, {
         pageSize: pageSize(req.pageSize, 20, 100),
         position: decodePageToken(req.pageToken),
       });
@@ -37,7 +33,7 @@ export function catalogHandlers(catalog: Catalog): ServiceHandlers<typeof Catalo
       return { movies: page.items.map((m) => movieToProto(m, opts)), nextPageToken: page.next ? encodePageToken(page.next) : '', totalSize: page.total };
     },
     async searchMovies(req, ctx) {
-      const page = await catalog.search(ctx.principal, tokenOf(ctx), req.q, browse(req), {
+      const page = await catalog.search(ctx.caller, req.q, browse(req), {
         pageSize: pageSize(req.pageSize, 20, 100),
         position: decodePageToken(req.pageToken),
       });
@@ -45,10 +41,10 @@ export function catalogHandlers(catalog: Catalog): ServiceHandlers<typeof Catalo
       return { movies: page.items.map((m) => movieToProto(m, opts)), nextPageToken: page.next ? encodePageToken(page.next) : '', totalSize: page.total };
     },
     async getMovie(req, ctx) {
-      return movieToProto(await catalog.get(ctx.principal, tokenOf(ctx), req.movieId, req.profileId ?? ''), { privileged: privileged(ctx.principal) });
+      return movieToProto(await catalog.get(ctx.caller, req.movieId, req.profileId ?? ''), { privileged: privileged(ctx.principal) });
     },
     async batchGetMovies(req, ctx) {
-      const { movies, missing, restricted } = await catalog.batchGet(ctx.principal, tokenOf(ctx), req.movieIds, req.profileId ?? '');
+      const { movies, missing, restricted } = await catalog.batchGet(ctx.caller, req.movieIds, req.profileId ?? '');
       const opts = { privileged: privileged(ctx.principal) };
       return { movies: movies.map((m) => movieToProto(m, opts)), missingIds: missing, restrictedIds: restricted };
     },
