@@ -1,0 +1,93 @@
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { ClosedConnectionError, DrainingConnectionError } from '@nats-io/nats-core';
+import type { Logger } from '@flix/logging';
+import { errMessage } from './error-message.js';
+
+export interface PullLoopOptions {
+  js: JetStreamClient;
+  stream: string;
+  durable: string;
+  /** Messages pulled per request. */
+  batchSize: number;
+  log: Logger;
+  stopping: () => boolean;
+  /** Resolves when stop() is called: cuts a resubscription wait short. */
+  stopSignal: Promise<void>;
+  /** Each new subscription, so stop() can close the one in use. */
+  subscribed: (messages: ConsumerMessages) => void;
+  /** Works through a subscription's messages; `progressed` after each one handled. */
+  consume: (messages: ConsumerMessages, progressed: () => void) => Promise<void>;
+}
+
+/**
+ * Subscribes to the durable consumer and hands its messages over until stopped; a failed or
+ * ended subscription is replaced after a growing pause, which resets once messages flow again.
+ */
+export async function runPullLoop(o: PullLoopOptions): Promise<void> {
+  let failures = 0;
+  while (!o.stopping()) {
+    try {
+      const consumer = await o.js.consumers.get(o.stream, o.durable);
+      const messages = await consumer.consume({ max_messages: o.batchSize });
+      o.subscribed(messages);
+      if (o.stopping()) void messages.close(); // stop() came while subscribing
+      await o.consume(messages, () => (failures = 0));
+      if (!o.stopping()) throw new Error('message iterator ended');
+    } catch (err) {
+      if (o.stopping()) break;
+      if (err instanceof ClosedConnectionError || err instanceof DrainingConnectionError) {
+        // Nothing to resubscribe to; stop() still resolves.
+        o.log.error('NATS connection closed or draining under a running consumer (stop consumers before draining)');
+        break;
+      }
+      failures++;
+      const wait = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+      o.log.error({ err: errMessage(err), retryInMs: wait }, 'consumer loop failed; resubscribing');
+      await Promise.race([new Promise((r) => setTimeout(r, wait).unref()), o.stopSignal]);
+    }
+  }
+}
+
+/** One message at a time, in order. */
+export async function eachMessage(messages: ConsumerMessages, handle: (m: JsMsg) => Promise<void>, progressed: () => void): Promise<void> {
+  for await (const m of messages) {
+    await handle(m);
+    progressed();
+  }
+}
+
+/**
+ * Takes whatever has already arrived (up to `max`) after the first message, without waiting for
+ * more, and hands it over as one batch. The pending next() is carried into the next round, so
+ * no message is lost.
+ */
+export async function eachBatch(
+  messages: ConsumerMessages,
+  max: number,
+  handle: (batch: JsMsg[]) => Promise<void>,
+  progressed: () => void,
+): Promise<void> {
+  const it = messages[Symbol.asyncIterator]();
+  const NOTHING_YET = Symbol('nothing yet');
+  let next = it.next();
+  for (;;) {
+    const first = await next;
+    if (first.done) return;
+    const batch: JsMsg[] = [first.value];
+    let done = false;
+    next = it.next();
+    while (batch.length < max) {
+      const more = await Promise.race([next, new Promise<typeof NOTHING_YET>((r) => setImmediate(() => r(NOTHING_YET)))]);
+      if (more === NOTHING_YET) break;
+      if (more.done) {
+        done = true;
+        break;
+      }
+      batch.push(more.value);
+      next = it.next();
+    }
+    await handle(batch);
+    progressed();
+    if (done) return;
+  }
+}
