@@ -19,9 +19,10 @@ import {
   SubscriptionUpdated,
   WebhookReceived,
 } from '@flix/proto/flix/billing/v1/events';
+import { producedBy } from './contract.js';
 
 /** Billing's events: the single definition of each subject ↔ proto type pairing. */
-export const billingEvents = {
+export const billingEvents = producedBy('billing', {
   subscriptionCreated: defineEvent({ subject: 'billing.subscription.created', type: 'flix.billing.v1.SubscriptionCreated', codec: SubscriptionCreated }),
   subscriptionActivated: defineEvent({ subject: 'billing.subscription.activated', type: 'flix.billing.v1.SubscriptionActivated', codec: SubscriptionActivated }),
   subscriptionUpdated: defineEvent({ subject: 'billing.subscription.updated', type: 'flix.billing.v1.SubscriptionUpdated', codec: SubscriptionUpdated }),
@@ -41,7 +42,7 @@ export const billingEvents = {
   offerCreated: defineEvent({ subject: 'billing.offer.created', type: 'flix.billing.v1.OfferCreated', codec: OfferCreated }),
   /** Billing-internal: a stored Stripe webhook event waiting to be applied (durable 'billing-webhooks'). */
   webhookReceived: defineEvent({ subject: 'billing.webhook.received', type: 'flix.billing.v1.WebhookReceived', codec: WebhookReceived }),
-} as const;
+});
 
 /** Stream that holds billing's events. */
 export const BILLING_STREAM = 'BILLING';

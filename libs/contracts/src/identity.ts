@@ -10,12 +10,13 @@ import {
   UserRolesChanged,
   UserUpdated,
 } from '@flix/proto/flix/identity/v1/events';
+import { producedBy } from './contract.js';
 
 /**
  * Identity's events: the single definition of each subject ↔ proto type pairing, shared by the
  * producer (identity) and every consumer, so no service re-declares another's event types.
  */
-export const identityEvents = {
+export const identityEvents = producedBy('identity', {
   userRegistered: defineEvent({ subject: 'identity.user.registered', type: 'flix.identity.v1.UserRegistered', codec: UserRegistered }),
   userUpdated: defineEvent({ subject: 'identity.user.updated', type: 'flix.identity.v1.UserUpdated', codec: UserUpdated }),
   userRolesChanged: defineEvent({ subject: 'identity.user.roles_changed', type: 'flix.identity.v1.UserRolesChanged', codec: UserRolesChanged }),
@@ -25,7 +26,7 @@ export const identityEvents = {
   loginFailed: defineEvent({ subject: 'identity.auth.login_failed', type: 'flix.identity.v1.LoginFailed', codec: LoginFailed }),
   loggedOut: defineEvent({ subject: 'identity.auth.logged_out', type: 'flix.identity.v1.LoggedOut', codec: LoggedOut }),
   refreshReuseDetected: defineEvent({ subject: 'identity.auth.refresh_reuse_detected', type: 'flix.identity.v1.RefreshReuseDetected', codec: RefreshReuseDetected }),
-} as const;
+});
 
 /** Stream that holds identity's events. */
 export const IDENTITY_STREAM = 'IDENTITY';

@@ -41,16 +41,20 @@ export interface EventCodec<T> {
   fromPartial(object: DeepPartial<T>): T;
 }
 
-export interface EventDef<T extends FlixEventMessage> {
+/**
+ * One event's declaration. `S` keeps the subject's literal type, so types derived from a set of
+ * definitions (see @flix/contracts) know exactly which subjects exist and what each carries.
+ */
+export interface EventDef<T extends FlixEventMessage, S extends string = string> {
   /** `<service>.<entity>.<past-tense-verb>`. */
-  readonly subject: string;
+  readonly subject: S;
   /** Full proto type name. */
   readonly type: string;
   readonly codec: EventCodec<T>;
 }
 
 /** Payload type of an event definition. */
-export type EventOf<D> = D extends EventDef<infer T> ? T : never;
+export type EventOf<D> = D extends EventDef<infer T, string> ? T : never;
 
 /** What callers pass to publish: any subset of fields; event id and time are filled if empty. */
 export type EventInit<T extends FlixEventMessage> = DeepPartial<T>;
@@ -58,11 +62,11 @@ export type EventInit<T extends FlixEventMessage> = DeepPartial<T>;
 const SUBJECT_RE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 const TYPE_RE = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/;
 
-export function defineEvent<T extends FlixEventMessage>(def: {
-  subject: string;
+export function defineEvent<T extends FlixEventMessage, S extends string>(def: {
+  subject: S;
   type: string;
   codec: EventCodec<T>;
-}): EventDef<T> {
+}): EventDef<T, S> {
   if (!SUBJECT_RE.test(def.subject)) {
     throw new Error(`event subject '${def.subject}' is not <service>.<entity>.<past-tense-verb>`);
   }

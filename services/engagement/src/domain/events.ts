@@ -1,19 +1,16 @@
-/** Engagement's domain events, tagged with their subjects (payloads in proto JSON field names). */
-interface Who {
-  userId: string;
-  profileId: string;
-  movieId: string;
-}
+import type { ContractEvent, engagementEvents, SubjectOf } from '@flix/contracts';
+import type { ListKind } from './model.js';
 
-export type EngagementEvent =
-  | { subject: 'engagement.rating.set'; payload: Who & { stars: number; previousStars: number; hasReview: boolean } }
-  | { subject: 'engagement.rating.deleted'; payload: Who & { previousStars: number } }
-  | { subject: 'engagement.watchlist.added'; payload: Who }
-  | { subject: 'engagement.watchlist.removed'; payload: Who }
-  | { subject: 'engagement.favourite.added'; payload: Who }
-  | { subject: 'engagement.favourite.removed'; payload: Who };
+type Contract = typeof engagementEvents;
 
+/** Engagement's domain events: its contract's events (subjects and payloads from @flix/contracts). */
+export type EngagementEvent = ContractEvent<Contract>;
+
+/**
+ * The event each list change emits. The domain imports no transport code, so it names the
+ * subjects itself; `satisfies` holds each name to the contract's declaration at compile time.
+ */
 export const LIST_SUBJECTS = {
   watchlist: { added: 'engagement.watchlist.added', removed: 'engagement.watchlist.removed' },
   favourites: { added: 'engagement.favourite.added', removed: 'engagement.favourite.removed' },
-} as const;
+} as const satisfies Record<ListKind, { added: SubjectOf<Contract, 'watchlistAdded' | 'favouriteAdded'>; removed: SubjectOf<Contract, 'watchlistRemoved' | 'favouriteRemoved'> }>;

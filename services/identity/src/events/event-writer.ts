@@ -1,8 +1,8 @@
-import { identityEvents } from '@flix/contracts';
-import { outboxWriter, type Outbox, type OutboxWriter } from '@flix/events';
+import { contractWriter, identityEvents } from '@flix/contracts';
+import type { Outbox, OutboxWriter } from '@flix/events';
 import type { IdentityEvent } from '../domain/events.js';
 
 /** Writes identity's domain events into the outbox inside the caller's transaction. */
 export type EventWriter = OutboxWriter<IdentityEvent>;
 
-export const identityOutboxWriter = (outbox: Outbox): EventWriter => outboxWriter(outbox, identityEvents);
+export const identityOutboxWriter = (outbox: Outbox): EventWriter => contractWriter(outbox, identityEvents);
