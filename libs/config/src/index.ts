@@ -55,3 +55,38 @@ export const jwksEnv = {
   FLIX_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),
 } as const;
 export { runWhenMain } from './run.js';
+
+/**
+ * The base of every service's config: serviceEnv and jwksEnv with the service's own default
+ * ports and database name. Identity, which signs the tokens, leaves FLIX_JWKS_URL out.
+ */
+export function serviceConfigShape(defaults: { database: string; grpcPort: number; httpPort: number }) {
+  return {
+    ...serviceEnv,
+    ...jwksEnv,
+    GRPC_PORT: port(defaults.grpcPort),
+    HTTP_PORT: port(defaults.httpPort),
+    MONGO_DB: z.string().min(1).default(defaults.database),
+  };
+}
+
+/** Another service's gRPC address. */
+export const grpcAddress = (fallback: string) => z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default(fallback);
+
+/**
+ * A third-party API's credentials: required, unless the URL of its local emulator is set, in
+ * which case the missing ones get the emulator's stand-ins.
+ */
+export function credentialsOrEmulator<K extends string>(
+  cfg: { readonly [P in NoInfer<K>]?: string | undefined },
+  standIns: Record<K, string>,
+  emulator: { api: string; variable: string; url: string | undefined },
+): Record<K, string> {
+  const names = Object.keys(standIns) as K[];
+  const missing = names.filter((k) => !cfg[k]);
+  if (missing.length > 0 && !emulator.url) {
+    const why = `${emulator.api} credentials; or set ${emulator.variable} to the local ${emulator.api} emulator`;
+    throw new ConfigError(`bad configuration: ${missing.map((k) => `${k} is required (${why})`).join('; ')}`);
+  }
+  return Object.fromEntries(names.map((k) => [k, cfg[k] || standIns[k]])) as Record<K, string>;
+}

@@ -3,7 +3,7 @@
  *
  * - `defineEvent` ties a subject and proto type to its ts-proto codec; payloads travel as
  *   proto3 JSON with `Nats-Msg-Id` (event id), `Flix-Event-Type` and `traceparent` headers.
- * - `ensureStreams` creates the per-service streams and the DLQ.
+ * - `ensureStreams` creates or updates the streams it is given (Flix's are in @flix/contracts).
  * - `Outbox` publishes events atomically with a Mongo transaction; `publishEvent` publishes
  *   directly when there is no write to be atomic with.
  * - `startConsumer` runs a durable pull consumer: ack on success, backoff on failure, DLQ after
@@ -27,7 +27,7 @@ export {
 } from './event.js';
 export { newEventId } from './ids.js';
 export { connectNats, type ConnectNatsOptions, type NatsClients } from './nats.js';
-export { ensureStreams, FLIX_STREAMS, type StreamSpec } from './streams.js';
+export { ensureStreams, type StreamSpec } from './streams.js';
 export { publishEvent, type PublishedEvent, type PublishOptions } from './publish.js';
 export {
   Outbox,

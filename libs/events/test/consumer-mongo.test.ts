@@ -1,3 +1,4 @@
+import { FLIX_STREAMS } from '@flix/contracts';
 import { startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import type { UserRegistered } from '@flix/proto/flix/identity/v1/events';
 import { headers } from '@nats-io/nats-core';
@@ -25,7 +26,7 @@ let db: Db;
 beforeAll(async () => {
   [natsServer, mongoServer] = await Promise.all([startNats(), startMongo()]);
   nats = await connectNats(natsServer.url, 'events-consumer-mongo-test');
-  await ensureStreams(nats.jsm);
+  await ensureStreams(nats.jsm, FLIX_STREAMS);
   client = await new MongoClient(mongoServer.url).connect();
   // Unique per run: MONGO_URL may point at a server that outlives test runs.
   db = client.db(`events_consumer_mongo_${process.pid}`);

@@ -1,3 +1,4 @@
+import { FLIX_STREAMS } from '@flix/contracts';
 import { headers } from '@nats-io/nats-core';
 import { startNats, type NatsHandle } from '@flix/testkit';
 import type { UserRegistered } from '@flix/proto/flix/identity/v1/events';
@@ -29,7 +30,7 @@ const running: ConsumerHandle[] = [];
 beforeAll(async () => {
   server = await startNats();
   nats = await connectNats(server.url, 'events-consumer-test');
-  await ensureStreams(nats.jsm);
+  await ensureStreams(nats.jsm, FLIX_STREAMS);
 });
 
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { FLIX_STREAMS } from '@flix/contracts';
 import { startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import type { Subscription } from '@nats-io/nats-core';
 import { MongoClient, type Db } from 'mongodb';
@@ -28,7 +29,7 @@ let wire: { ids: string[]; sub: Subscription };
 beforeAll(async () => {
   [natsServer, mongoServer] = await Promise.all([startNats(), startMongo()]);
   nats = await connectNats(natsServer.url, 'events-outbox-test');
-  await ensureStreams(nats.jsm);
+  await ensureStreams(nats.jsm, FLIX_STREAMS);
   client = await new MongoClient(mongoServer.url).connect();
 });
 

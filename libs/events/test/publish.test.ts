@@ -1,6 +1,7 @@
 import { startNats, type NatsHandle } from '@flix/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectNats, ensureStreams, EventHeaders, FLIX_STREAMS, newEventId, publishEvent, type NatsClients } from '../src/index.js';
+import { FLIX_STREAMS } from '@flix/contracts';
+import { connectNats, ensureStreams, EventHeaders, newEventId, publishEvent, type NatsClients } from '../src/index.js';
 import { streamMessages, UserRegisteredEvent } from './helpers.js';
 
 let server: NatsHandle;
@@ -9,7 +10,7 @@ let nats: NatsClients;
 beforeAll(async () => {
   server = await startNats();
   nats = await connectNats(server.url, 'events-publish-test');
-  await ensureStreams(nats.jsm);
+  await ensureStreams(nats.jsm, FLIX_STREAMS);
 });
 
 afterAll(async () => {
@@ -39,7 +40,7 @@ describe('defineEvent', () => {
 
 describe('streams', () => {
   it('creates one file stream per producer and the DLQ, 2-minute duplicate window, idempotently', async () => {
-    await ensureStreams(nats.jsm); // second call: nothing to change
+    await ensureStreams(nats.jsm, FLIX_STREAMS); // second call: nothing to change
     const names: string[] = [];
     for await (const s of nats.jsm.streams.list()) names.push(s.config.name);
     expect(names.sort()).toEqual(['ANALYTICS', 'BILLING', 'CATALOG', 'DLQ', 'ENGAGEMENT', 'IDENTITY', 'PLAYBACK']);

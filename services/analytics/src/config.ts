@@ -1,4 +1,4 @@
-import { jwksEnv, loadConfig, port, serviceEnv, z } from '@flix/config';
+import { grpcAddress, loadConfig, serviceConfigShape, z } from '@flix/config';
 
 const ratio = (fallback: number) => z.coerce.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (a ratio)').default(fallback);
 
@@ -6,13 +6,9 @@ const ratio = (fallback: number) => z.coerce.number().gt(0, 'must be above 0').m
 export function readAnalyticsConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(
     {
-      ...serviceEnv,
-      ...jwksEnv,
-      GRPC_PORT: port(50057),
-      HTTP_PORT: port(8099),
-      MONGO_DB: z.string().min(1).default('analytics'),
+      ...serviceConfigShape({ database: 'analytics', grpcPort: 50057, httpPort: 8099 }),
       /** Billing's gRPC address, for plan prices (MRR). */
-      BILLING_GRPC_ADDR: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default('127.0.0.1:50053'),
+      BILLING_GRPC_ADDR: grpcAddress('127.0.0.1:50053'),
       /** How often the plan price table is refreshed from billing. */
       FLIX_PLAN_REFRESH_SECONDS: z.coerce.number().positive().default(300),
       /** How long raw events stay in the time-series event store. */

@@ -1,16 +1,12 @@
-import { bool, ConfigError, jwksEnv, loadConfig, port, serviceEnv, z } from '@flix/config';
+import { bool, credentialsOrEmulator, grpcAddress, loadConfig, serviceConfigShape, z } from '@flix/config';
 
 /** Everything billing reads from the environment, validated once at start. */
 export function readBillingConfig(env: Record<string, string | undefined> = process.env) {
   const cfg = loadConfig(
     {
-      ...serviceEnv,
-      ...jwksEnv,
-      GRPC_PORT: port(50053),
-      HTTP_PORT: port(8093),
-      MONGO_DB: z.string().min(1).default('billing'),
+      ...serviceConfigShape({ database: 'billing', grpcPort: 50053, httpPort: 8093 }),
       /** Catalog's gRPC address, for a title's rental price and required tier. */
-      CATALOG_GRPC_ADDR: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default('127.0.0.1:50052'),
+      CATALOG_GRPC_ADDR: grpcAddress('127.0.0.1:50052'),
       STRIPE_SECRET_KEY: z.string().optional(),
       STRIPE_WEBHOOK_SECRET: z.string().optional(),
       /** The local Stripe emulator's URL; absent: api.stripe.com. */
@@ -30,13 +26,13 @@ export function readBillingConfig(env: Record<string, string | undefined> = proc
     },
     env,
   );
-  const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const).filter((k) => !cfg[k]);
-  if (missing.length > 0 && !cfg.STRIPE_API_BASE)
-    throw new ConfigError(`bad configuration: ${missing.map((k) => `${k} is required (Stripe credentials; or set STRIPE_API_BASE to the local Stripe emulator)`).join('; ')}`);
   return {
     ...cfg,
-    STRIPE_SECRET_KEY: cfg.STRIPE_SECRET_KEY || 'sk_test_flix_emulator',
-    STRIPE_WEBHOOK_SECRET: cfg.STRIPE_WEBHOOK_SECRET || 'whsec_flix_emulator',
+    ...credentialsOrEmulator(
+      cfg,
+      { STRIPE_SECRET_KEY: 'sk_test_flix_emulator', STRIPE_WEBHOOK_SECRET: 'whsec_flix_emulator' },
+      { api: 'Stripe', variable: 'STRIPE_API_BASE', url: cfg.STRIPE_API_BASE },
+    ),
   };
 }
 

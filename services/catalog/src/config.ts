@@ -1,16 +1,12 @@
-import { bool, ConfigError, jwksEnv, loadConfig, port, serviceEnv, z } from '@flix/config';
+import { bool, credentialsOrEmulator, grpcAddress, loadConfig, serviceConfigShape, z } from '@flix/config';
 
 /** Everything the catalog reads from the environment, validated once at start. */
 export function readCatalogConfig(env: Record<string, string | undefined> = process.env) {
   const cfg = loadConfig(
     {
-      ...serviceEnv,
-      ...jwksEnv,
-      GRPC_PORT: port(50051),
-      HTTP_PORT: port(8081),
-      MONGO_DB: z.string().min(1).default('catalog'),
+      ...serviceConfigShape({ database: 'catalog', grpcPort: 50051, httpPort: 8081 }),
       /** Identity's gRPC address, to read a profile's maturity limit. */
-      IDENTITY_GRPC_ADDR: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default('127.0.0.1:50051'),
+      IDENTITY_GRPC_ADDR: grpcAddress('127.0.0.1:50051'),
       MUX_TOKEN_ID: z.string().optional(),
       MUX_TOKEN_SECRET: z.string().optional(),
       MUX_WEBHOOK_SECRET: z.string().optional(),
@@ -30,14 +26,13 @@ export function readCatalogConfig(env: Record<string, string | undefined> = proc
     },
     env,
   );
-  const missing = (['MUX_TOKEN_ID', 'MUX_TOKEN_SECRET', 'MUX_WEBHOOK_SECRET'] as const).filter((k) => !cfg[k]);
-  if (missing.length > 0 && !cfg.MUX_BASE_URL)
-    throw new ConfigError(`bad configuration: ${missing.map((k) => `${k} is required (Mux credentials; or set MUX_BASE_URL to the local Mux emulator)`).join('; ')}`);
   return {
     ...cfg,
-    MUX_TOKEN_ID: cfg.MUX_TOKEN_ID || 'dev-mux-token-id',
-    MUX_TOKEN_SECRET: cfg.MUX_TOKEN_SECRET || 'dev-mux-token-secret',
-    MUX_WEBHOOK_SECRET: cfg.MUX_WEBHOOK_SECRET || 'dev-mux-webhook-secret',
+    ...credentialsOrEmulator(
+      cfg,
+      { MUX_TOKEN_ID: 'dev-mux-token-id', MUX_TOKEN_SECRET: 'dev-mux-token-secret', MUX_WEBHOOK_SECRET: 'dev-mux-webhook-secret' },
+      { api: 'Mux', variable: 'MUX_BASE_URL', url: cfg.MUX_BASE_URL },
+    ),
   };
 }
 

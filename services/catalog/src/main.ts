@@ -1,12 +1,7 @@
-import { createAccessTokenVerifier } from '@flix/auth';
 import { ConfigError, runWhenMain } from '@flix/config';
-import { connectNats, ensureStreams, MongoIdempotencyStore, Outbox } from '@flix/events';
-import { GrpcServer } from '@flix/grpc';
-import { startHttpServer } from '@flix/http';
-import { createLogger } from '@flix/logging';
-import { connectMongo, ensureIndexes } from '@flix/mongo';
-import { readDescriptorSet } from '@flix/proto/descriptor';
+import { IdentityProfileDirectory } from '@flix/profiles';
 import { CatalogServiceService } from '@flix/proto/flix/catalog/v1/catalog_service';
+import { grpcService, runService } from '@flix/service';
 import { readCatalogConfig } from './config.js';
 import { generateCatalog } from './demo/generator.js';
 import { Catalog } from './domain/catalog.js';
@@ -17,7 +12,6 @@ import { systemClock } from './domain/ports.js';
 import { catalogOutboxWriter } from './events/event-writer.js';
 import { startRatingConsumer } from './events/rating-consumer.js';
 import { catalogHandlers } from './grpc/catalog-handlers.js';
-import { IdentityProfileDirectory } from '@flix/profiles';
 import { DEMO_PARTNERS, demoFeedRoutes } from './http/demo-feeds.js';
 import { muxWebhookRoute, type WebhookVerifier } from './http/mux-webhook.js';
 import { createMuxGateway, MuxSignatureError } from './mux/index.js';
@@ -32,13 +26,12 @@ import { MongoPartnerTitleRepository } from './storage/partner-titles-repository
 export interface MuxAdapter extends MuxUploads, WebhookVerifier {}
 
 /** The composition root: the only place the catalog's pieces are wired together. */
-export async function startCatalog(
+export function startCatalog(
   env: Record<string, string | undefined> = process.env,
   /** Tests may swap the Mux adapter for a double. */
   overrides: { mux?: { adapter: MuxAdapter; isSignatureError: (e: unknown) => boolean } } = {},
 ) {
   const cfg = readCatalogConfig(env);
-  const logger = createLogger('catalog', { level: cfg.LOG_LEVEL });
   let partnerFeeds: PartnerFeedConfig[];
   try {
     partnerFeeds = parsePartnerFeeds(cfg.FLIX_PARTNER_FEEDS);
@@ -46,118 +39,88 @@ export async function startCatalog(
     throw new ConfigError(`bad configuration: FLIX_PARTNER_FEEDS is invalid: ${(e as Error).message}`);
   }
 
-  const mongo = await connectMongo(cfg.MONGO_URL, cfg.MONGO_DB, 'catalog');
-  await ensureIndexes(mongo.db, CATALOG_INDEXES);
-  const nats = await connectNats(cfg.NATS_URL, 'catalog');
-  await ensureStreams(nats.jsm);
-  const outbox = new Outbox(mongo.db, { js: nats.js, logger, service: 'catalog' });
-  await outbox.init();
-  outbox.start();
+  return runService({
+    name: 'catalog',
+    config: cfg,
+    indexes: CATALOG_INDEXES,
+    async build({ logger, mongo, nats, outbox, idempotency, client, consumer, onStop }) {
+      const clock = systemClock;
+      const movies = new MongoMovieRepository(mongo.client, mongo.db, catalogOutboxWriter(outbox));
+      const partners = new MongoPartnerTitleRepository(mongo.client, mongo.db);
+      if (cfg.FLIX_DEMO_CATALOG) {
+        const seeded = await movies.seedIfEmpty(generateCatalog(cfg.FLIX_DEMO_CATALOG_SIZE), (movie) => [
+          { subject: 'catalog.movie.created', payload: { movie, actorId: 'demo-seed' } },
+        ]);
+        logger.info({ seeded, size: cfg.FLIX_DEMO_CATALOG_SIZE }, 'demo catalog checked');
+      }
 
-  const clock = systemClock;
-  const movies = new MongoMovieRepository(mongo.client, mongo.db, catalogOutboxWriter(outbox));
-  const partners = new MongoPartnerTitleRepository(mongo.client, mongo.db);
-  if (cfg.FLIX_DEMO_CATALOG) {
-    const seeded = await movies.seedIfEmpty(generateCatalog(cfg.FLIX_DEMO_CATALOG_SIZE), (movie) => [
-      { subject: 'catalog.movie.created', payload: { movie, actorId: 'demo-seed' } },
-    ]);
-    logger.info({ seeded, size: cfg.FLIX_DEMO_CATALOG_SIZE }, 'demo catalog checked');
-  }
+      // The read model: loaded before serving, then fed from the change feed.
+      const index = new CatalogIndex();
+      const feeder = new IndexFeeder(new MongoChangeFeed(movies.movies, partners.titles), index, {
+        intervalMs: cfg.CATALOG_INDEX_POLL_MS,
+        batchSize: 5_000,
+        onError: (err) => logger.warn({ err }, 'change feed poll failed; retrying'),
+      });
+      await feeder.catchUp();
+      logger.info({ titles: index.size }, 'catalog index loaded');
 
-  // The read model: loaded before serving, then fed from the change feed.
-  const index = new CatalogIndex();
-  const feeder = new IndexFeeder(new MongoChangeFeed(movies.movies, partners.titles), index, {
-    intervalMs: cfg.CATALOG_INDEX_POLL_MS,
-    batchSize: 5_000,
-    onError: (err) => logger.warn({ err }, 'change feed poll failed; retrying'),
-  });
-  await feeder.catchUp();
-  logger.info({ titles: index.size }, 'catalog index loaded');
+      const { adapter: mux, isSignatureError } = overrides.mux ?? {
+        adapter: createMuxGateway({ tokenId: cfg.MUX_TOKEN_ID, tokenSecret: cfg.MUX_TOKEN_SECRET, webhookSecret: cfg.MUX_WEBHOOK_SECRET, baseUrl: cfg.MUX_BASE_URL }),
+        isSignatureError: (e: unknown) => e instanceof MuxSignatureError,
+      };
+      let partnerIds = partnerFeeds.map((f) => f.id);
+      const catalog = new Catalog({
+        movies,
+        partners,
+        index,
+        profiles: client(new IdentityProfileDirectory(cfg.IDENTITY_GRPC_ADDR)),
+        mux,
+        clock,
+        partnerIds: () => partnerIds,
+        defaultCorsOrigin: cfg.MUX_CORS_ORIGIN,
+      });
 
-  let mux: MuxAdapter;
-  let isSignatureError: (e: unknown) => boolean;
-  if (overrides.mux) ({ adapter: mux, isSignatureError } = overrides.mux);
-  else {
-    mux = createMuxGateway({ tokenId: cfg.MUX_TOKEN_ID, tokenSecret: cfg.MUX_TOKEN_SECRET, webhookSecret: cfg.MUX_WEBHOOK_SECRET, baseUrl: cfg.MUX_BASE_URL });
-    isSignatureError = (e) => e instanceof MuxSignatureError;
-  }
-  const profiles = new IdentityProfileDirectory(cfg.IDENTITY_GRPC_ADDR);
-  let partnerIds = partnerFeeds.map((f) => f.id);
-  const catalog = new Catalog({
-    movies,
-    partners,
-    index,
-    profiles,
-    mux,
-    clock,
-    partnerIds: () => partnerIds,
-    defaultCorsOrigin: cfg.MUX_CORS_ORIGIN,
-  });
-
-  const verifier = createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: cfg.FLIX_JWKS_URL } });
-  const grpc = new GrpcServer({ service: 'catalog', logger, verifier, descriptorSet: readDescriptorSet() });
-  grpc.add(CatalogServiceService, catalogHandlers(catalog), {
-    name: 'flix.catalog.v1.CatalogService',
-    publicMethods: ['listMovies', 'searchMovies', 'getMovie', 'batchGetMovies', 'listGenres'],
-  });
-  const grpcPort = await grpc.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
-  let ready = false;
-  const http = await startHttpServer({
-    service: 'catalog',
-    port: cfg.HTTP_PORT,
-    host: cfg.GRPC_HOST,
-    logger,
-    ready: () => ready,
-    routes: [
-      muxWebhookRoute({ catalog, verifier: mux, isSignatureError, logger }),
-      ...(cfg.FLIX_DEMO_CATALOG ? demoFeedRoutes() : []),
-    ],
-  });
-
-  if (partnerFeeds.length === 0 && cfg.FLIX_DEMO_CATALOG) {
-    const self = `http://127.0.0.1:${http.port}`;
-    partnerFeeds = DEMO_PARTNERS.map((p) => ({ ...p, url: `${self}/demo/partner-feeds/${p.id}` }));
-    partnerIds = partnerFeeds.map((f) => f.id);
-  }
-  const partnerSync = new PartnerSync(partnerFeeds, partners, clock, logger, {
-    intervalMs: cfg.FLIX_PARTNER_FEED_INTERVAL_SECONDS * 1000,
-    timeoutMs: cfg.FLIX_PARTNER_FEED_TIMEOUT_MS,
-  });
-  partnerSync.start();
-
-  const ratings = await startRatingConsumer({
-    nats,
-    client: mongo.client,
-    movies,
-    idempotency: new MongoIdempotencyStore(mongo.db),
-    logger,
-  });
-  feeder.start();
-  ready = true;
-  grpc.setServing(true);
-  logger.info({ grpcPort, httpPort: http.port, partners: partnerIds }, 'catalog ready');
-
-  return {
-    grpcPort,
-    httpPort: http.port,
-    index,
-    feeder,
-    partnerSync,
-    partnerFeeds: () => partnerFeeds,
-    async stop() {
-      ready = false;
-      await grpc.stop();
-      await http.close();
-      await partnerSync.stop();
-      await feeder.stop();
-      await ratings.stop();
-      await outbox.stop();
-      await nats.drain();
-      profiles.close();
-      await mongo.close();
-      logger.info('catalog stopped');
+      let partnerSync: PartnerSync | undefined;
+      return {
+        grpc: [
+          grpcService(CatalogServiceService, catalogHandlers(catalog), {
+            name: 'flix.catalog.v1.CatalogService',
+            publicMethods: ['listMovies', 'searchMovies', 'getMovie', 'batchGetMovies', 'listGenres'],
+          }),
+        ],
+        routes: [muxWebhookRoute({ catalog, verifier: mux, isSignatureError, logger }), ...(cfg.FLIX_DEMO_CATALOG ? demoFeedRoutes() : [])],
+        async start({ httpPort }) {
+          // The demo partner feeds are served by this very process.
+          if (partnerFeeds.length === 0 && cfg.FLIX_DEMO_CATALOG) {
+            const self = `http://127.0.0.1:${httpPort}`;
+            partnerFeeds = DEMO_PARTNERS.map((p) => ({ ...p, url: `${self}/demo/partner-feeds/${p.id}` }));
+            partnerIds = partnerFeeds.map((f) => f.id);
+          }
+          partnerSync = new PartnerSync(partnerFeeds, partners, clock, logger, {
+            intervalMs: cfg.FLIX_PARTNER_FEED_INTERVAL_SECONDS * 1000,
+            timeoutMs: cfg.FLIX_PARTNER_FEED_TIMEOUT_MS,
+          });
+          partnerSync.start();
+          onStop('tasks', 'partner sync', () => partnerSync!.stop());
+          consumer(await startRatingConsumer({ nats, client: mongo.client, movies, idempotency, logger }));
+          feeder.start();
+          onStop('tasks', 'index feeder', () => feeder.stop());
+        },
+        // Read once started: the demo feeds' ids are known only then.
+        get summary() {
+          return { partners: partnerIds };
+        },
+        handle: {
+          index,
+          feeder,
+          get partnerSync() {
+            return partnerSync!;
+          },
+          partnerFeeds: () => partnerFeeds,
+        },
+      };
     },
-  };
+  });
 }
 
 export type CatalogHandle = Awaited<ReturnType<typeof startCatalog>>;

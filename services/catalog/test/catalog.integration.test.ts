@@ -1,3 +1,4 @@
+import { FLIX_STREAMS } from '@flix/contracts';
 import { createServer, type Server } from 'node:http';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,7 +97,7 @@ beforeAll(async () => {
   dbClient = new MongoClient(mongo.url);
   db = dbClient.db(DB);
   natsClients = await connectNats(nats.url, 'catalog-test');
-  await ensureStreams(natsClients.jsm);
+  await ensureStreams(natsClients.jsm, FLIX_STREAMS);
 }, 60_000);
 
 afterAll(async () => {

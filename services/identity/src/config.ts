@@ -1,13 +1,13 @@
-import { bool, durationSeconds, loadConfig, port, serviceEnv, z } from '@flix/config';
+import { bool, durationSeconds, loadConfig, serviceConfigShape, z } from '@flix/config';
+
+// Identity signs the tokens and verifies them with its own key ring: no JWKS URL to read.
+const { FLIX_JWKS_URL: _jwks, ...base } = serviceConfigShape({ database: 'identity', grpcPort: 50051, httpPort: 8081 });
 
 /** Everything identity reads from the environment, validated once at start. */
 export function readIdentityConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(
     {
-      ...serviceEnv,
-      GRPC_PORT: port(50051),
-      HTTP_PORT: port(8081),
-      MONGO_DB: z.string().min(1).default('identity'),
+      ...base,
       /** Base URL clients use to reach the gateway; advertised in openid-configuration. */
       FLIX_PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),
       FLIX_ACCESS_TOKEN_TTL_SECONDS: durationSeconds(900),

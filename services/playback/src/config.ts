@@ -1,20 +1,14 @@
-import { ConfigError, jwksEnv, loadConfig, port, serviceEnv, z } from '@flix/config';
-
-const hostPort = z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port');
+import { ConfigError, credentialsOrEmulator, grpcAddress, loadConfig, serviceConfigShape, z } from '@flix/config';
 const seconds = (fallback: number, max: number) => z.coerce.number().positive().max(max).default(fallback);
 
 /** Everything playback reads from the environment, validated once at start. */
 export function readPlaybackConfig(env: Record<string, string | undefined> = process.env) {
   const cfg = loadConfig(
     {
-      ...serviceEnv,
-      ...jwksEnv,
-      GRPC_PORT: port(50054),
-      HTTP_PORT: port(8094),
-      MONGO_DB: z.string().min(1).default('playback'),
-      CATALOG_GRPC_ADDR: hostPort.default('127.0.0.1:50052'),
-      BILLING_GRPC_ADDR: hostPort.default('127.0.0.1:50053'),
-      IDENTITY_GRPC_ADDR: hostPort.default('127.0.0.1:50051'),
+      ...serviceConfigShape({ database: 'playback', grpcPort: 50054, httpPort: 8094 }),
+      CATALOG_GRPC_ADDR: grpcAddress('127.0.0.1:50052'),
+      BILLING_GRPC_ADDR: grpcAddress('127.0.0.1:50053'),
+      IDENTITY_GRPC_ADDR: grpcAddress('127.0.0.1:50051'),
       /** Identity's OAuth2 token endpoint; defaults to the JWKS URL's origin + /oauth/token. */
       IDENTITY_OAUTH_URL: z.url().optional(),
       /** Playback's OAuth2 client (identity's FLIX_OAUTH_CLIENTS must list it). */
@@ -43,9 +37,11 @@ export function readPlaybackConfig(env: Record<string, string | undefined> = pro
     },
     env,
   );
-  const missing = (['MUX_TOKEN_ID', 'MUX_TOKEN_SECRET'] as const).filter((k) => !cfg[k]);
-  if (missing.length > 0 && !cfg.MUX_BASE_URL)
-    throw new ConfigError(`bad configuration: ${missing.map((k) => `${k} is required (Mux credentials; or set MUX_BASE_URL to the local Mux emulator)`).join('; ')}`);
+  const mux = credentialsOrEmulator(
+    cfg,
+    { MUX_TOKEN_ID: 'dev-mux-token-id', MUX_TOKEN_SECRET: 'dev-mux-token-secret' },
+    { api: 'Mux', variable: 'MUX_BASE_URL', url: cfg.MUX_BASE_URL },
+  );
   if (!!cfg.MUX_SIGNING_KEY_ID !== !!cfg.MUX_SIGNING_KEY_PRIVATE)
     throw new ConfigError('bad configuration: MUX_SIGNING_KEY_ID and MUX_SIGNING_KEY_PRIVATE are set together or not at all');
   // The sweep judges staleness by the stored heartbeat, which lags by up to one flush.
@@ -54,8 +50,7 @@ export function readPlaybackConfig(env: Record<string, string | undefined> = pro
   return {
     ...cfg,
     IDENTITY_OAUTH_URL: cfg.IDENTITY_OAUTH_URL ?? new URL('/oauth/token', cfg.FLIX_JWKS_URL).toString(),
-    MUX_TOKEN_ID: cfg.MUX_TOKEN_ID || 'dev-mux-token-id',
-    MUX_TOKEN_SECRET: cfg.MUX_TOKEN_SECRET || 'dev-mux-token-secret',
+    ...mux,
   };
 }
 

@@ -1,20 +1,14 @@
-import { bool, jwksEnv, loadConfig, port, serviceEnv, z } from '@flix/config';
-
-const address = z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port');
+import { bool, grpcAddress, loadConfig, serviceConfigShape, z } from '@flix/config';
 
 /** Everything recommendations reads from the environment, validated once at start. */
 export function readRecommendationsConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(
     {
-      ...serviceEnv,
-      ...jwksEnv,
-      GRPC_PORT: port(50056),
-      HTTP_PORT: port(8098),
-      MONGO_DB: z.string().min(1).default('recommendations'),
+      ...serviceConfigShape({ database: 'recommendations', grpcPort: 50056, httpPort: 8098 }),
       /** Identity's gRPC address: a profile's maturity limit, asked with the caller's token. */
-      IDENTITY_GRPC_ADDR: address.default('127.0.0.1:50051'),
+      IDENTITY_GRPC_ADDR: grpcAddress('127.0.0.1:50051'),
       /** Catalog's gRPC address: ListMovies backfills the title copy. */
-      CATALOG_GRPC_ADDR: address.default('127.0.0.1:50052'),
+      CATALOG_GRPC_ADDR: grpcAddress('127.0.0.1:50052'),
       /** How often the model checks for new signals and retrains (a new signal shows within about this). */
       FLIX_RECS_REFRESH_SECONDS: z.coerce.number().min(0.2).max(600).default(15),
       /**

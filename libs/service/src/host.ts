@@ -1,0 +1,185 @@
+import { createAccessTokenVerifier, type AccessTokenVerifier } from '@flix/auth';
+import { FLIX_STREAMS } from '@flix/contracts';
+import { connectNats, ensureStreams, MongoIdempotencyStore, Outbox, type NatsClients, type StreamSpec } from '@flix/events';
+import { GrpcServer, type AddServiceOptions, type ServiceHandlers } from '@flix/grpc';
+import { startHttpServer, type HttpRoute } from '@flix/http';
+import { createLogger, type Logger, type LogLevel } from '@flix/logging';
+
+import { connectMongo, ensureIndexes, type IndexPlan, type MongoConnection } from '@flix/mongo';
+import { readDescriptorSet } from '@flix/proto/descriptor';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { PeriodicTask, ShutdownPlan, type Closeable, type ShutdownPhase, type Stoppable } from './lifecycle.js';
+
+/** The settings every service reads (libs/config's serviceEnv); a service's config extends them. */
+export interface BaseServiceConfig {
+  GRPC_HOST: string;
+  GRPC_PORT: number;
+  HTTP_PORT: number;
+  MONGO_URL: string;
+  MONGO_DB: string;
+  NATS_URL: string;
+  LOG_LEVEL: LogLevel;
+  FLIX_JWT_ISSUER: string;
+  FLIX_JWT_AUDIENCE: string;
+  /** Absent only for identity, which verifies with its own key ring. */
+  FLIX_JWKS_URL?: string;
+}
+
+/** One gRPC service a process serves, with the options GrpcServer.add takes. */
+export interface GrpcRegistration {
+  register(server: GrpcServer): void;
+}
+
+export function grpcService<D extends ServiceDefinition>(definition: D, handlers: ServiceHandlers<D>, options: AddServiceOptions<D>): GrpcRegistration {
+  return { register: (server) => server.add(definition, handlers, options) };
+}
+
+/** What the host hands a service's composition: its connections and lifecycle hooks. */
+export interface ServiceContext<C extends BaseServiceConfig> {
+  cfg: C;
+  logger: Logger;
+  mongo: MongoConnection;
+  nats: NatsClients;
+  /** The transactional outbox relay (absent when the spec says `outbox: false`). */
+  outbox: Outbox;
+  /** Event-id de-duplication for consumers, in this service's database. */
+  idempotency: MongoIdempotencyStore;
+  /** Runs `task` every `intervalMs` from when the service is ready; stopped first on shutdown. */
+  every(name: string, intervalMs: number, task: () => Promise<unknown>): PeriodicTask;
+  /** Registers a started consumer (or any worker) to be drained after the servers stop. */
+  consumer<T extends Stoppable>(worker: T): T;
+  /** Registers a client of another service, closed with the connections. */
+  client<T extends Closeable>(client: T): T;
+  /** Any other shutdown step, in the named phase. */
+  onStop(phase: ShutdownPhase, name: string, run: () => Promise<void> | void): void;
+}
+
+export interface Listening {
+  grpcPort: number;
+  httpPort: number;
+}
+
+/** What a service's composition returns to the host. */
+export interface ServiceParts<H extends object> {
+  grpc: GrpcRegistration[];
+  /** Extra plain-HTTP routes beside /healthz and /metrics (webhooks, JWKS). */
+  routes?: HttpRoute[];
+  /** Defaults to verifying against identity's JWKS (cfg.FLIX_JWKS_URL). */
+  verifier?: AccessTokenVerifier;
+  /** Runs once both servers listen, before the service reports ready: consumers, workers. */
+  start?(listening: Listening): Promise<void> | void;
+  /** Logged with the "ready" line. */
+  summary?: Record<string, unknown>;
+  /** Extra fields on the handle runService returns (tests and the dev stack use them). */
+  handle?: H;
+}
+
+export interface ServiceSpec<C extends BaseServiceConfig, H extends object> {
+  /** Short name: logs, metrics, NATS and MongoDB client names. */
+  name: string;
+  config: C;
+  indexes: IndexPlan;
+  /** JetStream streams to create or update; every Flix stream by default. */
+  streams?: readonly StreamSpec[];
+  /** A service that never produces events runs no outbox relay. */
+  outbox?: boolean;
+  build(ctx: ServiceContext<C>): Promise<ServiceParts<H>>;
+}
+
+export type ServiceHandle<H extends object> = H &
+  Listening & {
+    logger: Logger;
+    mongo: MongoConnection;
+    /** Ordered shutdown; safe to call twice. */
+    stop(): Promise<void>;
+  };
+
+/**
+ * The one way a Flix service runs: connect MongoDB and NATS, make sure indexes and streams
+ * exist, start the outbox relay, let the service compose its parts, serve gRPC (with health
+ * and reflection) and the ops HTTP server, and report ready. On stop, wind down in the order
+ * of SHUTDOWN_PHASES. A failure while starting undoes what was started.
+ */
+export async function runService<C extends BaseServiceConfig, H extends object = Record<never, never>>(spec: ServiceSpec<C, H>): Promise<ServiceHandle<H>> {
+  const { name, config: cfg } = spec;
+  const logger = createLogger(name, { level: cfg.LOG_LEVEL });
+  const shutdown = new ShutdownPlan(logger);
+  let ready = false;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      ready = false;
+      await shutdown.run();
+      logger.info(`${name} stopped`);
+    })();
+    return stopping;
+  };
+
+  try {
+    const mongo = await connectMongo(cfg.MONGO_URL, cfg.MONGO_DB, name);
+    shutdown.add('connections', 'mongodb', () => mongo.close());
+    await ensureIndexes(mongo.db, spec.indexes);
+    const nats = await connectNats(cfg.NATS_URL, name);
+    shutdown.add('connections', 'nats', () => nats.drain());
+    await ensureStreams(nats.jsm, spec.streams ?? FLIX_STREAMS);
+    const outbox = new Outbox(mongo.db, { js: nats.js, logger, service: name });
+    if (spec.outbox !== false) {
+      await outbox.init();
+      void outbox.start();
+      shutdown.add('outbox', 'outbox relay', () => outbox.stop());
+    }
+
+    const tasks: PeriodicTask[] = [];
+    const ctx: ServiceContext<C> = {
+      cfg,
+      logger,
+      mongo,
+      nats,
+      outbox,
+      idempotency: new MongoIdempotencyStore(mongo.db),
+      every(taskName, intervalMs, task) {
+        const periodic = new PeriodicTask(taskName, intervalMs, task, logger);
+        tasks.push(periodic);
+        shutdown.add('tasks', taskName, () => periodic.stop());
+        return periodic;
+      },
+      consumer(worker) {
+        shutdown.add('consumers', 'consumer', () => worker.stop());
+        return worker;
+      },
+      client(c) {
+        shutdown.add('connections', 'client', () => c.close());
+        return c;
+      },
+      onStop: (phase, stepName, run) => shutdown.add(phase, stepName, run),
+    };
+    const parts = await spec.build(ctx);
+
+    const verifier =
+      parts.verifier ??
+      createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: requireJwks(cfg) } });
+    const grpc = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet() });
+    for (const service of parts.grpc) service.register(grpc);
+    const http = await startHttpServer({ service: name, port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => ready, routes: parts.routes });
+    shutdown.add('serving', 'ops http server', () => http.close());
+    const grpcPort = await grpc.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
+    // Registered after the HTTP server, so it stops first: calls stop before the probes go.
+    shutdown.add('serving', 'grpc server', () => grpc.stop());
+    const listening = { grpcPort, httpPort: http.port };
+    await parts.start?.(listening);
+
+    for (const task of tasks) task.start();
+    ready = true;
+    grpc.setServing(true);
+    logger.info({ ...listening, ...parts.summary }, `${name} ready`);
+    return { ...(parts.handle as H), ...listening, logger, mongo, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function requireJwks(cfg: BaseServiceConfig): string {
+  if (!cfg.FLIX_JWKS_URL) throw new Error('FLIX_JWKS_URL is not configured and the service gave no verifier of its own');
+  return cfg.FLIX_JWKS_URL;
+}
