@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { requireUser, type Principal } from '@flix/auth';
+import { requireUser, requireUserCaller, type Caller, type Principal } from '@flix/auth';
 import { DomainError, Violations } from '@flix/errors';
-import type { EndReason, EntitlementDecision, PlaybackSession, PlaybackSettings, PlaybackTokens, PlayerState, ProgressSnapshot, ViewingRecord } from './model.js';
+import type { EndReason, EntitlementDecision, PlaybackSession, PlaybackSettings, PlaybackTokens, PlayerState, ViewingRecord } from './model.js';
+import { entitlementEnded, noSuchSession, notEntitled, sessionEnded } from './playback-errors.js';
 import type {
   Clock,
   EntitlementChecker,
@@ -11,8 +12,13 @@ import type {
   ProgressJournal,
   SessionBroadcast,
   TitleDirectory,
+  ViewingPage,
 } from './ports.js';
 import { completionPoint, isLive, maturityAllows, planStreamSlot, resumePosition, tokenExpiry, unplayableReason } from './rules.js';
+import { finalNumbers, mergeSnapshot, qualityResolution, viewingFrom } from './session-progress.js';
+import { ViewingHistory, type ViewingEntryRequest, type ViewingPageRequest } from './viewing-history.js';
+
+export type { ViewingEntryRequest, ViewingPageRequest } from './viewing-history.js';
 
 export interface PlaybackDeps {
   store: PlaybackStore;
@@ -54,17 +60,6 @@ const ID_MAX = 128;
 /** A single heartbeat may report at most this much rebuffering (anything more is a bad client). */
 const MAX_REBUFFER_MS = 10 * 60_000;
 
-const ENTITLEMENT_MESSAGES: Record<string, string> = {
-  NO_SUBSCRIPTION: 'this account has no active subscription and no rental of this title',
-  TIER_TOO_LOW: 'your plan does not include this title; upgrade your plan or rent it',
-  PAST_GRACE: 'your last payment failed and the grace period is over; update your payment method',
-  SUBSCRIPTION_EXPIRED: 'your subscription has ended',
-  PAYMENT_INCOMPLETE: 'your subscription payment has not completed yet',
-  RENTAL_EXPIRED: 'your rental of this title has expired',
-  RENTAL_REQUIRED: 'this title is not in any plan; rent it to watch',
-  TITLE_NOT_FOUND: 'billing does not know this title',
-};
-
 /**
  * The playback hot path. Starts are checked against catalog, identity and billing and claim a
  * stream slot atomically per account; heartbeats are journaled (durable) and kept in memory,
@@ -73,8 +68,11 @@ const ENTITLEMENT_MESSAGES: Record<string, string> = {
 export class Playback {
   private readonly live = new Map<string, LiveSession>();
   private flushing: Promise<void> = Promise.resolve();
+  private readonly history: ViewingHistory;
 
-  constructor(private readonly deps: PlaybackDeps) {}
+  constructor(private readonly deps: PlaybackDeps) {
+    this.history = new ViewingHistory(deps);
+  }
 
   private now(): Date {
     return this.deps.clock.now();
@@ -82,8 +80,8 @@ export class Playback {
 
   // ------------------------------------------------------------------ start
 
-  async start(principal: Principal | undefined, accessToken: string, req: { movieId: string; profileId: string; deviceId: string }): Promise<StartResult> {
-    const user = requireUser(principal);
+  async start(caller: Caller | undefined, req: { movieId: string; profileId: string; deviceId: string }): Promise<StartResult> {
+    const { principal: user, accessToken } = requireUserCaller(caller);
     const v = new Violations();
     for (const field of ['movieId', 'profileId', 'deviceId'] as const) {
       const value = req[field];
@@ -172,8 +170,8 @@ export class Playback {
 
   // ------------------------------------------------------------------ heartbeats
 
-  async heartbeat(principal: Principal | undefined, accessToken: string, req: HeartbeatInput): Promise<{ session: PlaybackSession; refreshTokens: boolean }> {
-    const user = requireUser(principal);
+  async heartbeat(caller: Caller | undefined, req: HeartbeatInput): Promise<{ session: PlaybackSession; refreshTokens: boolean }> {
+    const { principal: user, accessToken } = requireUserCaller(caller);
     const v = new Violations();
     if (!req.sessionId) v.add('sessionId', 'is required');
     if (!Number.isFinite(req.positionSeconds) || req.positionSeconds < 0) v.add('positionSeconds', 'must be a number of seconds ≥ 0');
@@ -217,8 +215,8 @@ export class Playback {
   }
 
   /** New tokens for a live session, after billing confirms the account may still watch. */
-  async refreshTokens(principal: Principal | undefined, accessToken: string, sessionId: string): Promise<PlaybackTokens> {
-    const user = requireUser(principal);
+  async refreshTokens(caller: Caller | undefined, sessionId: string): Promise<PlaybackTokens> {
+    const { principal: user, accessToken } = requireUserCaller(caller);
     if (!sessionId) throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'sessionId: is required', [{ field: 'sessionId', description: 'is required' }]);
     const entry = await this.liveSession(sessionId, user.subject);
     const now = this.now();
@@ -257,52 +255,22 @@ export class Playback {
     return s;
   }
 
-  // ------------------------------------------------------------------ history
+  // ------------------------------------------------------------------ history (viewing-history.ts)
 
-  async continueWatching(principal: Principal | undefined, accessToken: string, req: { profileId: string; pageSize: number; pageToken: string }) {
-    return this.viewingPage(principal, accessToken, req, true);
+  continueWatching(caller: Caller | undefined, req: ViewingPageRequest): Promise<ViewingPage> {
+    return this.history.continueWatching(caller, req);
   }
 
-  async watchHistory(principal: Principal | undefined, accessToken: string, req: { profileId: string; pageSize: number; pageToken: string }) {
-    return this.viewingPage(principal, accessToken, req, false);
+  watchHistory(caller: Caller | undefined, req: ViewingPageRequest): Promise<ViewingPage> {
+    return this.history.watchHistory(caller, req);
   }
 
-  /** The profile's viewing record of one title; NOT_FOUND when the profile never watched it. */
-  async viewingEntry(principal: Principal | undefined, accessToken: string, req: { profileId: string; movieId: string }): Promise<ViewingRecord> {
-    requireUser(principal);
-    const v = new Violations();
-    if (!req.profileId) v.add('profileId', 'is required');
-    if (!req.movieId) v.add('movieId', 'is required');
-    v.throwIfAny();
-    await this.deps.profiles.maxMaturity(accessToken, req.profileId);
-    const record = await this.deps.store.viewing(req.profileId, req.movieId);
-    if (!record)
-      throw new DomainError('not_found', 'VIEWING_ENTRY_NOT_FOUND', `movieId: profile ${req.profileId} has not watched ${req.movieId}`, [{ field: 'movieId', description: 'not in this profile\'s history' }]);
-    return record;
+  viewingEntry(caller: Caller | undefined, req: ViewingEntryRequest): Promise<ViewingRecord> {
+    return this.history.viewingEntry(caller, req);
   }
 
-  async removeFromHistory(principal: Principal | undefined, accessToken: string, req: { profileId: string; movieId: string }): Promise<void> {
-    const user = requireUser(principal);
-    const v = new Violations();
-    if (!req.profileId) v.add('profileId', 'is required');
-    if (!req.movieId) v.add('movieId', 'is required');
-    v.throwIfAny();
-    await this.deps.profiles.maxMaturity(accessToken, req.profileId);
-    const now = this.now();
-    await this.deps.store.transact(async (tx) => {
-      if (await tx.deleteViewing(req.profileId, req.movieId))
-        await tx.emit([{ subject: 'playback.history.removed', userId: user.subject, profileId: req.profileId, movieId: req.movieId, at: now }]);
-    });
-  }
-
-  private async viewingPage(principal: Principal | undefined, accessToken: string, req: { profileId: string; pageSize: number; pageToken: string }, inProgressOnly: boolean) {
-    requireUser(principal);
-    const v = new Violations();
-    if (!req.profileId) v.add('profileId', 'is required');
-    if (req.pageSize < 0) v.add('pageSize', 'must not be negative');
-    v.throwIfAny();
-    await this.deps.profiles.maxMaturity(accessToken, req.profileId);
-    return this.deps.store.listViewing(req.profileId, { inProgressOnly, pageSize: req.pageSize, cursor: req.pageToken });
+  removeFromHistory(caller: Caller | undefined, req: ViewingEntryRequest): Promise<void> {
+    return this.history.removeFromHistory(caller, req);
   }
 
   // ------------------------------------------------------------------ background work
@@ -419,7 +387,7 @@ export class Playback {
     entry.recheck = false;
     if (!decision.allowed) {
       await this.end(entry, 'revoked', null);
-      throw new DomainError('permission_denied', 'ENTITLEMENT_ENDED', `the session has ended: ${ENTITLEMENT_MESSAGES[decision.reason] ?? `not entitled (${decision.reason})`}`, [], { reason: decision.reason });
+      throw entitlementEnded(decision);
     }
     s.entitlementValidUntil = decision.validUntil;
     s.entitlementCheckedAt = now;
@@ -466,54 +434,3 @@ export class Playback {
   }
 }
 
-/** The session with the journal's last heartbeat applied, when that is newer than what we hold. */
-const finalNumbers = (s: PlaybackSession) => ({ positionSeconds: s.positionSeconds, watchedSeconds: s.watchedSeconds, rebufferMs: s.rebufferMs, completed: s.completed });
-
-function mergeSnapshot(s: PlaybackSession, snap: ProgressSnapshot | null): PlaybackSession {
-  if (!snap || snap.at <= s.lastHeartbeatAt) return { ...s };
-  return {
-    ...s,
-    positionSeconds: snap.positionSeconds,
-    watchedSeconds: Math.max(s.watchedSeconds, snap.watchedSeconds),
-    rebufferMs: Math.max(s.rebufferMs, snap.rebufferMs),
-    lastHeartbeatAt: snap.at,
-  };
-}
-
-/** The profile's viewing record after this session's progress; a completion counts once, when it happens. */
-function viewingFrom(s: PlaybackSession, previous: ViewingRecord | null, at: Date, newlyCompleted = false): ViewingRecord {
-  return {
-    profileId: s.profileId,
-    userId: s.userId,
-    movieId: s.movieId,
-    positionSeconds: s.positionSeconds,
-    durationSeconds: s.durationSeconds,
-    // A rewatch that has not reached the end again is in progress again.
-    completed: s.completed,
-    lastWatchedAt: at,
-    completedAt: newlyCompleted ? at : (previous?.completedAt ?? null),
-    timesCompleted: (previous?.timesCompleted ?? 0) + (newlyCompleted ? 1 : 0),
-    lastSessionId: s.id,
-  };
-}
-
-function qualityResolution(q: PlaybackSession['maxQuality']): string | null {
-  return q === 'SD' ? '720p' : q === 'HD' ? '1080p' : q === 'UHD' ? '2160p' : null;
-}
-
-function notEntitled(d: EntitlementDecision): DomainError {
-  const message = ENTITLEMENT_MESSAGES[d.reason] ?? `this account may not watch this title (${d.reason})`;
-  return new DomainError('permission_denied', 'NOT_ENTITLED', `movieId: ${message}`, [], { reason: d.reason });
-}
-
-const noSuchSession = (id: string) =>
-  new DomainError('not_found', 'SESSION_NOT_FOUND', `sessionId: no playback session ${id}`, [{ field: 'sessionId', description: 'no such session of yours' }]);
-
-const sessionEnded = (s: PlaybackSession) =>
-  new DomainError(
-    s.endReason === 'revoked' ? 'permission_denied' : 'failed_precondition',
-    s.endReason === 'revoked' ? 'ENTITLEMENT_ENDED' : 'SESSION_ENDED',
-    `sessionId: session ${s.id} has ended (${s.endReason ?? 'ended'}); start a new one`,
-    [{ field: 'sessionId', description: 'session has ended' }],
-    { reason: s.endReason ?? '' },
-  );

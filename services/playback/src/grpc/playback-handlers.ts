@@ -1,23 +1,14 @@
 import type { PlaybackServiceService } from '@flix/proto/flix/playback/v1/playback_service';
-import { unauthenticated } from '@flix/errors';
-import type { CallContext, ServiceHandlers } from '@flix/grpc';
+import type { ServiceHandlers } from '@flix/grpc';
 import type { PlaybackSettings } from '../domain/model.js';
 import type { Playback } from '../domain/playback.js';
 import { playerStateFromProto, qualityToProto, sessionToProto, stateToProto, tokensToProto, viewingToProto } from './mappers.js';
-
-/** The caller's own token: identity and billing are asked on the viewer's behalf. */
-function tokenOf(ctx: CallContext): string {
-  const header = ctx.metadata.get('authorization')[0];
-  const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (!m) throw unauthenticated('sign in first');
-  return m[1]!;
-}
 
 /** The gRPC face of playback: translate messages, call the domain, translate back. */
 export function playbackHandlers(playback: Playback, settings: PlaybackSettings): ServiceHandlers<typeof PlaybackServiceService> {
   return {
     async startSession(req, ctx) {
-      const r = await playback.start(ctx.principal, tokenOf(ctx), { movieId: req.movieId, profileId: req.profileId, deviceId: req.deviceId });
+      const r = await playback.start(ctx.caller, { movieId: req.movieId, profileId: req.profileId, deviceId: req.deviceId });
       return {
         sessionId: r.session.id,
         playbackUrl: r.tokens.playbackUrl,
@@ -36,10 +27,10 @@ export function playbackHandlers(playback: Playback, settings: PlaybackSettings)
       };
     },
     async refreshSessionTokens(req, ctx) {
-      return tokensToProto(await playback.refreshTokens(ctx.principal, tokenOf(ctx), req.sessionId));
+      return tokensToProto(await playback.refreshTokens(ctx.caller, req.sessionId));
     },
     async heartbeat(req, ctx) {
-      const r = await playback.heartbeat(ctx.principal, tokenOf(ctx), {
+      const r = await playback.heartbeat(ctx.caller, {
         sessionId: req.sessionId,
         positionSeconds: req.positionSeconds,
         state: playerStateFromProto(req.state),
@@ -55,18 +46,18 @@ export function playbackHandlers(playback: Playback, settings: PlaybackSettings)
       return sessionToProto(await playback.get(ctx.principal, req.sessionId));
     },
     async listContinueWatching(req, ctx) {
-      const page = await playback.continueWatching(ctx.principal, tokenOf(ctx), req);
+      const page = await playback.continueWatching(ctx.caller, req);
       return { entries: page.records.map(viewingToProto), nextPageToken: page.next };
     },
     async listWatchHistory(req, ctx) {
-      const page = await playback.watchHistory(ctx.principal, tokenOf(ctx), req);
+      const page = await playback.watchHistory(ctx.caller, req);
       return { entries: page.records.map(viewingToProto), nextPageToken: page.next };
     },
     async getViewingEntry(req, ctx) {
-      return viewingToProto(await playback.viewingEntry(ctx.principal, tokenOf(ctx), { profileId: req.profileId, movieId: req.movieId }));
+      return viewingToProto(await playback.viewingEntry(ctx.caller, { profileId: req.profileId, movieId: req.movieId }));
     },
     async deleteWatchHistoryEntry(req, ctx) {
-      await playback.removeFromHistory(ctx.principal, tokenOf(ctx), { profileId: req.profileId, movieId: req.movieId });
+      await playback.removeFromHistory(ctx.caller, { profileId: req.profileId, movieId: req.movieId });
       return {};
     },
   };
