@@ -1,3 +1,4 @@
+import type { Caller } from '@flix/auth';
 import type { Maturity } from '@flix/profiles/maturity';
 import { DomainError } from '@flix/errors';
 import { ItemSimilarityModel, type SimilarityOptions, type TrainingRow } from './item-similarity.js';
@@ -103,25 +104,27 @@ export class Recommendations {
     return { retrained: true, read: full ? 'full' : 'incremental', readCount, users: s.users, items: s.items, interactions: s.interactions, ms: s.ms };
   }
 
-  async forProfile(input: { accessToken: string; userId: string; profileId: string; pageSize: number; offset: number }): Promise<Page<Suggestion>> {
+  /** For one of the signed-in caller's profiles (identity, asked with the caller's token, says whose it is). */
+  async forProfile(caller: Caller, input: { profileId: string; pageSize: number; offset: number }): Promise<Page<Suggestion>> {
     if (!input.profileId)
       throw new DomainError('invalid_argument', 'PROFILE_REQUIRED', 'profileId: required (one of your viewer profiles)', [
         { field: 'profileId', description: 'required' },
       ]);
-    const ceiling = await this.d.profiles.maxMaturity(input.accessToken, input.profileId);
-    const [history, preferences] = await Promise.all([this.d.interactions.forProfile(input.profileId), this.d.preferences.get(input.userId)]);
+    const ceiling = await this.d.profiles.maxMaturity(caller.accessToken, input.profileId);
+    const [history, preferences] = await Promise.all([this.d.interactions.forProfile(input.profileId), this.d.preferences.get(caller.principal.subject)]);
     const all = this.current.forProfile({ history, preferences, ceiling, now: this.d.clock.now() });
     return page(all, input.offset, input.pageSize);
   }
 
-  async similar(input: { movieId: string; accessToken?: string; profileId: string; pageSize: number; offset: number }): Promise<Page<Suggestion>> {
+  /** Titles like one title; with a profile (the caller's), within its maturity limit. */
+  async similar(caller: Caller | undefined, input: { movieId: string; profileId: string; pageSize: number; offset: number }): Promise<Page<Suggestion>> {
     if (!input.movieId)
       throw new DomainError('invalid_argument', 'MOVIE_REQUIRED', 'movieId: required', [{ field: 'movieId', description: 'required' }]);
     let ceiling: Maturity | null = null;
     if (input.profileId) {
-      if (!input.accessToken)
+      if (!caller)
         throw new DomainError('unauthenticated', 'UNAUTHENTICATED', 'profileId needs an access token: send "authorization: Bearer <token>"');
-      ceiling = await this.d.profiles.maxMaturity(input.accessToken, input.profileId);
+      ceiling = await this.d.profiles.maxMaturity(caller.accessToken, input.profileId);
     }
     return page(this.current.similarTo(input.movieId, ceiling, this.d.clock.now()), input.offset, input.pageSize);
   }

@@ -1,6 +1,6 @@
-import { bearerToken, requireUser } from '@flix/auth';
+import { requireUserCaller } from '@flix/auth';
 import { DomainError } from '@flix/errors';
-import type { CallContext, ServiceHandlers } from '@flix/grpc';
+import type { ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
 import type { RecommendationsServiceService } from '@flix/proto/flix/recommendations/v1/recommendations_service';
 import { ReasonKind, type Recommendation } from '@flix/proto/flix/recommendations/v1/resources';
@@ -27,11 +27,6 @@ export const suggestionToProto = (s: Suggestion): Recommendation => ({
   thumbnailUrl: s.thumbnailUrl,
 });
 
-const tokenOf = (ctx: CallContext): string | undefined => {
-  const v = ctx.metadata.get('authorization')[0];
-  return v === undefined ? undefined : bearerToken(String(v));
-};
-
 const offset = (token: string): number => {
   const o = decodePageToken(token)?.o ?? 0;
   if (typeof o !== 'number' || !Number.isInteger(o) || o < 0)
@@ -45,14 +40,14 @@ const response = (p: Page<Suggestion>) => ({ recommendations: p.items.map(sugges
 export function recommendationsHandlers(recs: Recommendations): ServiceHandlers<typeof RecommendationsServiceService> {
   return {
     async listRecommendations(req, ctx) {
-      const user = requireUser(ctx.principal);
+      const caller = requireUserCaller(ctx.caller);
       const size = pageSize(req.pageSize, 20, 100);
-      const page = await recs.forProfile({ accessToken: tokenOf(ctx)!, userId: user.subject, profileId: req.profileId.trim(), pageSize: size, offset: offset(req.pageToken) });
+      const page = await recs.forProfile(caller, { profileId: req.profileId.trim(), pageSize: size, offset: offset(req.pageToken) });
       return response(page);
     },
     async listSimilarMovies(req, ctx) {
       const size = pageSize(req.pageSize, 20, 100);
-      const page = await recs.similar({ movieId: req.movieId.trim(), accessToken: ctx.principal ? tokenOf(ctx) : undefined, profileId: req.profileId.trim(), pageSize: size, offset: offset(req.pageToken) });
+      const page = await recs.similar(ctx.caller, { movieId: req.movieId.trim(), profileId: req.profileId.trim(), pageSize: size, offset: offset(req.pageToken) });
       return response(page);
     },
   };
