@@ -1,6 +1,5 @@
 import type { EngagementServiceService } from '@flix/proto/flix/engagement/v1/engagement_service';
 import type { Movie } from '@flix/proto/flix/catalog/v1/resources';
-import { bearerToken } from '@flix/auth';
 import { DomainError } from '@flix/errors';
 import type { CallContext, ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
@@ -11,10 +10,7 @@ import { actionFromProto, filterFromProto, listedToProto, ratingToProto, reviewT
 /** Titles as the caller may see them, to show beside watchlist and favourites entries. */
 export type MovieDetails = (movieIds: string[], accessToken: string) => Promise<Map<string, Movie>>;
 
-const callerOf = (ctx: CallContext): Caller => {
-  const v = ctx.metadata.get('authorization')[0];
-  return { principal: ctx.principal, accessToken: v === undefined ? undefined : bearerToken(String(v)) };
-};
+const callerOf = (ctx: CallContext): Caller => ({ principal: ctx.principal, accessToken: ctx.caller?.accessToken });
 
 const position = (token: string): PagePosition | undefined => {
   const p = decodePageToken(token);
