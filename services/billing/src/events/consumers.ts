@@ -27,7 +27,7 @@ export function startCustomerConsumer(d: Deps): Promise<ConsumerHandle> {
     handlers: {
       'identity.user.registered': on(identityEvents.userRegistered, async (e, ctx) => {
         if (!e.userId) throw new PoisonMessageError('identity.user.registered without a user id');
-        const customerId = await d.billing.ensureCustomer(e.userId, e.email);
+        const customerId = await d.billing.customers.ensure(e.userId, e.email);
         ctx.logger.info({ userId: e.userId, customerId }, 'stripe customer ready');
       }),
     },
@@ -55,7 +55,7 @@ export function startWebhookConsumer(d: Deps): Promise<ConsumerHandle> {
         const stored = await d.store.stripeEvent(e.stripeEventId);
         if (!stored) throw new PoisonMessageError(`stripe event ${e.stripeEventId} is not stored`);
         const event = d.stripe.parseEvent(stored.raw);
-        const outcome = await d.billing.applyStripeEvent(event);
+        const outcome = await d.billing.webhooks.apply(event);
         await d.store.transact((tx) => tx.markStripeEvent(event.id, outcome, d.clock.now()));
         ctx.logger.info({ stripeEventId: event.id, type: event.type, outcome }, 'stripe event applied');
       }),
@@ -66,7 +66,7 @@ export function startWebhookConsumer(d: Deps): Promise<ConsumerHandle> {
 /** Personal offers from subscription signals (durable 'billing-offers' on BILLING). */
 export function startOffersConsumer(d: Deps): Promise<ConsumerHandle> {
   const signal = (kind: 'canceled' | 'expired' | 'activated') => async (e: { subscription?: { id: string } }) => {
-    if (e.subscription?.id) await d.billing.offersFromSignal(kind, e.subscription.id);
+    if (e.subscription?.id) await d.billing.offers.fromSignal(kind, e.subscription.id);
   };
   return startConsumer({
     js: d.nats.js,
@@ -97,7 +97,7 @@ export function startPlaybackConsumer(d: Deps): Promise<ConsumerHandle> {
     handlers: {
       'playback.session.started': on(playbackEvents.sessionStarted, async (e, ctx) => {
         if (!e.userId || !e.movieId) throw new PoisonMessageError('playback.session.started without user or movie id');
-        const r = await d.billing.startRentalClock(e.userId, e.movieId, e.occurTime ?? d.clock.now());
+        const r = await d.billing.rentals.startClock(e.userId, e.movieId, e.occurTime ?? d.clock.now());
         if (r) ctx.logger.info({ rentalId: r.id, playExpiresAt: r.playExpiresAt }, 'rental clock running');
       }),
     },

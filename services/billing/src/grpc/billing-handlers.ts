@@ -19,7 +19,7 @@ export function billingHandlers(billing: Billing): ServiceHandlers<typeof Billin
   const privileged = (roles: string[] | undefined) => !!roles?.includes('admin');
   return {
     async listPlans(req, ctx) {
-      const all = await billing.listPlans(ctx.principal, req.includeInactive);
+      const all = await billing.plans.list(ctx.principal, req.includeInactive);
       const size = pageSize(req.pageSize, 50, 100);
       const start = Number(decodePageToken(req.pageToken)?.o ?? 0);
       const page = all.slice(start, start + size);
@@ -27,63 +27,63 @@ export function billingHandlers(billing: Billing): ServiceHandlers<typeof Billin
       return { plans: page.map((p) => planToProto(p, opts)), nextPageToken: start + size < all.length ? encodePageToken({ o: start + size }) : '' };
     },
     async createPlan(req, ctx) {
-      return planToProto(await billing.createPlan(ctx.principal, planInputFromProto(req.plan)), { privileged: true });
+      return planToProto(await billing.plans.create(ctx.principal, planInputFromProto(req.plan)), { privileged: true });
     },
     async updatePlan(req, ctx) {
       const mask = planMask(req.updateMask, req.plan);
       if (mask.unknown.length > 0)
         throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', `updateMask: unknown field(s) ${mask.unknown.join(', ')}`, [{ field: 'updateMask', description: `unknown field(s) ${mask.unknown.join(', ')}` }]);
-      return planToProto(await billing.updatePlan(ctx.principal, req.plan?.id ?? '', planInputFromProto(req.plan), mask.fields), { privileged: true });
+      return planToProto(await billing.plans.update(ctx.principal, req.plan?.id ?? '', planInputFromProto(req.plan), mask.fields), { privileged: true });
     },
     async deactivatePlan(req, ctx) {
-      return planToProto(await billing.deactivatePlan(ctx.principal, req.planId), { privileged: true });
+      return planToProto(await billing.plans.deactivate(ctx.principal, req.planId), { privileged: true });
     },
     async createCheckoutSession(req, ctx) {
-      const r = await billing.createCheckout(ctx.principal, { planId: req.planId, successUrl: req.successUrl, cancelUrl: req.cancelUrl });
+      const r = await billing.subscriptions.checkout(ctx.principal, { planId: req.planId, successUrl: req.successUrl, cancelUrl: req.cancelUrl });
       return { sessionId: r.sessionId, url: r.url, expireTime: r.expiresAt, appliedOffer: r.offer ? offerToProto(r.offer) : undefined, firstPeriodPrice: r.firstPeriodPrice };
     },
     async getSubscription(_req, ctx) {
-      return subscriptionToProto(await billing.getSubscription(ctx.principal), grace);
+      return subscriptionToProto(await billing.subscriptions.current(ctx.principal), grace);
     },
     async getUserSubscription(req, ctx) {
-      return subscriptionToProto(await billing.getUserSubscription(ctx.principal, req.userId), grace);
+      return subscriptionToProto(await billing.subscriptions.ofUser(ctx.principal, req.userId), grace);
     },
     async listUserPayments(req, ctx) {
-      const page = await billing.listUserPayments(ctx.principal, req.userId, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
+      const page = await billing.payments.ofUser(ctx.principal, req.userId, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
       return { payments: page.items.map(paymentToProto), nextPageToken: page.next ? encodePageToken(page.next) : '' };
     },
     async cancelSubscription(_req, ctx) {
-      return subscriptionToProto(await billing.cancel(ctx.principal), grace);
+      return subscriptionToProto(await billing.subscriptions.cancel(ctx.principal), grace);
     },
     async resumeSubscription(_req, ctx) {
-      return subscriptionToProto(await billing.resume(ctx.principal), grace);
+      return subscriptionToProto(await billing.subscriptions.resume(ctx.principal), grace);
     },
     async changePlan(req, ctx) {
-      return subscriptionToProto(await billing.changePlan(ctx.principal, req.planId), grace);
+      return subscriptionToProto(await billing.subscriptions.changePlan(ctx.principal, req.planId), grace);
     },
     async createPortalSession(req, ctx) {
-      return { url: await billing.portal(ctx.principal, req.returnUrl) };
+      return { url: await billing.customers.portal(ctx.principal, req.returnUrl) };
     },
     async listPayments(req, ctx) {
-      const page = await billing.listPayments(ctx.principal, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
+      const page = await billing.payments.list(ctx.principal, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
       return { payments: page.items.map(paymentToProto), nextPageToken: page.next ? encodePageToken(page.next) : '' };
     },
     async createRental(req, ctx) {
-      const r = await billing.createRental(ctx.principal, { movieId: req.movieId, successUrl: req.successUrl, cancelUrl: req.cancelUrl });
+      const r = await billing.rentals.rent(ctx.principal, { movieId: req.movieId, successUrl: req.successUrl, cancelUrl: req.cancelUrl });
       return { rental: rentalToProto(r.rental), sessionId: r.sessionId, url: r.url };
     },
     async listRentals(req, ctx) {
-      const page = await billing.listRentals(ctx.principal, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
-      return { rentals: page.items.map((r) => rentalToProto(billing.rentalView(r))), nextPageToken: page.next ? encodePageToken(page.next) : '' };
+      const page = await billing.rentals.list(ctx.principal, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
+      return { rentals: page.items.map((r) => rentalToProto(billing.rentals.view(r))), nextPageToken: page.next ? encodePageToken(page.next) : '' };
     },
     async returnRental(req, ctx) {
-      return rentalToProto(await billing.returnRental(ctx.principal, req.rentalId));
+      return rentalToProto(await billing.rentals.return(ctx.principal, req.rentalId));
     },
     async listOffers(_req, ctx) {
-      return { offers: (await billing.listOffers(ctx.principal)).map(offerToProto) };
+      return { offers: (await billing.offers.list(ctx.principal)).map(offerToProto) };
     },
     async checkEntitlement(req, ctx) {
-      const d = await billing.checkEntitlement(ctx.principal, {
+      const d = await billing.entitlements.check(ctx.principal, {
         userId: req.userId,
         movieId: req.movieId,
         requiredTier: tierFromProto(req.requiredTier),
@@ -92,7 +92,7 @@ export function billingHandlers(billing: Billing): ServiceHandlers<typeof Billin
       return decisionToProto(d);
     },
     async getEntitlement(req, ctx) {
-      return entitlementToProto(await billing.getEntitlement(ctx.principal, req.movieId));
+      return entitlementToProto(await billing.entitlements.get(ctx.principal, req.movieId));
     },
   };
 }

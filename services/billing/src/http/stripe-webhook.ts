@@ -17,7 +17,7 @@ const status = (code: number, message: string) => ({ code, message, details: [] 
  * webhook consumer applies it; a crash after the 200 loses nothing (the outbox holds it), and
  * a redelivery finds the id stored and is a no-op.
  */
-export function stripeWebhookRoute(deps: { billing: Billing; verifier: WebhookVerifier; isSignatureError: (e: unknown) => boolean; logger: Logger }): HttpRoute {
+export function stripeWebhookRoute(deps: { billing: Pick<Billing, 'webhooks'>; verifier: WebhookVerifier; isSignatureError: (e: unknown) => boolean; logger: Logger }): HttpRoute {
   return {
     method: 'POST',
     path: '/webhooks/stripe',
@@ -38,7 +38,7 @@ export function stripeWebhookRoute(deps: { billing: Billing; verifier: WebhookVe
       }
       const log = deps.logger.child({ stripeEventId: event.id, stripeEventType: event.type });
       try {
-        const outcome = await deps.billing.receiveWebhook(event, raw);
+        const outcome = await deps.billing.webhooks.receive(event, raw);
         log.info({ outcome }, 'stripe webhook received');
         return { status: 200, body: { received: true, duplicate: outcome === 'duplicate' } };
       } catch (e) {
