@@ -7,8 +7,7 @@
  * makes each write atomic).
  */
 import { generateKeyPair, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { JsonStateFile } from '@flix/emulator-kit';
 import {
   assetJson,
   assetWebhookJson,
@@ -85,12 +84,12 @@ export class MuxEngine {
   private webhookUrl: string | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly processing = new Map<string, NodeJS.Timeout>();
-  private readonly file: string | null;
+  private readonly stateFile: JsonStateFile<PersistedState>;
   private closed = false;
 
   constructor(private readonly opts: EngineOptions) {
     this.webhookUrl = opts.webhookUrl;
-    this.file = opts.dataDir ? join(opts.dataDir, 'mux-emulator.json') : null;
+    this.stateFile = new JsonStateFile<PersistedState>(opts.dataDir ?? undefined, 'mux-emulator.json', 1);
     this.dispatcher = new WebhookDispatcher({
       secret: opts.webhookSecret,
       url: () => this.webhookUrl,
@@ -415,9 +414,8 @@ export class MuxEngine {
   }
 
   private load(): void {
-    if (!this.file || !existsSync(this.file)) return;
-    const state = JSON.parse(readFileSync(this.file, 'utf8')) as PersistedState;
-    if (state.version !== 1) throw new Error(`${this.file}: unknown state version ${String(state.version)}`);
+    const state = this.stateFile.load();
+    if (!state) return;
     for (const u of state.uploads) this.uploads.set(u.id, u);
     for (const a of state.assets) this.assets.set(a.id, a);
     for (const k of state.signingKeys) this.signingKeys.set(k.id, k);
@@ -428,18 +426,15 @@ export class MuxEngine {
   }
 
   private persist(): void {
-    if (!this.file || !this.opts.dataDir) return;
-    const state: PersistedState = {
+    // Without a data dir save() does nothing; skip building the snapshot too.
+    if (!this.stateFile.path) return;
+    this.stateFile.save({
       version: 1,
       uploads: [...this.uploads.values()],
       assets: [...this.assets.values()],
       signingKeys: [...this.signingKeys.values()],
       deliveries: this.dispatcher?.snapshot() ?? [],
-    };
-    mkdirSync(this.opts.dataDir, { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, this.file);
+    });
   }
 }
 

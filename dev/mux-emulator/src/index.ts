@@ -3,8 +3,8 @@
  * direct uploads, assets, playback ids and signing keys, the upload lifecycle, and signed,
  * retried webhooks that the SDK's own `mux.webhooks.unwrap` accepts.
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+import { listenHttp } from '@flix/emulator-kit';
 import { MuxEngine, type CompleteUploadOptions } from './engine.js';
 import type { MuxAssetJson } from './model.js';
 import { createMuxHandler } from './server.js';
@@ -62,47 +62,38 @@ export async function startMuxEmulator(options: MuxEmulatorOptions): Promise<Mux
   if (!options.webhookSecret) throw new Error('startMuxEmulator: webhookSecret is required');
   if (Boolean(options.tokenId) !== Boolean(options.tokenSecret))
     throw new Error('startMuxEmulator: set both tokenId and tokenSecret, or neither');
-  const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
 
   // The engine needs the upload base URL, which needs the bound port: bind first, then attach
   // the handler (a request cannot be served before the listen callback's continuation runs).
   let handle: RequestListener | undefined;
-  const server: Server = createServer((req, res) => (handle ? handle(req, res) : res.writeHead(503).end()));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${urlHost}:${port}`;
+  const http = await listenHttp((req, res) => (handle ? handle(req, res) : res.writeHead(503).end()), options);
 
   let engine: MuxEngine;
   try {
     engine = new MuxEngine({
-    webhookSecret: options.webhookSecret,
-    webhookUrl: options.webhookUrl,
-    uploadBaseUrl: (options.publicUrl ?? url).replace(/\/$/, ''),
-    autoCompleteMs: options.autoCompleteMs ?? null,
-    processingMs: options.processingMs ?? 0,
-    dataDir: options.dataDir ?? null,
-    retry: { ...DEFAULT_RETRY, ...options.webhookRetry },
-    logger,
-  });
+      webhookSecret: options.webhookSecret,
+      webhookUrl: options.webhookUrl,
+      uploadBaseUrl: (options.publicUrl ?? http.baseUrl).replace(/\/$/, ''),
+      autoCompleteMs: options.autoCompleteMs ?? null,
+      processingMs: options.processingMs ?? 0,
+      dataDir: options.dataDir ?? null,
+      retry: { ...DEFAULT_RETRY, ...options.webhookRetry },
+      logger,
+    });
   } catch (e) {
     // A corrupt data file must not leave the port bound.
-    server.close();
+    await http.close();
     throw e;
   }
   handle = createMuxHandler({ engine, tokenId: options.tokenId, tokenSecret: options.tokenSecret, logger });
 
   return {
-    url,
-    port,
+    url: http.baseUrl,
+    port: http.port,
     async close() {
       engine.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
     completeUpload: async (uploadId, opts) => engine.completeUpload(uploadId, opts),
     failUpload: async (uploadId, message) => engine.failUpload(uploadId, message),
