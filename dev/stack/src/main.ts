@@ -7,15 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import { supervise, type Supervised } from './process.js';
+import { prepareRuntime, repoRoot, stackRuntime } from './runtime.js';
 import { LOCAL_SERVICES, upstreamMap, webMediaOrigins, type StackContext } from './services.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const root = repoRoot();
 const log = createLogger('stack');
 
 function envPort(name: string, fallback: number): number {
@@ -123,13 +123,15 @@ async function main(): Promise<void> {
       }
     });
   };
-  const tsx = (file: string) => ['--import', 'tsx', join(root, file)];
+  // Every Node child runs its build/dist bundle (rebuilt here when stale), or its source through tsx.
+  const runtime = stackRuntime();
+  const node = await prepareRuntime(root, runtime, (reason, ms) => log.info({ reason, ms }, 'compiled build/dist'));
 
   let mongoUrl = process.env.MONGO_URL;
   if (!mongoUrl) {
     const port = envPort('FLIX_MONGO_PORT', 27018);
     await assertPortFree(port, 'FLIX_MONGO_PORT');
-    watch(supervise('mongo', process.execPath, [...tsx('dev/mongo-embedded/src/cli.ts'), '--port', String(port), '--dir', join(dataDir, 'mongo')], process.env, root));
+    watch(supervise('mongo', process.execPath, [...node('mongo-embedded'), '--port', String(port), '--dir', join(dataDir, 'mongo')], process.env, root));
     await waitFor('embedded MongoDB', tcpOpen(port), 30_000);
     mongoUrl = `mongodb://127.0.0.1:${port}/?directConnection=true`;
   }
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
     const port = envPort(portVariable, defaultPort);
     await assertPortFree(port, portVariable);
     const args = ['--port', String(port), '--webhook-url', `${gatewayUrl}/webhooks/${name}`, '--data-dir', join(dataDir, name)];
-    watch(supervise(name, process.execPath, [...tsx(`dev/${name}-emulator/src/cli.ts`), ...args], { ...process.env, ...env }, root));
+    watch(supervise(name, process.execPath, [...node(`${name}-emulator`), ...args], { ...process.env, ...env }, root));
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitFor(`${name} emulator`, async () => (await fetch(`${baseUrl}/_emulator/health`)).ok, 30_000);
     return { ...secrets, baseUrl };
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     // The stand-in for stream.mux.com/image.mux.com: checks playback tokens against the emulator's signing keys.
     const originPort = envPort('FLIX_VIDEO_ORIGIN_PORT', 8088);
     await assertPortFree(originPort, 'FLIX_VIDEO_ORIGIN_PORT');
-    watch(supervise('video', process.execPath, [...tsx('dev/video-origin/src/cli.ts'), '--port', String(originPort), '--mux-emulator-url', mux.baseUrl!, '--data-dir', dataDir], process.env, root));
+    watch(supervise('video', process.execPath, [...node('video-origin'), '--port', String(originPort), '--mux-emulator-url', mux.baseUrl!, '--data-dir', dataDir], process.env, root));
     const origin = { baseUrl: `http://127.0.0.1:${originPort}` };
     // The first start in a data dir encodes the test stream (a few seconds).
     await waitFor('video origin', async () => (await fetch(`${origin.baseUrl}/_origin/health`)).ok, 60_000);
@@ -215,7 +217,7 @@ async function main(): Promise<void> {
       FLIX_JWKS_URL: ctx.jwksUrl,
       ...(s.env?.(ctx) ?? {}),
     };
-    watch(supervise(s.name, process.execPath, tsx(`services/${s.name}/src/main.ts`), env, root));
+    watch(supervise(s.name, process.execPath, node(s.name), env, root));
   }
 
   // The viewer web app (web/server serving web/dist, which scripts/setup.sh builds when stale),
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
   if (webBuilt) {
     const mediaOrigins = webMediaOrigins(ctx);
     const env = { ...process.env, FLIX_WEB_HOST: '127.0.0.1', FLIX_WEB_PORT: String(webPort), FLIX_WEB_DIST: webDist, ...(mediaOrigins ? { FLIX_WEB_MEDIA_ORIGINS: mediaOrigins } : {}) };
-    watch(supervise('web', process.execPath, tsx('web/server/main.ts'), env, root));
+    watch(supervise('web', process.execPath, node('web-server'), env, root));
   } else {
     log.warn({ dist: webDist }, 'the web app is not built (FLIX_SKIP_WEB_BUILD?): the gateway answers 503 for it; build it with npm run build -w @flix/web');
   }
