@@ -56,7 +56,7 @@ try {
   const events: { id: string; raw: string; header: string }[] = [];
   for (const [i, u] of ids.entries()) {
     const principal = { subject: u, roles: [], scopes: [], isService: false, tokenId: '', expiresAt: new Date(Date.now() + 3600_000) };
-    const s = await svc.billing.createCheckout(principal, { planId: plans[i % plans.length]!, successUrl: '', cancelUrl: '' });
+    const s = await svc.billing.subscriptions.checkout(principal, { planId: plans[i % plans.length]!, successUrl: '', cancelUrl: '' });
     events.push(...stripe.pay(s.sessionId));
   }
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -118,7 +118,7 @@ try {
       while (performance.now() < endAt) {
         const u = ids[Math.floor(Math.random() * ids.length)]!;
         const s = performance.now();
-        await svc.billing.checkEntitlement(principal, { userId: u, movieId: 'm1', requiredTier: 'STANDARD', startingPlayback: false });
+        await svc.billing.entitlements.check(principal, { userId: u, movieId: 'm1', requiredTier: 'STANDARD', startingPlayback: false });
         samples.push(performance.now() - s);
       }
     }),

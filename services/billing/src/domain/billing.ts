@@ -8,7 +8,7 @@ import { Rentals } from './rentals.js';
 import { StripeWebhooks } from './stripe-webhooks.js';
 import { Subscriptions } from './subscriptions.js';
 
-export type { BillingDeps, BillingSettings, Page, PageRequest } from './common.js';
+export type { BillingDeps, BillingSettings } from './common.js';
 
 /**
  * Billing's use cases, one object per aggregate over the same ports. Every state change commits
