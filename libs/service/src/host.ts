@@ -44,7 +44,7 @@ export interface ServiceContext<C extends BaseServiceConfig> {
   outbox: Outbox;
   /** Event-id de-duplication for consumers, in this service's database. */
   idempotency: MongoIdempotencyStore;
-  /** Runs `task` every `intervalMs` from when the service is ready; stopped first on shutdown. */
+  /** Runs `task` every `intervalMs` (0: only on runNow) from when the service is ready; stopped first on shutdown. */
   every(name: string, intervalMs: number, task: () => Promise<unknown>): PeriodicTask;
   /** Registers a started consumer (or any worker) to be drained after the servers stop. */
   consumer<T extends Stoppable>(worker: T): T;

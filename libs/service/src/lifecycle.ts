@@ -51,7 +51,10 @@ export class ShutdownPlan {
   }
 }
 
-/** A task run every `intervalMs`; runs never overlap, and stop() waits for the one in flight. */
+/**
+ * A task run every `intervalMs` (0: only when runNow is called); runs never overlap, and stop()
+ * waits for the one in flight.
+ */
 export class PeriodicTask implements Stoppable {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -64,6 +67,7 @@ export class PeriodicTask implements Stoppable {
   ) {}
 
   start(): this {
+    if (this.intervalMs <= 0) return this;
     this.timer = setInterval(() => void this.runNow().catch(() => undefined), this.intervalMs);
     this.timer.unref();
     return this;

@@ -1,12 +1,7 @@
 import { createAccessTokenVerifier } from '@flix/auth';
 import { runWhenMain } from '@flix/config';
-import { connectNats, ensureStreams, Outbox } from '@flix/events';
-import { GrpcServer } from '@flix/grpc';
-import { startHttpServer } from '@flix/http';
-import { createLogger } from '@flix/logging';
-import { connectMongo, ensureIndexes } from '@flix/mongo';
-import { readDescriptorSet } from '@flix/proto/descriptor';
 import { IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
+import { grpcService, runService } from '@flix/service';
 import { readIdentityConfig } from './config.js';
 import { Accounts } from './domain/accounts.js';
 import { KeyRing } from './security/key-ring.js';
@@ -24,93 +19,66 @@ import { MongoSigningKeyRepository } from './storage/signing-keys-repository.js'
 import { MongoUserRepository } from './storage/users-repository.js';
 
 /** The composition root: the only place identity's pieces are wired together. */
-export async function startIdentity(env: Record<string, string | undefined> = process.env) {
-  const cfg = readIdentityConfig(env);
-  const logger = createLogger('identity', { level: cfg.LOG_LEVEL });
+export function startIdentity(env: Record<string, string | undefined> = process.env) {
+  return runService({
+    name: 'identity',
+    config: readIdentityConfig(env),
+    indexes: IDENTITY_INDEXES,
+    async build({ cfg, logger, mongo, outbox, every }) {
+      const writeEvents = identityOutboxWriter(outbox);
+      const clock = systemClock;
+      const users = new MongoUserRepository(mongo.client, mongo.db, writeEvents);
+      const keys = new KeyRing(new MongoSigningKeyRepository(mongo.db), clock, {
+        rotationDays: cfg.FLIX_SIGNING_KEY_ROTATION_DAYS,
+        accessTokenTtlSeconds: cfg.FLIX_ACCESS_TOKEN_TTL_SECONDS,
+        propagationSeconds: cfg.FLIX_SIGNING_KEY_PROPAGATION_SECONDS,
+      });
+      await keys.init();
+      const hasher = argon2Hasher({ memoryCost: cfg.FLIX_ARGON2_MEMORY_KIB, timeCost: cfg.FLIX_ARGON2_TIME_COST, parallelism: 1 });
+      const sessions = new Sessions({
+        users,
+        refreshTokens: new MongoRefreshTokenRepository(mongo.client, mongo.db, writeEvents),
+        attempts: new MongoLoginAttemptRepository(mongo.client, mongo.db, writeEvents),
+        hasher,
+        keys,
+        clock,
+        clients: parseClients(cfg.FLIX_OAUTH_CLIENTS),
+        policy: {
+          issuer: cfg.FLIX_JWT_ISSUER,
+          audience: cfg.FLIX_JWT_AUDIENCE,
+          accessTokenTtlSeconds: cfg.FLIX_ACCESS_TOKEN_TTL_SECONDS,
+          refreshTokenTtlDays: cfg.FLIX_REFRESH_TOKEN_TTL_DAYS,
+          refreshReuseGraceSeconds: cfg.FLIX_REFRESH_REUSE_GRACE_SECONDS,
+          maxFailuresPerAccount: cfg.FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+          maxFailuresPerIp: cfg.FLIX_LOGIN_MAX_FAILURES_PER_IP,
+          throttleWindowSeconds: cfg.FLIX_LOGIN_THROTTLE_WINDOW_SECONDS,
+        },
+      });
+      const accounts = new Accounts({ users, hasher, sessions, clock });
 
-  const mongo = await connectMongo(cfg.MONGO_URL, cfg.MONGO_DB, 'identity');
-  await ensureIndexes(mongo.db, IDENTITY_INDEXES);
-  const nats = await connectNats(cfg.NATS_URL, 'identity');
-  await ensureStreams(nats.jsm);
-  const outbox = new Outbox(mongo.db, { js: nats.js, logger, service: 'identity' });
-  await outbox.init();
-  outbox.start();
-  const writeEvents = identityOutboxWriter(outbox);
+      if (cfg.FLIX_ADMIN_EMAIL && cfg.FLIX_ADMIN_PASSWORD) {
+        const result = await accounts.ensureAdmin(cfg.FLIX_ADMIN_EMAIL, cfg.FLIX_ADMIN_PASSWORD);
+        logger.info({ admin: cfg.FLIX_ADMIN_EMAIL, result }, 'first admin checked');
+      }
+      // Picks up keys other instances created, and rotates when the newest key is due.
+      every('signing key refresh', 30_000, () => keys.init());
 
-  const clock = systemClock;
-  const users = new MongoUserRepository(mongo.client, mongo.db, writeEvents);
-  const keys = new KeyRing(new MongoSigningKeyRepository(mongo.db), clock, {
-    rotationDays: cfg.FLIX_SIGNING_KEY_ROTATION_DAYS,
-    accessTokenTtlSeconds: cfg.FLIX_ACCESS_TOKEN_TTL_SECONDS,
-    propagationSeconds: cfg.FLIX_SIGNING_KEY_PROPAGATION_SECONDS,
-  });
-  await keys.init();
-  const hasher = argon2Hasher({ memoryCost: cfg.FLIX_ARGON2_MEMORY_KIB, timeCost: cfg.FLIX_ARGON2_TIME_COST, parallelism: 1 });
-  const sessions = new Sessions({
-    users,
-    refreshTokens: new MongoRefreshTokenRepository(mongo.client, mongo.db, writeEvents),
-    attempts: new MongoLoginAttemptRepository(mongo.client, mongo.db, writeEvents),
-    hasher,
-    keys,
-    clock,
-    clients: parseClients(cfg.FLIX_OAUTH_CLIENTS),
-    policy: {
-      issuer: cfg.FLIX_JWT_ISSUER,
-      audience: cfg.FLIX_JWT_AUDIENCE,
-      accessTokenTtlSeconds: cfg.FLIX_ACCESS_TOKEN_TTL_SECONDS,
-      refreshTokenTtlDays: cfg.FLIX_REFRESH_TOKEN_TTL_DAYS,
-      refreshReuseGraceSeconds: cfg.FLIX_REFRESH_REUSE_GRACE_SECONDS,
-      maxFailuresPerAccount: cfg.FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT,
-      maxFailuresPerIp: cfg.FLIX_LOGIN_MAX_FAILURES_PER_IP,
-      throttleWindowSeconds: cfg.FLIX_LOGIN_THROTTLE_WINDOW_SECONDS,
+      return {
+        grpc: [
+          grpcService(IdentityServiceService, identityHandlers({ accounts, sessions, keys, cookie: refreshCookiePolicy(cfg.FLIX_PUBLIC_URL, cfg.FLIX_REFRESH_TOKEN_TTL_DAYS) }), {
+            name: 'flix.identity.v1.IdentityService',
+            publicMethods: ['register', 'login', 'refresh'],
+          }),
+        ],
+        routes: oauthRoutes({ sessions, keys, issuer: cfg.FLIX_JWT_ISSUER, publicUrl: cfg.FLIX_PUBLIC_URL }),
+        // Identity verifies tokens with its own key ring: no HTTP round trip to itself.
+        verifier: createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { getKey: keys.getKey } }),
+      };
     },
   });
-  const accounts = new Accounts({ users, hasher, sessions, clock });
-
-  if (cfg.FLIX_ADMIN_EMAIL && cfg.FLIX_ADMIN_PASSWORD) {
-    const result = await accounts.ensureAdmin(cfg.FLIX_ADMIN_EMAIL, cfg.FLIX_ADMIN_PASSWORD);
-    logger.info({ admin: cfg.FLIX_ADMIN_EMAIL, result }, 'first admin checked');
-  }
-
-  // Identity verifies tokens with its own key ring: no HTTP round trip to itself.
-  const verifier = createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { getKey: keys.getKey } });
-  const grpc = new GrpcServer({ service: 'identity', logger, verifier, descriptorSet: readDescriptorSet() });
-  grpc.add(IdentityServiceService, identityHandlers({ accounts, sessions, keys, cookie: refreshCookiePolicy(cfg.FLIX_PUBLIC_URL, cfg.FLIX_REFRESH_TOKEN_TTL_DAYS) }), {
-    name: 'flix.identity.v1.IdentityService',
-    publicMethods: ['register', 'login', 'refresh'],
-  });
-  const grpcPort = await grpc.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
-  let ready = false;
-  const http = await startHttpServer({
-    service: 'identity',
-    port: cfg.HTTP_PORT,
-    host: cfg.GRPC_HOST,
-    logger,
-    ready: () => ready,
-    routes: oauthRoutes({ sessions, keys, issuer: cfg.FLIX_JWT_ISSUER, publicUrl: cfg.FLIX_PUBLIC_URL }),
-  });
-  // Picks up keys other instances created, and rotates when the newest key is due.
-  const keyRefresh = setInterval(() => void keys.init().catch((err) => logger.warn({ err }, 'key refresh failed')), 30_000);
-  keyRefresh.unref();
-  ready = true;
-  grpc.setServing(true);
-  logger.info({ grpcPort, httpPort: http.port }, 'identity ready');
-
-  return {
-    grpcPort,
-    httpPort: http.port,
-    async stop() {
-      ready = false;
-      clearInterval(keyRefresh);
-      await grpc.stop();
-      await http.close();
-      await outbox.stop();
-      await nats.drain();
-      await mongo.close();
-      logger.info('identity stopped');
-    },
-  };
 }
+
+export type IdentityHandle = Awaited<ReturnType<typeof startIdentity>>;
 
 function parseClients(spec: string) {
   return spec
