@@ -5,9 +5,12 @@
 //
 //   node scripts/build-dist.mjs             build every entry (the Dockerfiles)
 //   node scripts/build-dist.mjs --if-stale  build only when a source is newer than the build (make run)
+//   node scripts/build-dist.mjs --outdir D  build every entry into D instead (checks; D must be
+//                                           inside the repo, where node_modules is found from)
 //   node scripts/build-dist.mjs --list      print each entry and its source
 //   node scripts/build-dist.mjs --externals <entry>   the npm packages that bundle imports (from
 //                                           the last build), one a line: what its image needs
+//                                           (not those loaded through createRequire at run time)
 //
 // One esbuild bundle per entry: ESM for Node 20, with sourcemaps (run with --enable-source-maps
 // for TypeScript lines in stack traces). The @flix/* workspace code and the generated protos are
@@ -130,11 +133,16 @@ function externalPackages(root, outdir) {
   };
 }
 
-/** The npm package an external import of a bundle loads (a bare name, or a nested copy's path). */
-function externalPackage(path) {
-  const at = path.lastIndexOf('node_modules/');
-  const spec = at >= 0 ? path.slice(at + 'node_modules/'.length) : path;
-  return spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+/**
+ * The npm package an external import of a bundle loads: its name, or for a workspace's own copy
+ * its folder as package-lock.json names it (e.g. libs/grpc/node_modules/@grpc/proto-loader).
+ */
+function externalPackage(path, root, outdir) {
+  const name = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+  if (!path.startsWith('.')) return name(path);
+  const file = relative(root, resolve(outdir, path)).split(sep).join('/');
+  const at = file.lastIndexOf('node_modules/') + 'node_modules/'.length;
+  return file.slice(0, at) + name(file.slice(at));
 }
 
 /**
@@ -173,7 +181,7 @@ export async function buildDist(root = ROOT, { outdir = join(root, OUT) } = {}) 
   const externals = {};
   for (const name of Object.keys(wanted)) {
     const output = result.metafile.outputs[relative(root, join(outdir, `${name}.mjs`)).split(sep).join('/')];
-    const imports = (output?.imports ?? []).filter((i) => i.external && !isBuiltin(i.path)).map((i) => externalPackage(i.path));
+    const imports = (output?.imports ?? []).filter((i) => i.external && !isBuiltin(i.path)).map((i) => externalPackage(i.path, root, outdir));
     externals[name] = [...new Set(imports)].sort();
   }
   const manifest = { format: FORMAT, startedAt: started, finishedAt: Date.now(), entries: wanted, externals, inputs };
@@ -206,8 +214,10 @@ async function cli(args) {
     if (outcome.built) console.error(`build-dist: built ${OUT} in ${outcome.ms} ms (${outcome.reason})`);
     return;
   }
-  const manifest = await buildDist();
-  console.error(`build-dist: built ${OUT} in ${manifest.finishedAt - manifest.startedAt} ms`);
+  const at = args.indexOf('--outdir');
+  const outdir = at >= 0 && args[at + 1] ? resolve(args[at + 1]) : join(ROOT, OUT);
+  const manifest = await buildDist(ROOT, { outdir });
+  console.error(`build-dist: built ${relative(ROOT, outdir)} in ${manifest.finishedAt - manifest.startedAt} ms`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

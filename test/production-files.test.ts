@@ -2,7 +2,7 @@
 // the web app), .dockerignore, gateway-envoy/envoy.yaml (against compose) and scripts/setup.sh. There is no Docker engine and
 // no Envoy binary on the development machines, so these files must be right by construction;
 // this suite is what keeps them consistent with each other and with services/.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -297,13 +297,17 @@ describe('Dockerfile (one image for every service)', () => {
     expect(read('Dockerfile')).not.toMatch(/ignore-scripts\s*=?\s*true/i);
   });
 
-  it('prunes dev dependencies but keeps tsx, which runs the services', () => {
+  it('compiles the services (scripts/build-dist.mjs) after npm run generate, then prunes every dev dependency, tsx included', () => {
     const text = runs(buildStage!);
-    expect(text).toMatch(/prune-dev-deps\.mjs\s+(\S+\s+)*tsx\b/);
-    const kept = execFileSync('node', ['deploy/docker/prune-dev-deps.mjs', '--dry-run', 'tsx'], { cwd: root, encoding: 'utf8' })
-      .trim()
-      .split('\n');
-    expect(kept).toEqual(expect.arrayContaining(['node_modules/tsx', 'node_modules/esbuild']));
+    const generate = text.indexOf('npm run generate');
+    const compile = text.indexOf('node scripts/build-dist.mjs');
+    const prune = text.search(/npm prune --omit=dev|prune-dev-deps\.mjs/);
+    expect(generate, 'npm run generate').toBeGreaterThanOrEqual(0);
+    expect(compile, 'node scripts/build-dist.mjs after npm run generate (the bundles take in the generated protos)').toBeGreaterThan(generate);
+    expect(prune, 'the prune after the build (esbuild is a dev dependency)').toBeGreaterThan(compile);
+    // Nothing runs TypeScript in the image any more: tsx is not kept.
+    expect(text).not.toMatch(/\btsx\b/);
+    expect(read('Dockerfile')).not.toMatch(/--import[ ",]+tsx/);
   });
 
   it('runs as a non-root user in a final stage without compilers', () => {
@@ -315,13 +319,21 @@ describe('Dockerfile (one image for every service)', () => {
     expect(final.instructions.some((i) => i.op === 'COPY' && /--from=/.test(i.args))).toBe(true);
   });
 
-  it('takes ARG SERVICE and runs services/${SERVICE}/src/main.ts with node --import tsx', () => {
+  it('takes ARG SERVICE and runs the compiled build/dist/${SERVICE}.mjs with plain node (no tsx)', () => {
     expect(final.instructions.some((i) => i.op === 'ARG' && /^SERVICE(=|$)/.test(i.args))).toBe(true);
     const cmd = lastOf(final, 'CMD')?.args ?? '';
-    expect(cmd).toMatch(/node --import tsx/);
-    expect(cmd).toContain('services/${SERVICE}/src/main.ts');
+    const line = cmd.startsWith('[') ? (JSON.parse(cmd) as string[]).join(' ') : cmd;
+    expect(line).toMatch(/\bnode (--enable-source-maps )?"?build\/dist\/\$\{SERVICE\}\.mjs"?$/);
+    expect(line).not.toContain('tsx');
     // Exec form does not expand variables: it must go through a shell (or be shell form).
     if (cmd.startsWith('[')) expect(JSON.parse(cmd).slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    // The image refuses a SERVICE that has no bundle.
+    expect(runs(final)).toContain('build/dist/${SERVICE}.mjs');
+  });
+
+  it('has a bundle for every folder of services/: scripts/build-dist.mjs compiles each main.ts to build/dist/<folder>.mjs', () => {
+    const listed = execFileSync('node', ['scripts/build-dist.mjs', '--list'], { cwd: root, encoding: 'utf8' });
+    for (const name of serviceDirs) expect(listed, name).toContain(`build/dist/${name}.mjs  ←  services/${name}/src/main.ts`);
   });
 
   it('COPYs only files that exist and are not dockerignored', () => {
@@ -336,6 +348,56 @@ describe('Dockerfile (one image for every service)', () => {
       }
     }
   });
+});
+
+describe('the compiled entry points (scripts/build-dist.mjs: what the images and make run start)', () => {
+  let outdir: string;
+  let manifest: { entries: Record<string, string>; externals: Record<string, string[]> };
+
+  beforeAll(() => {
+    // Inside the repo, as build/dist is: the bundles find node_modules from there.
+    mkdirSync(join(root, 'build'), { recursive: true });
+    outdir = mkdtempSync(join(root, 'build', 'dist-check-'));
+    execFileSync('node', ['scripts/build-dist.mjs', '--outdir', outdir], { cwd: root, stdio: 'pipe' });
+    manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
+  }, 180_000);
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it('import, from every service bundle, only npm packages the pruned image keeps (production dependencies)', () => {
+    const packages = (JSON.parse(read('package-lock.json')) as Doc).packages as Record<string, Doc>;
+    for (const name of serviceDirs) {
+      const externals = manifest.externals[name];
+      expect(externals, name).toBeDefined();
+      for (const pkg of externals) {
+        const entry = packages[pkg.includes('node_modules/') ? pkg : `node_modules/${pkg}`];
+        expect(entry, `${name} imports ${pkg}, which package-lock.json does not install`).toBeDefined();
+        expect(entry.dev, `${name} imports ${pkg}, a dev dependency (npm prune --omit=dev removes it)`).not.toBe(true);
+      }
+    }
+  });
+
+  it('start from the bundle alone: each service and the web server reads its configuration and refuses an empty one', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'flix-dist-'));
+    try {
+      const runs = [...serviceDirs, 'web-server'].map(
+        (name) =>
+          new Promise<{ name: string; status: number | null; stderr: string }>((done) => {
+            // No MONGO_URL, no web dist in the working directory: a bundle that loads every import
+            // and runs its main (runWhenMain matches the bundle's URL) exits 1 with the config error.
+            const child = spawn(process.execPath, ['--enable-source-maps', join(outdir, `${name}.mjs`)], { cwd: scratch, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+            let stderr = '';
+            child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+            child.once('exit', (status) => done({ name, status, stderr }));
+          }),
+      );
+      for (const { name, status, stderr } of await Promise.all(runs)) {
+        expect(stderr, name).toContain('bad configuration');
+        expect(status, `${name}: ${stderr}`).toBe(1);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('gateway-envoy/Dockerfile', () => {
@@ -381,18 +443,23 @@ describe('web/Dockerfile (the web app)', () => {
     expect(text).not.toContain('--ignore-scripts');
   });
 
-  it('runs web/server/main.ts with the dist as user node, in a final stage without compilers, health-checked', () => {
+  it('runs the web server compiled (build/dist/web-server.mjs) with the dist as user node, in a final stage without compilers, health-checked', () => {
     expect(final).not.toBe(buildStage);
     expect(runs(final)).not.toMatch(/apt-get install/);
     expect(lastOf(final, 'USER')?.args).toBe('node');
     const copies = final.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
     expect(copies.length).toBeGreaterThan(0);
     for (const copy of copies) expect(copy, 'the runtime takes only what the build stage gathered').toMatch(new RegExp(`^--from=${buildStage!.name}\\s`));
-    // What the build stage gathers for the runtime: the server, the app, tsx and sirv.
-    for (const part of ['web/server', 'web/dist', 'node_modules/@flix/config', 'libs/config', 'libs/logging']) expect(runs(buildStage!)).toContain(part);
-    expect(runs(buildStage!)).toMatch(/prune-dev-deps\.mjs --dry-run (\S+ )*tsx\b.*\bsirv\b/);
+    // What the build stage gathers for the runtime: the server's bundle, the app, and the closure
+    // of the npm packages that bundle imports (as the build lists them), no tsx.
+    const commands = runs(buildStage!);
+    expect(commands.indexOf('node scripts/build-dist.mjs')).toBeGreaterThan(commands.indexOf('npm run generate'));
+    for (const part of ['build/dist/web-server.mjs', 'web/dist']) expect(commands).toContain(part);
+    expect(commands).toContain('node scripts/build-dist.mjs --externals web-server');
+    expect(commands).toMatch(/prune-dev-deps\.mjs --dry-run \$\(cat \/tmp\/runtime-packages\)/);
+    expect(commands).not.toMatch(/\btsx\b/);
     const cmd = lastOf(final, 'CMD')?.args ?? '';
-    expect(cmd.startsWith('[') ? JSON.parse(cmd).join(' ') : cmd).toMatch(/^node --import tsx web\/server\/main\.ts$/);
+    expect(cmd.startsWith('[') ? JSON.parse(cmd).join(' ') : cmd).toMatch(/^node (--enable-source-maps )?build\/dist\/web-server\.mjs$/);
     expect(lastOf(final, 'HEALTHCHECK')?.args).toMatch(/\/healthz/);
     expect(lastOf(final, 'EXPOSE')?.args).toBe(String(WEB_PORT));
   });
@@ -409,9 +476,9 @@ describe('web/Dockerfile (the web app)', () => {
     }
   });
 
-  it('keeps the closure script it relies on working: tsx, sirv, pino and zod resolve from the lockfile', () => {
-    const kept = execFileSync('node', ['deploy/docker/prune-dev-deps.mjs', '--dry-run', 'tsx', 'sirv', 'pino', 'zod'], { cwd: root, encoding: 'utf8' }).trim().split('\n');
-    expect(kept).toEqual(expect.arrayContaining(['node_modules/tsx', 'node_modules/sirv', 'node_modules/pino', 'node_modules/zod']));
+  it('keeps the closure script it relies on working: sirv, pino and zod resolve from the lockfile', () => {
+    const kept = execFileSync('node', ['deploy/docker/prune-dev-deps.mjs', '--dry-run', 'sirv', 'pino', 'zod'], { cwd: root, encoding: 'utf8' }).trim().split('\n');
+    expect(kept).toEqual(expect.arrayContaining(['node_modules/sirv', 'node_modules/pino', 'node_modules/zod']));
   });
 });
 
@@ -439,6 +506,7 @@ describe('.dockerignore', () => {
     'libs/proto/src/descriptor.ts',
     'scripts/generate.mjs',
     'deploy/docker/prune-dev-deps.mjs',
+    'scripts/build-dist.mjs',
     'gateway-envoy/envoy.yaml',
     'buf.yaml',
     'buf.gen.yaml',

@@ -1,13 +1,15 @@
-// Used by the root Dockerfile's build stage: `npm prune --omit=dev`, but keep the named dev
-// dependencies (and everything they need) that the services use at run time — today only `tsx`,
-// which is how every service runs (`node --import tsx services/<svc>/src/main.ts`).
+// The closure of named packages (each with everything it needs), read from package-lock.json.
+// web/Dockerfile uses --dry-run to gather only the packages its server's bundle imports
+// (`scripts/build-dist.mjs --externals web-server`); without --dry-run it runs
+// `npm prune --omit=dev` but keeps the named dev dependencies, should an image ever need one at
+// run time (the services' image needs none since they run compiled: it prunes plainly).
 //
-//   node deploy/docker/prune-dev-deps.mjs tsx [more packages...]
-//   node deploy/docker/prune-dev-deps.mjs --dry-run tsx    (prints the kept folders, changes nothing)
+//   node deploy/docker/prune-dev-deps.mjs --dry-run sirv pino zod   (prints the closure's folders)
+//   node deploy/docker/prune-dev-deps.mjs <package> [...]           (prunes, keeping those)
 //
-// The closure of each kept package is read from package-lock.json (node's resolution rules over
-// the lockfile's `packages` paths), copied aside, `npm prune --omit=dev` runs, and whatever the
-// prune removed from that closure is copied back. Nothing is downloaded and nothing is rebuilt.
+// The closure follows node's resolution rules over the lockfile's `packages` paths. Pruning copies
+// it aside, runs `npm prune --omit=dev`, and copies back whatever the prune removed from it.
+// Nothing is downloaded and nothing is rebuilt.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
