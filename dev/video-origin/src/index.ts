@@ -6,8 +6,7 @@
  *   const origin = await startVideoOrigin({ signingKeys: { muxEmulatorUrl: emu.url } });
  *   // `${origin.url}/${playbackId}.m3u8?token=${await mux.jwt.signPlaybackId(playbackId, …)}`
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '@flix/emulator-kit';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOriginHandler } from './server.js';
@@ -50,24 +49,9 @@ export function cacheDirFor(dataDir: string | null | undefined): string {
 }
 
 export async function startVideoOrigin(options: VideoOriginOptions): Promise<VideoOrigin> {
-  const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
   const stream = await ensureTestStream(options.cacheDir ?? cacheDirFor(options.dataDir));
-  const handler: RequestListener = createOriginHandler({ stream, verifier: new PlaybackTokenVerifier(options.signingKeys, options.now), logger });
-  const server: Server = createServer(handler);
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolveListen());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    port,
-    stream,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  const handler = createOriginHandler({ stream, verifier: new PlaybackTokenVerifier(options.signingKeys, options.now), logger });
+  const http = await listenHttp(handler, options);
+  return { url: http.baseUrl, port: http.port, stream, close: () => http.close() };
 }
