@@ -12,9 +12,6 @@ export type SubjectOf<C extends Contract, K extends keyof C = keyof C> = C[K]['s
 /** The contract entry declaring subject `S`. */
 export type DefOf<C extends Contract, S extends SubjectOf<C>> = Extract<C[keyof C], { readonly subject: S }>;
 
-/** The message an event definition's codec reads and writes. */
-export type MessageOf<D> = EventOf<D>;
-
 /** What a producer supplies for an event: its message without eventId/occurTime (the outbox fills them). */
 export type Payload<D> = Omit<EventOf<D>, keyof FlixEventMessage>;
 
@@ -26,6 +23,15 @@ export type Payload<D> = Omit<EventOf<D>, keyof FlixEventMessage>;
 export type ContractEvent<C extends Contract, K extends keyof C = keyof C> = {
   [P in K]: { subject: C[P]['subject']; payload: Payload<C[P]> };
 }[K];
+
+/**
+ * A producer's own domain events when they carry domain records for the writer to encode: one
+ * `{ subject } & Shapes[K]` per contract entry K. `Shapes` must name every entry and nothing else,
+ * so a new contract event, a renamed one or a typo does not compile.
+ */
+export type DomainEvent<C extends Contract, Shapes extends { [K in keyof C]: object } & Record<Exclude<keyof Shapes, keyof C>, never>> = {
+  [K in keyof C]: { subject: C[K]['subject'] } & Shapes[K];
+}[keyof C];
 
 /**
  * Declares which service publishes a contract's events: every subject must start with

@@ -1,8 +1,13 @@
+import type { DomainEvent, playbackEvents } from '@flix/contracts';
 import type { EndReason, PlaybackSession } from './model.js';
 
-/** Playback's domain events, tagged with their subject (see @flix/contracts playbackEvents). */
-export type PlaybackEvent =
-  | { subject: 'playback.session.started'; session: PlaybackSession }
-  | { subject: 'playback.session.ended'; session: PlaybackSession; reason: EndReason; at: Date }
-  | { subject: 'playback.title.completed'; session: PlaybackSession; at: Date }
-  | { subject: 'playback.history.removed'; userId: string; profileId: string; movieId: string; at: Date };
+/** Playback's domain events: its contract's subjects, carrying the session for the writer to encode. */
+export type PlaybackEvent = DomainEvent<
+  typeof playbackEvents,
+  {
+    sessionStarted: { session: PlaybackSession };
+    sessionEnded: { session: PlaybackSession; reason: EndReason; at: Date };
+    titleCompleted: { session: PlaybackSession; at: Date };
+    historyRemoved: { userId: string; profileId: string; movieId: string; at: Date };
+  }
+>;
