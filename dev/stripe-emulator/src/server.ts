@@ -159,57 +159,63 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
   };
   const p = <T>(ctx: ApiCtx): T => ctx.p as unknown as T;
 
+  const retrieve =
+    <T extends object>(get: (id: string) => T) =>
+    (c: ApiCtx): T =>
+      engine.render(get(c.params.id));
+  const { db } = engine;
+
   // ---- customers ----
-  api('POST', '/v1/customers', S.CUSTOMER_CREATE, (c) => engine.createCustomer(p(c)));
-  api('GET', '/v1/customers', S.CUSTOMER_LIST, (c) => engine.listCustomers(p(c)));
-  api('GET', '/v1/customers/search', S.SEARCH, (c) => engine.searchCustomers(p(c)));
-  api('GET', '/v1/customers/:id', S.RETRIEVE, (c) => engine.render(engine.customer(c.params.id)));
-  api('POST', '/v1/customers/:id', S.CUSTOMER_UPDATE, (c) => engine.updateCustomer(c.params.id, p(c)));
-  api('DELETE', '/v1/customers/:id', {}, (c) => engine.deleteCustomer(c.params.id));
+  api('POST', '/v1/customers', S.CUSTOMER_CREATE, (c) => engine.customers.create(p(c)));
+  api('GET', '/v1/customers', S.CUSTOMER_LIST, (c) => engine.customers.list(p(c)));
+  api('GET', '/v1/customers/search', S.SEARCH, (c) => engine.customers.search(p(c)));
+  api('GET', '/v1/customers/:id', S.RETRIEVE, retrieve((id) => db.customers.get(id)));
+  api('POST', '/v1/customers/:id', S.CUSTOMER_UPDATE, (c) => engine.customers.update(c.params.id, p(c)));
+  api('DELETE', '/v1/customers/:id', {}, (c) => engine.customers.delete(c.params.id));
   // ---- products, prices, coupons ----
-  api('POST', '/v1/products', S.PRODUCT_CREATE, (c) => engine.createProduct(p(c)));
-  api('GET', '/v1/products', S.PRODUCT_LIST, (c) => engine.listProducts(p(c)));
-  api('GET', '/v1/products/:id', S.RETRIEVE, (c) => engine.render(engine.product(c.params.id)));
-  api('POST', '/v1/products/:id', S.PRODUCT_UPDATE, (c) => engine.updateProduct(c.params.id, p(c)));
-  api('POST', '/v1/prices', S.PRICE_CREATE, (c) => engine.createPrice(p(c)));
-  api('GET', '/v1/prices', S.PRICE_LIST, (c) => engine.listPrices(p(c)));
-  api('GET', '/v1/prices/:id', S.RETRIEVE, (c) => engine.render(engine.price(c.params.id)));
-  api('POST', '/v1/prices/:id', S.PRICE_UPDATE, (c) => engine.updatePrice(c.params.id, p(c)));
-  api('POST', '/v1/coupons', S.COUPON_CREATE, (c) => engine.createCoupon(p(c)));
-  api('GET', '/v1/coupons', LIST, (c) => engine.listCoupons(p(c)));
-  api('GET', '/v1/coupons/:id', S.RETRIEVE, (c) => engine.render(engine.coupon(c.params.id)));
-  api('DELETE', '/v1/coupons/:id', {}, (c) => engine.deleteCoupon(c.params.id));
+  api('POST', '/v1/products', S.PRODUCT_CREATE, (c) => engine.products.create(p(c)));
+  api('GET', '/v1/products', S.PRODUCT_LIST, (c) => engine.products.list(p(c)));
+  api('GET', '/v1/products/:id', S.RETRIEVE, retrieve((id) => db.products.get(id)));
+  api('POST', '/v1/products/:id', S.PRODUCT_UPDATE, (c) => engine.products.update(c.params.id, p(c)));
+  api('POST', '/v1/prices', S.PRICE_CREATE, (c) => engine.prices.create(p(c)));
+  api('GET', '/v1/prices', S.PRICE_LIST, (c) => engine.prices.list(p(c)));
+  api('GET', '/v1/prices/:id', S.RETRIEVE, retrieve((id) => db.prices.get(id)));
+  api('POST', '/v1/prices/:id', S.PRICE_UPDATE, (c) => engine.prices.update(c.params.id, p(c)));
+  api('POST', '/v1/coupons', S.COUPON_CREATE, (c) => engine.coupons.create(p(c)));
+  api('GET', '/v1/coupons', LIST, (c) => engine.coupons.list(p(c)));
+  api('GET', '/v1/coupons/:id', S.RETRIEVE, retrieve((id) => engine.coupons.get(id)));
+  api('DELETE', '/v1/coupons/:id', {}, (c) => engine.coupons.delete(c.params.id));
   // ---- checkout ----
-  api('POST', '/v1/checkout/sessions', S.CHECKOUT_CREATE, (c) => engine.createCheckoutSession(p(c), opts.publicUrl));
-  api('GET', '/v1/checkout/sessions', S.CHECKOUT_LIST, (c) => engine.listSessions(p(c)));
-  api('GET', '/v1/checkout/sessions/:id', S.RETRIEVE, (c) => engine.render(engine.session(c.params.id)));
-  api('GET', '/v1/checkout/sessions/:id/line_items', LIST, (c) => engine.sessionLineItems(c.params.id, p(c)));
-  api('POST', '/v1/checkout/sessions/:id/expire', S.RETRIEVE, (c) => engine.expireSession(c.params.id));
+  api('POST', '/v1/checkout/sessions', S.CHECKOUT_CREATE, (c) => engine.checkout.create(p(c), opts.publicUrl));
+  api('GET', '/v1/checkout/sessions', S.CHECKOUT_LIST, (c) => engine.checkout.list(p(c)));
+  api('GET', '/v1/checkout/sessions/:id', S.RETRIEVE, retrieve((id) => db.sessions.get(id)));
+  api('GET', '/v1/checkout/sessions/:id/line_items', LIST, (c) => engine.checkout.lineItems(c.params.id, p(c)));
+  api('POST', '/v1/checkout/sessions/:id/expire', S.RETRIEVE, (c) => engine.checkout.expire(c.params.id));
   // ---- subscriptions ----
-  api('GET', '/v1/subscriptions', S.SUBSCRIPTION_LIST, (c) => engine.listSubscriptions(p(c)));
-  api('GET', '/v1/subscriptions/:id', S.RETRIEVE, (c) => engine.render(engine.subscription(c.params.id)));
-  api('POST', '/v1/subscriptions/:id', S.SUBSCRIPTION_UPDATE, (c) => engine.updateSubscription(c.params.id, p(c)));
-  api('DELETE', '/v1/subscriptions/:id', S.SUBSCRIPTION_CANCEL, (c) => engine.cancelSubscription(c.params.id, p(c)));
-  api('GET', '/v1/subscription_items', S.SUBSCRIPTION_ITEM_LIST, (c) => engine.listSubscriptionItems(p(c)));
+  api('GET', '/v1/subscriptions', S.SUBSCRIPTION_LIST, (c) => engine.subscriptions.list(p(c)));
+  api('GET', '/v1/subscriptions/:id', S.RETRIEVE, retrieve((id) => db.subscriptions.get(id)));
+  api('POST', '/v1/subscriptions/:id', S.SUBSCRIPTION_UPDATE, (c) => engine.subscriptionChanges.update(c.params.id, p(c)));
+  api('DELETE', '/v1/subscriptions/:id', S.SUBSCRIPTION_CANCEL, (c) => engine.subscriptions.cancel(c.params.id, p(c)));
+  api('GET', '/v1/subscription_items', S.SUBSCRIPTION_ITEM_LIST, (c) => engine.subscriptions.listItems(p(c)));
   // ---- invoices and payments ----
-  api('GET', '/v1/invoices', S.INVOICE_LIST, (c) => engine.listInvoices(p(c)));
-  api('GET', '/v1/invoices/:id', S.RETRIEVE, (c) => engine.render(engine.invoice(c.params.id)));
-  api('GET', '/v1/invoices/:id/lines', LIST, (c) => engine.invoiceLines(c.params.id, p(c)));
-  api('POST', '/v1/invoices/:id/pay', S.INVOICE_PAY, (c) => engine.payInvoice(c.params.id, p(c)));
-  api('GET', '/v1/invoice_payments', S.INVOICE_PAYMENT_LIST, (c) => engine.listInvoicePayments(p(c)));
-  api('GET', '/v1/invoiceitems', S.INVOICE_ITEM_LIST, (c) => engine.listInvoiceItems(p(c)));
-  api('GET', '/v1/payment_intents', S.PAYMENT_INTENT_LIST, (c) => engine.listPaymentIntents(p(c)));
-  api('GET', '/v1/payment_intents/:id', S.RETRIEVE, (c) => engine.render(engine.paymentIntent(c.params.id)));
-  api('GET', '/v1/payment_methods/:id', S.RETRIEVE, (c) => engine.render(engine.paymentMethod(c.params.id)));
-  api('GET', '/v1/charges', S.CHARGE_LIST, (c) => engine.listCharges(p(c)));
-  api('GET', '/v1/charges/:id', S.RETRIEVE, (c) => engine.render(engine.charge(c.params.id)));
-  api('POST', '/v1/refunds', S.REFUND_CREATE, (c) => engine.createRefund(p(c)));
-  api('GET', '/v1/refunds', S.REFUND_LIST, (c) => engine.listRefunds(p(c)));
-  api('GET', '/v1/refunds/:id', S.RETRIEVE, (c) => engine.render(engine.refund(c.params.id)));
+  api('GET', '/v1/invoices', S.INVOICE_LIST, (c) => engine.invoices.list(p(c)));
+  api('GET', '/v1/invoices/:id', S.RETRIEVE, retrieve((id) => db.invoices.get(id)));
+  api('GET', '/v1/invoices/:id/lines', LIST, (c) => engine.invoices.lines(c.params.id, p(c)));
+  api('POST', '/v1/invoices/:id/pay', S.INVOICE_PAY, (c) => engine.invoices.pay(c.params.id, p(c)));
+  api('GET', '/v1/invoice_payments', S.INVOICE_PAYMENT_LIST, (c) => engine.invoices.listPayments(p(c)));
+  api('GET', '/v1/invoiceitems', S.INVOICE_ITEM_LIST, (c) => engine.invoices.listItems(p(c)));
+  api('GET', '/v1/payment_intents', S.PAYMENT_INTENT_LIST, (c) => engine.payments.listPaymentIntents(p(c)));
+  api('GET', '/v1/payment_intents/:id', S.RETRIEVE, retrieve((id) => db.paymentIntents.get(id)));
+  api('GET', '/v1/payment_methods/:id', S.RETRIEVE, retrieve((id) => db.paymentMethods.get(id)));
+  api('GET', '/v1/charges', S.CHARGE_LIST, (c) => engine.payments.listCharges(p(c)));
+  api('GET', '/v1/charges/:id', S.RETRIEVE, retrieve((id) => db.charges.get(id)));
+  api('POST', '/v1/refunds', S.REFUND_CREATE, (c) => engine.refunds.create(p(c)));
+  api('GET', '/v1/refunds', S.REFUND_LIST, (c) => engine.refunds.list(p(c)));
+  api('GET', '/v1/refunds/:id', S.RETRIEVE, retrieve((id) => db.refunds.get(id)));
   // ---- billing portal, events ----
-  api('POST', '/v1/billing_portal/sessions', S.PORTAL_CREATE, (c) => engine.createPortalSession(p(c)));
-  api('GET', '/v1/events', S.EVENT_LIST, (c) => engine.listEvents(p(c)));
-  api('GET', '/v1/events/:id', S.RETRIEVE, (c) => engine.render(engine.event(c.params.id)));
+  api('POST', '/v1/billing_portal/sessions', S.PORTAL_CREATE, (c) => engine.portal.create(p(c)));
+  api('GET', '/v1/events', S.EVENT_LIST, (c) => engine.events.list(p(c)));
+  api('GET', '/v1/events/:id', S.RETRIEVE, retrieve((id) => db.events.get(id)));
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, route: ApiRoute, params: Params, url: URL): Promise<void> => {
     const requestId = `req_${stripeId('x', 14).slice(2)}`;
@@ -223,7 +229,7 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
       if (req.method !== 'POST') await readBody(req);
       if (key && req.method === 'POST') {
         if (key.length > 255) throw invalidRequest('Idempotency-Key must be at most 255 characters long.', 'Idempotency-Key');
-        const seen = engine.idempotent(key);
+        const seen = engine.idempotency.get(key);
         if (seen) {
           if (seen.path !== url.pathname || seen.method !== req.method)
             throw new StripeApiError(400, {
@@ -252,7 +258,7 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
         status = 402;
         body = JSON.stringify(e.toJSON(), null, 2);
       }
-      if (key && req.method === 'POST') engine.remember(key, { method: req.method, path: url.pathname, params: canonical(raw), status, body, requestId, at: Date.now() });
+      if (key && req.method === 'POST') engine.idempotency.remember(key, { method: req.method, path: url.pathname, params: canonical(raw), status, body, requestId, at: Date.now() });
       sendJson(res, status, body, headers);
     } catch (e) {
       if (res.headersSent) return;
@@ -269,7 +275,7 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
   };
   const successUrlOf = (s: { id: string; success_url: string | null }): string | null => (s.success_url ? s.success_url.replace('{CHECKOUT_SESSION_ID}', s.id) : null);
   const checkoutHtml = (id: string): string | null => {
-    const view = engine.checkoutView(id);
+    const view = engine.checkout.view(id);
     return view ? checkoutPage(view) : null;
   };
 
@@ -281,7 +287,7 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
   });
   raw('POST', '/checkout/:id/pay', async ({ res, params, body }) => {
     await body();
-    if (!engine.sessions.has(params.id)) return sendHtml(res, 404, messagePage('Not found', 'This checkout session does not exist.'));
+    if (!db.sessions.has(params.id)) return sendHtml(res, 404, messagePage('Not found', 'This checkout session does not exist.'));
     try {
       const s = engine.run(null, () => engine.payCheckout(params.id), CHECKOUT_ORDER);
       const next = successUrlOf(s);
@@ -294,7 +300,7 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
   });
   raw('POST', '/checkout/:id/decline', async ({ res, params, body }) => {
     await body();
-    if (!engine.sessions.has(params.id)) return sendHtml(res, 404, messagePage('Not found', 'This checkout session does not exist.'));
+    if (!db.sessions.has(params.id)) return sendHtml(res, 404, messagePage('Not found', 'This checkout session does not exist.'));
     try {
       engine.run(null, () => engine.declineCheckout(params.id));
       sendHtml(res, 402, checkoutHtml(params.id)!);
@@ -304,29 +310,29 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
     }
   });
   raw('GET', '/p/session/:id', ({ res, params }) => {
-    const view = engine.portalView(params.id);
+    const view = engine.portal.view(params.id);
     if (!view) return sendHtml(res, 404, messagePage('Not found', 'This billing portal session does not exist.'));
-    sendHtml(res, 200, portalPage(view, (id) => engine.products.get(id)?.name ?? id));
+    sendHtml(res, 200, portalPage(view, (id) => engine.products.nameOf(id)));
   });
   raw('POST', '/p/session/:id/subscriptions/:sub/:action', async ({ res, params, body }) => {
     await body();
-    const view = engine.portalView(params.id);
+    const view = engine.portal.view(params.id);
     const sub = view?.subscriptions.find((s) => s.id === params.sub);
     if (!view || !sub || (params.action !== 'cancel' && params.action !== 'renew')) return sendHtml(res, 404, messagePage('Not found', 'Nothing to do here.'));
     // The portal's default: cancel at the end of the period, and undo that.
-    engine.run(null, () => engine.updateSubscription(sub.id, { cancel_at_period_end: params.action === 'cancel' }));
+    engine.run(null, () => engine.subscriptionChanges.update(sub.id, { cancel_at_period_end: params.action === 'cancel' }));
     redirect(res, `/p/session/${params.id}`);
   });
   raw('GET', '/invoice/:id', ({ res, params }) => {
-    const inv = engine.invoices.get(params.id);
+    const inv = db.invoices.find(params.id);
     sendHtml(res, inv ? 200 : 404, inv ? invoicePage(inv) : messagePage('Not found', 'No such invoice.'));
   });
   raw('GET', '/invoice/:id/pdf', ({ res, params }) => {
-    const inv = engine.invoices.get(params.id);
+    const inv = db.invoices.find(params.id);
     sendHtml(res, inv ? 200 : 404, inv ? invoicePage(inv) : messagePage('Not found', 'No such invoice.'));
   });
   raw('GET', '/receipts/:id', ({ res, params }) => {
-    const ch = engine.charges.get(params.id);
+    const ch = db.charges.find(params.id);
     sendHtml(res, ch ? 200 : 404, ch ? receiptPage(ch) : messagePage('Not found', 'No such receipt.'));
   });
 
