@@ -7,7 +7,7 @@ import { createLogger } from '@flix/logging';
 import { connectMongo, ensureIndexes } from '@flix/mongo';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import { AnalyticsServiceService } from '@flix/proto/flix/analytics/v1/analytics_service';
-import { AlertEvaluator } from './alerts/evaluator.js';
+import { AlertEvaluator } from './domain/alert-evaluator.js';
 import { BillingPlanSource } from './billing/plan-source.js';
 import { readAnalyticsConfig } from './config.js';
 import { Reports } from './domain/reports.js';
@@ -21,7 +21,7 @@ import { savePlanPrices } from './storage/plan-prices.js';
 import { SummaryQueries } from './storage/queries.js';
 import { RollupStore } from './storage/rollups.js';
 import { DeadLetterActions } from './storage/dead-letter-actions.js';
-import { StreamAdmin } from './stream-admin.js';
+import { StreamAdmin } from './nats/stream-admin.js';
 
 export interface AnalyticsOverrides {
   /** Tests may swap billing's plan list for a fixed one. */

@@ -1,7 +1,6 @@
 import type { Logger } from '@flix/logging';
-import { isDuplicateKey } from '@flix/mongo';
-import { measure, transition, type AlertSettings } from '../domain/alerts.js';
-import type { AlertStore } from '../storage/alert-store.js';
+import { measure, transition, type AlertSettings } from './alerts.js';
+import type { AlertStateStore } from './ports.js';
 
 /**
  * Re-measures the sliding window and raises or resolves alerts. Called after every event that
@@ -13,7 +12,7 @@ export class AlertEvaluator {
   private queued: Promise<void> | null = null;
 
   constructor(
-    private readonly store: AlertStore,
+    private readonly store: AlertStateStore,
     private readonly settings: AlertSettings,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -42,20 +41,16 @@ export class AlertEvaluator {
   private async pass(): Promise<void> {
     const now = this.now();
     const since = new Date(now.getTime() - this.settings.windowSeconds * 1000);
-    const [counts, state] = await Promise.all([this.store.windowCounts(since), this.store.state()]);
+    const [counts, open] = await Promise.all([this.store.windowCounts(since), this.store.openKinds()]);
     for (const m of measure(counts, this.settings)) {
-      const t = transition(state.get(m.kind)?.open ?? false, m);
-      try {
-        if (t === 'raise') {
-          const a = await this.store.raise(m, this.settings.windowSeconds, now);
-          if (a) this.logger.warn({ kind: m.kind, value: m.value, threshold: m.threshold, sampleSize: m.sampleSize, incidentId: a.incidentId }, 'alert raised');
-        } else if (t === 'resolve') {
-          const a = await this.store.resolve(m, now);
-          if (a) this.logger.info({ kind: m.kind, value: m.value, incidentId: a.incidentId }, 'alert resolved');
-        }
-      } catch (err) {
-        // Another instance made the same transition at the same moment: theirs stands.
-        if (!isDuplicateKey(err)) throw err;
+      // raise and resolve are null when another instance made the same transition first.
+      const t = transition(open.has(m.kind), m);
+      if (t === 'raise') {
+        const a = await this.store.raise(m, this.settings.windowSeconds, now);
+        if (a) this.logger.warn({ kind: m.kind, value: m.value, threshold: m.threshold, sampleSize: m.sampleSize, incidentId: a.incidentId }, 'alert raised');
+      } else if (t === 'resolve') {
+        const a = await this.store.resolve(m, now);
+        if (a) this.logger.info({ kind: m.kind, value: m.value, incidentId: a.incidentId }, 'alert resolved');
       }
     }
   }

@@ -36,6 +36,31 @@ export function validateSequence(seq: number): number {
   return seq;
 }
 
+/**
+ * What an operator did with one dead letter. The first action on a message wins; later calls
+ * read it. Kept for good (one small record per operator action).
+ */
+export interface DeadLetterAction {
+  sequence: number;
+  kind: 'replayed' | 'discarded';
+  /** `pending` while a replay is under way (published, not yet removed from the DLQ). */
+  state: 'pending' | 'done';
+  actor: string;
+  at: Date;
+  subject: string;
+  consumer: string;
+  eventId: string;
+  replayMessageId?: string;
+  replayStream?: string;
+  replaySequence?: number;
+}
+
+/**
+ * The key of the action on DLQ message `seq`: sequences start again if the DLQ stream is ever
+ * re-created, its creation time tells them apart.
+ */
+export const deadLetterActionKey = (dlqCreated: string, seq: number) => `${dlqCreated}|${seq}`;
+
 /** Message id of the replay of DLQ message `seq`: JetStream de-duplicates a second publish on it. */
 export const replayMessageId = (seq: number) => `replay-${seq}`;
 

@@ -2,7 +2,7 @@ import type { FlixEventMessage, HandlerContext } from '@flix/events';
 import { factsOf } from '../domain/facts.js';
 import type { EventStore, StoredEvent } from '../storage/event-store.js';
 import type { RollupStore } from '../storage/rollups.js';
-import type { AlertEvaluator } from '../alerts/evaluator.js';
+import type { AlertEvaluator } from '../domain/alert-evaluator.js';
 
 export interface IngestDeps {
   rollups: RollupStore;

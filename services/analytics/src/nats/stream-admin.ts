@@ -1,13 +1,10 @@
-import { requireAdmin, type Principal } from '@flix/auth';
 import { DomainError, notFound } from '@flix/errors';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
-import type { DeadLetter, DeadLetterAction, EventStream, StreamConsumer } from '@flix/proto/flix/analytics/v1/resources';
-import { DeadLetterAction_Kind } from '@flix/proto/flix/analytics/v1/resources';
-import type { ListDeadLettersResponse, ListStreamConsumersResponse, ListStreamsResponse } from '@flix/proto/flix/analytics/v1/analytics_service';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg, type StreamInfo } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import type { Logger } from '@flix/logging';
 import {
+  deadLetterActionKey,
   DLQ_STREAM,
   parseDeadLetter,
   replayHeaders,
@@ -15,8 +12,10 @@ import {
   replayTarget,
   validateSequence,
   validateStreamName,
-} from './domain/dead-letters.js';
-import { deadLetterActionKey, type DeadLetterActionDoc, type DeadLetterActions } from './storage/dead-letter-actions.js';
+  type DeadLetterAction,
+  type ParsedDeadLetter,
+} from '../domain/dead-letters.js';
+import type { ConsumerSummary, DeadLetterActionLog, PageRequest, StreamAdministration, StreamSummary } from '../domain/ports.js';
 
 const badToken = () =>
   new DomainError('invalid_argument', 'INVALID_PAGE_TOKEN', 'pageToken: not a token this API returned', [{ field: 'pageToken', description: 'not a token this API returned' }]);
@@ -58,7 +57,7 @@ function headerLists(h: MsgHdrs | undefined): Record<string, string[]> {
   return out;
 }
 
-const streamMessage = (si: StreamInfo): EventStream => {
+const streamSummary = (si: StreamInfo): StreamSummary => {
   const empty = si.state.messages === 0;
   return {
     name: si.config.name,
@@ -74,36 +73,22 @@ const streamMessage = (si: StreamInfo): EventStream => {
   };
 };
 
-const actionMessage = (d: DeadLetterActionDoc): DeadLetterAction => ({
-  sequence: d.sequence,
-  kind: d.kind === 'replayed' ? DeadLetterAction_Kind.KIND_REPLAYED : DeadLetterAction_Kind.KIND_DISCARDED,
-  actor: d.actor,
-  actionTime: d.at,
-  subject: d.subject,
-  consumer: d.consumer,
-  replayMessageId: d.replayMessageId ?? '',
-  replayStream: d.replayStream ?? '',
-  replaySequence: d.replaySequence ?? 0,
-  eventId: d.eventId,
-});
-
 /**
- * The operators' view of JetStream: streams, durable consumers and the dead-letter queue, with
- * replay and discard. It lives in analytics because analytics already consumes every stream and
+ * The operators' view of JetStream (StreamAdministration): streams, durable consumers and the
+ * dead-letter queue, with replay and discard, each recorded in the action log. It lives in analytics because analytics already consumes every stream and
  * the DLQ (it counts dead letters and raises the dead-letter alert), owns no domain entity the
  * events describe, and is the operators' reporting service; no producing service should read
  * or re-publish the others' events.
  */
-export class StreamAdmin {
+export class StreamAdmin implements StreamAdministration {
   constructor(
     private readonly jsm: JetStreamManager,
     private readonly js: JetStreamClient,
-    private readonly actions: DeadLetterActions,
+    private readonly actions: DeadLetterActionLog,
     private readonly logger: Logger,
   ) {}
 
-  async listStreams(principal: Principal | undefined, req: { pageSize: number; pageToken: string }): Promise<ListStreamsResponse> {
-    requireAdmin(principal);
+  async listStreams(req: PageRequest): Promise<{ streams: StreamSummary[]; nextPageToken: string }> {
     const size = pageSize(req.pageSize, 50, 100);
     const after = afterName(req.pageToken);
     const all: StreamInfo[] = [];
@@ -111,18 +96,17 @@ export class StreamAdmin {
     const rest = all.filter((s) => s.config.name > after).sort((a, b) => (a.config.name < b.config.name ? -1 : 1));
     const page = rest.slice(0, size);
     return {
-      streams: page.map(streamMessage),
+      streams: page.map(streamSummary),
       nextPageToken: rest.length > size ? encodePageToken({ n: page[page.length - 1].config.name }) : '',
     };
   }
 
-  async listConsumers(principal: Principal | undefined, req: { stream: string; pageSize: number; pageToken: string }): Promise<ListStreamConsumersResponse> {
-    requireAdmin(principal);
+  async listConsumers(req: PageRequest & { stream: string }): Promise<{ consumers: ConsumerSummary[]; nextPageToken: string }> {
     const stream = validateStreamName(req.stream);
     const size = pageSize(req.pageSize, 50, 100);
     const after = afterName(req.pageToken);
     await this.streamInfo(stream);
-    const all: StreamConsumer[] = [];
+    const all: ConsumerSummary[] = [];
     try {
       for await (const ci of this.jsm.consumers.list(stream)) {
         if (!ci.config.durable_name) continue; // ephemeral (e.g. a `nats sub`): not a service's consumer
@@ -151,14 +135,13 @@ export class StreamAdmin {
    * Newest first. Walks the DLQ's sequences downwards, skipping the ones JetStream reports as
    * deleted (replayed or discarded), so a page costs one request per message shown.
    */
-  async listDeadLetters(principal: Principal | undefined, req: { pageSize: number; pageToken: string }): Promise<ListDeadLettersResponse> {
-    requireAdmin(principal);
+  async listDeadLetters(req: PageRequest): Promise<{ deadLetters: ParsedDeadLetter[]; nextPageToken: string; totalSize: number }> {
     const size = pageSize(req.pageSize, 20, 100);
     const before = beforeSeq(req.pageToken);
     const info = await this.jsm.streams.info(DLQ_STREAM, { deleted_details: true });
     const deleted = new Set(info.state.deleted ?? []);
     const first = info.state.first_seq;
-    const out: DeadLetter[] = [];
+    const out: ParsedDeadLetter[] = [];
     let seq = Math.min(info.state.last_seq, (before ?? Number.MAX_SAFE_INTEGER) - 1);
     for (; seq >= first && seq >= 1 && out.length < size; seq--) {
       if (deleted.has(seq)) continue;
@@ -186,35 +169,32 @@ export class StreamAdmin {
    * once even if the original was handled late. The first call records who and when; a later
    * call answers with that record and does nothing else.
    */
-  async replay(principal: Principal | undefined, req: { sequence: number }): Promise<DeadLetterAction> {
-    const admin = requireAdmin(principal);
-    const seq = validateSequence(req.sequence);
+  async replay(actor: string, sequence: number): Promise<DeadLetterAction> {
+    const seq = validateSequence(sequence);
     const key = deadLetterActionKey((await this.streamInfo(DLQ_STREAM)).created, seq);
     let record = await this.actions.get(key);
     if (record) {
       this.refuseOther(record, 'replayed', seq);
-      if (record.state === 'done') return actionMessage(record);
+      if (record.state === 'done') return record;
     }
     const m = await this.getDlq(seq);
     if (!record) {
       if (!m) throw notFound('dead letter', String(seq));
       const dl = parseDeadLetter({ seq, subject: m.subject, time: m.time, data: m.data, headers: headerRecord(m.header) });
       replayTarget(dl.subject, seq);
-      const claimed = await this.actions.claim({
-        _id: key,
+      record = await this.actions.claim(key, {
         sequence: seq,
         kind: 'replayed',
         state: 'pending',
-        actor: admin.subject,
+        actor,
         at: new Date(),
         subject: dl.subject,
         consumer: dl.consumer,
         eventId: dl.eventId,
         replayMessageId: replayMessageId(seq),
       });
-      record = claimed.doc;
       this.refuseOther(record, 'replayed', seq);
-      if (record.state === 'done') return actionMessage(record);
+      if (record.state === 'done') return record;
     }
     // Here the record is ours or an unfinished earlier replay's: (re-)publishing is safe, the
     // message id and the event id make a second publish a no-op.
@@ -236,29 +216,27 @@ export class StreamAdmin {
       }
       await this.deleteDlq(seq);
     }
-    return actionMessage((await this.actions.complete(key, replay)) ?? record);
+    return (await this.actions.complete(key, replay)) ?? record;
   }
 
   /** Deletes a dead letter without re-publishing; the first call records who and when. */
-  async discard(principal: Principal | undefined, req: { sequence: number }): Promise<DeadLetterAction> {
-    const admin = requireAdmin(principal);
-    const seq = validateSequence(req.sequence);
+  async discard(actor: string, sequence: number): Promise<DeadLetterAction> {
+    const seq = validateSequence(sequence);
     const key = deadLetterActionKey((await this.streamInfo(DLQ_STREAM)).created, seq);
     const existing = await this.actions.get(key);
     if (existing) {
       this.refuseOther(existing, 'discarded', seq);
       await this.deleteDlq(seq);
-      return actionMessage(existing);
+      return existing;
     }
     const m = await this.getDlq(seq);
     if (!m) throw notFound('dead letter', String(seq));
     const dl = parseDeadLetter({ seq, subject: m.subject, time: m.time, data: m.data, headers: headerRecord(m.header) });
-    const { doc } = await this.actions.claim({
-      _id: key,
+    const doc = await this.actions.claim(key, {
       sequence: seq,
       kind: 'discarded',
       state: 'done',
-      actor: admin.subject,
+      actor,
       at: new Date(),
       subject: dl.subject,
       consumer: dl.consumer,
@@ -267,19 +245,18 @@ export class StreamAdmin {
     this.refuseOther(doc, 'discarded', seq);
     await this.deleteDlq(seq);
     this.logger.info({ seq, subject: dl.subject, actor: doc.actor }, 'dead letter discarded');
-    return actionMessage(doc);
+    return doc;
   }
 
-  private refuseOther(record: DeadLetterActionDoc, want: DeadLetterActionDoc['kind'], seq: number): void {
+  private refuseOther(record: DeadLetterAction, want: DeadLetterAction['kind'], seq: number): void {
     if (record.kind === want) return;
     throw new DomainError('failed_precondition', `DEAD_LETTER_ALREADY_${record.kind.toUpperCase()}`, `sequence: dead letter ${seq} was already ${record.kind} by ${record.actor} at ${record.at.toISOString()}`, [
       { field: 'sequence', description: `already ${record.kind}` },
     ]);
   }
 
-  private deadLetter(m: StoredMsg): DeadLetter {
-    const d = parseDeadLetter({ seq: m.seq, subject: m.subject, time: m.time, data: m.data, headers: headerRecord(m.header) });
-    return { ...d, parkTime: d.parkTime };
+  private deadLetter(m: StoredMsg): ParsedDeadLetter {
+    return parseDeadLetter({ seq: m.seq, subject: m.subject, time: m.time, data: m.data, headers: headerRecord(m.header) });
   }
 
   private async streamInfo(stream: string): Promise<StreamInfo> {

@@ -1,10 +1,11 @@
 import type { Db, MongoClient } from 'mongodb';
 import { analyticsEvents } from '@flix/contracts';
 import { newEventId, runInTransaction, type Outbox } from '@flix/events';
-import { AlertKind } from '@flix/proto/flix/analytics/v1/resources';
+import { isDuplicateKey } from '@flix/mongo';
 import type { AlertKindName, Measurement, WindowCounts } from '../domain/alerts.js';
 import { SIGNAL_COUNTERS, type SignalCounter } from '../domain/model.js';
-import type { Alert, AlertReadModel } from '../domain/ports.js';
+import type { Alert, AlertReadModel, AlertStateStore } from '../domain/ports.js';
+import { alertRaisedEvent, alertResolvedEvent } from '../events/alert-events.js';
 
 export interface AlertDoc {
   _id: AlertKindName;
@@ -18,22 +19,6 @@ export interface AlertDoc {
   resolvedAt?: Date;
 }
 
-export const ALERT_KIND: Record<AlertKindName, AlertKind> = {
-  payment_failure_rate: AlertKind.ALERT_KIND_PAYMENT_FAILURE_RATE,
-  login_failure_rate: AlertKind.ALERT_KIND_LOGIN_FAILURE_RATE,
-  dead_letters: AlertKind.ALERT_KIND_DEAD_LETTERS,
-};
-
-export const alertMessage = (a: AlertDoc) => ({
-  incidentId: a.incidentId,
-  kind: ALERT_KIND[a._id],
-  value: a.value,
-  threshold: a.threshold,
-  sampleSize: a.sampleSize,
-  windowSeconds: a.windowSeconds,
-  raiseTime: a.raisedAt,
-});
-
 /** One incident in the alert history (the state document above keeps only each kind's latest). */
 export interface IncidentDoc extends Omit<AlertDoc, '_id' | 'open'> {
   /** The incident id. */
@@ -46,8 +31,20 @@ const incidentOf = (a: AlertDoc): IncidentDoc => {
   return { ...rest, _id: a.incidentId, kind: _id };
 };
 
+const alertOf = ({ _id, open: _open, ...rest }: AlertDoc): Alert => ({ ...rest, kind: _id });
+
+/** Another instance made the same transition at the same moment: theirs stands. */
+async function lostRaceIsNull<T>(transition: () => Promise<T | null>): Promise<T | null> {
+  try {
+    return await transition();
+  } catch (err) {
+    if (isDuplicateKey(err)) return null;
+    throw err;
+  }
+}
+
 /** Alert state (one document per kind), the incident history and the per-minute signals the window sums. */
-export class AlertStore implements AlertReadModel {
+export class AlertStore implements AlertReadModel, AlertStateStore {
   private readonly alerts;
   private readonly minutes;
   private readonly incidents;
@@ -69,8 +66,8 @@ export class AlertStore implements AlertReadModel {
     return counts;
   }
 
-  async state(): Promise<Map<AlertKindName, AlertDoc>> {
-    return new Map((await this.alerts.find({}).toArray()).map((a) => [a._id, a]));
+  async openKinds(): Promise<Set<AlertKindName>> {
+    return new Set((await this.alerts.find({ open: true }, { projection: { _id: 1 } }).toArray()).map((a) => a._id));
   }
 
   /**
@@ -86,14 +83,14 @@ export class AlertStore implements AlertReadModel {
 
   async open(): Promise<Alert[]> {
     const docs = await this.alerts.find({ open: true }).sort({ raisedAt: 1 }).toArray();
-    return docs.map(({ _id, open: _open, ...rest }) => ({ ...rest, kind: _id }));
+    return docs.map(alertOf);
   }
 
   /**
-   * Opens an incident and enqueues analytics.alert.raised in one transaction; false when
+   * Opens an incident and enqueues analytics.alert.raised in one transaction; null when
    * another evaluation opened it first (the filter on `open` is the compare-and-set).
    */
-  async raise(m: Measurement, windowSeconds: number, now: Date): Promise<AlertDoc | null> {
+  async raise(m: Measurement, windowSeconds: number, now: Date): Promise<Alert | null> {
     const doc: AlertDoc = {
       _id: m.kind,
       open: true,
@@ -104,28 +101,34 @@ export class AlertStore implements AlertReadModel {
       windowSeconds,
       raisedAt: now,
     };
-    return runInTransaction(this.client, async (session) => {
-      const existing = await this.alerts.findOne({ _id: m.kind }, { session });
-      if (existing?.open) return null;
-      if (existing) await this.alerts.replaceOne({ _id: m.kind, open: false }, doc, { session });
-      else await this.alerts.insertOne(doc, { session });
-      await this.incidents.insertOne(incidentOf(doc), { session });
-      await this.outbox.enqueue(session, analyticsEvents.alertRaised, { alert: alertMessage(doc) });
-      return doc;
-    });
+    return lostRaceIsNull(() =>
+      runInTransaction(this.client, async (session) => {
+        const existing = await this.alerts.findOne({ _id: m.kind }, { session });
+        if (existing?.open) return null;
+        if (existing) await this.alerts.replaceOne({ _id: m.kind, open: false }, doc, { session });
+        else await this.alerts.insertOne(doc, { session });
+        await this.incidents.insertOne(incidentOf(doc), { session });
+        const alert = alertOf(doc);
+        await this.outbox.enqueue(session, analyticsEvents.alertRaised, alertRaisedEvent(alert));
+        return alert;
+      }),
+    );
   }
 
   /** Closes the open incident and enqueues analytics.alert.resolved; null when none was open. */
-  async resolve(m: Measurement, now: Date): Promise<AlertDoc | null> {
-    return runInTransaction(this.client, async (session) => {
-      const open = await this.alerts.findOne({ _id: m.kind, open: true }, { session });
-      if (!open) return null;
-      const r = await this.alerts.updateOne({ _id: m.kind, open: true, incidentId: open.incidentId }, { $set: { open: false, resolvedAt: now } }, { session });
-      if (r.modifiedCount === 0) return null;
-      // Upsert: incidents raised before the history was kept have no entry yet.
-      await this.incidents.updateOne({ _id: open.incidentId }, { $set: { ...incidentOf(open), resolvedAt: now } }, { session, upsert: true });
-      await this.outbox.enqueue(session, analyticsEvents.alertResolved, { alert: alertMessage(open), value: m.value, sampleSize: m.sampleSize });
-      return open;
-    });
+  async resolve(m: Measurement, now: Date): Promise<Alert | null> {
+    return lostRaceIsNull(() =>
+      runInTransaction(this.client, async (session) => {
+        const open = await this.alerts.findOne({ _id: m.kind, open: true }, { session });
+        if (!open) return null;
+        const r = await this.alerts.updateOne({ _id: m.kind, open: true, incidentId: open.incidentId }, { $set: { open: false, resolvedAt: now } }, { session });
+        if (r.modifiedCount === 0) return null;
+        // Upsert: incidents raised before the history was kept have no entry yet.
+        await this.incidents.updateOne({ _id: open.incidentId }, { $set: { ...incidentOf(open), resolvedAt: now } }, { session, upsert: true });
+        const alert = alertOf(open);
+        await this.outbox.enqueue(session, analyticsEvents.alertResolved, alertResolvedEvent(alert, m));
+        return alert;
+      }),
+    );
   }
 }
