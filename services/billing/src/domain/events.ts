@@ -1,15 +1,32 @@
+import type { billingEvents, DomainEvent } from '@flix/contracts';
 import type { OfferRecord, PaymentRecord, RentalRecord, SubscriptionRecord, SubStatus } from './model.js';
-import type { SubscriptionChange } from './subscription.js';
 
-/** Billing's domain events; the outbox writer turns each into its proto message. */
-export type BillingEvent =
-  | { subject: SubscriptionChange; subscription: SubscriptionRecord; previousStatus: SubStatus | null; previousPlanId: string }
-  | { subject: 'billing.subscription.trial_will_end'; subscription: SubscriptionRecord }
-  | { subject: 'billing.payment.succeeded' | 'billing.payment.failed' | 'billing.payment.refunded'; payment: PaymentRecord }
-  | {
-      subject: 'billing.rental.created' | 'billing.rental.activated' | 'billing.rental.started' | 'billing.rental.returned' | 'billing.rental.expired';
-      rental: RentalRecord;
-    }
-  | { subject: 'billing.customer.created'; userId: string; customerId: string }
-  | { subject: 'billing.offer.created'; offer: OfferRecord }
-  | { subject: 'billing.webhook.received'; stripeEventId: string; stripeEventType: string };
+type SubscriptionChanged = { subscription: SubscriptionRecord; previousStatus: SubStatus | null; previousPlanId: string };
+
+/**
+ * Billing's domain events: its contract's subjects, carrying the records the outbox writer turns
+ * into proto messages.
+ */
+export type BillingEvent = DomainEvent<
+  typeof billingEvents,
+  {
+    subscriptionCreated: SubscriptionChanged;
+    subscriptionActivated: SubscriptionChanged;
+    subscriptionUpdated: SubscriptionChanged;
+    subscriptionPastDue: SubscriptionChanged;
+    subscriptionCanceled: SubscriptionChanged;
+    subscriptionExpired: SubscriptionChanged;
+    subscriptionTrialWillEnd: { subscription: SubscriptionRecord };
+    paymentSucceeded: { payment: PaymentRecord };
+    paymentFailed: { payment: PaymentRecord };
+    paymentRefunded: { payment: PaymentRecord };
+    rentalCreated: { rental: RentalRecord };
+    rentalActivated: { rental: RentalRecord };
+    rentalStarted: { rental: RentalRecord };
+    rentalReturned: { rental: RentalRecord };
+    rentalExpired: { rental: RentalRecord };
+    customerCreated: { userId: string; customerId: string };
+    offerCreated: { offer: OfferRecord };
+    webhookReceived: { stripeEventId: string; stripeEventType: string };
+  }
+>;
