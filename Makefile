@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make run` (the whole system on its embedded defaults)
 # and `make test` (every test). Both install what is missing first.
-.PHONY: run test setup generate web lint typecheck bench clean-data
+.PHONY: run test setup generate web lint typecheck bench bench-start clean-data
 
 # Debian installs nats-server in /usr/sbin, which is not on a non-root user's PATH.
 export PATH := $(PATH):/usr/sbin
@@ -8,8 +8,11 @@ export PATH := $(PATH):/usr/sbin
 setup:
 	@bash scripts/setup.sh
 
+# Every Node process runs compiled JavaScript: build/dist, rebuilt when a source is newer
+# (scripts/build-dist.mjs); FLIX_STACK_RUNTIME=tsx runs the services from their sources instead.
 run: setup
-	@node --import tsx dev/stack/src/main.ts
+	@node scripts/build-dist.mjs --if-stale
+	@node --enable-source-maps build/dist/stack.mjs
 
 test:
 	@bash scripts/setup.sh --browser
@@ -29,6 +32,10 @@ typecheck:
 
 bench: setup
 	@node --import tsx bench/run.ts
+
+# `make run` from start to healthy, cold and warm, compiled and through tsx (bench/stack-start.ts).
+bench-start: setup
+	@node --import tsx bench/stack-start.ts
 
 clean-data:
 	rm -rf .data
