@@ -7,57 +7,35 @@
  * {"url","port"} as one JSON line on stdout once listening; logs go to stderr as JSON lines;
  * SIGINT/SIGTERM close it (state saved).
  */
-import { parseArgs } from 'node:util';
+import { runEmulatorCli } from '@flix/emulator-kit';
 import { startStripeEmulator } from './index.js';
-import { cliTools } from '@flix/testkit/cli';
 
-const { values } = parseArgs({
+await runEmulatorCli({
+  name: 'stripe-emulator',
+  defaultPort: 8096,
   options: {
-    port: { type: 'string', default: '8096' },
-    host: { type: 'string', default: '127.0.0.1' },
     'webhook-url': { type: 'string' },
     'data-dir': { type: 'string' },
     'public-url': { type: 'string' },
   },
+  async start({ values, port, host, logger, fail }) {
+    const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET || fail('STRIPE_WEBHOOK_SECRET is required (the webhook signing secret, whsec_…)');
+    const apiKey = process.env.STRIPE_SECRET_KEY || undefined;
+    if (apiKey !== undefined && !/^(sk|rk)_test_/.test(apiKey)) fail('STRIPE_SECRET_KEY must be a test-mode key (sk_test_…)');
+    const emulator = await startStripeEmulator({
+      port,
+      host,
+      webhookUrl: values['webhook-url'],
+      webhookSecret,
+      apiKey,
+      dataDir: values['data-dir'] ?? null,
+      publicUrl: values['public-url'],
+      logger,
+    });
+    logger.info(
+      { url: emulator.url, webhookUrl: values['webhook-url'] ?? null, dataDir: values['data-dir'] ?? null, apiKeyRequired: apiKey !== undefined },
+      'stripe-emulator: listening',
+    );
+    return emulator;
+  },
 });
-
-const cli = cliTools('stripe-emulator');
-const { logger } = cli;
-// Annotated so that a call narrows like a never-returning function declaration.
-const fail: (message: string) => never = cli.fail;
-
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer in 0..65535, got "${values.port}"`);
-const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET;
-if (!webhookSecret) fail('STRIPE_WEBHOOK_SECRET is required (the webhook signing secret, whsec_…)');
-const apiKey = process.env.STRIPE_SECRET_KEY || undefined;
-if (apiKey !== undefined && !/^(sk|rk)_test_/.test(apiKey)) fail('STRIPE_SECRET_KEY must be a test-mode key (sk_test_…)');
-
-const emulator = await startStripeEmulator({
-  port,
-  host: values.host,
-  webhookUrl: values['webhook-url'],
-  webhookSecret,
-  apiKey,
-  dataDir: values['data-dir'] ?? null,
-  publicUrl: values['public-url'],
-  logger,
-}).catch((e: unknown) => fail((e as Error).message));
-process.stdout.write(`${JSON.stringify({ url: emulator.url, port: emulator.port })}\n`);
-logger.info({ url: emulator.url, webhookUrl: values['webhook-url'] ?? null, dataDir: values['data-dir'] ?? null, apiKeyRequired: apiKey !== undefined }, 'stripe-emulator: listening');
-
-let stopping = false;
-const stop = (signal: string): void => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stripe-emulator: shutting down');
-  emulator.close().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      logger.error({ err: (e as Error).message }, 'stripe-emulator: close failed');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGINT', () => stop('SIGINT'));
-process.once('SIGTERM', () => stop('SIGTERM'));

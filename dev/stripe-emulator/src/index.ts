@@ -6,8 +6,8 @@
  * the SDK's own `stripe.webhooks.constructEvent` accepts. A movable clock (Stripe's test clocks
  * are the model) drives the lifecycle in tests.
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+import { listenHttp } from '@flix/emulator-kit';
 import { CHECKOUT_ORDER, DEFAULT_DUNNING, StripeEngine, type DunningPolicy } from './engine.js';
 import { DEFAULT_API_VERSION, type CheckoutSessionJson, type InvoiceJson } from './model.js';
 import { createStripeHandler } from './server.js';
@@ -80,21 +80,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
   if (options.apiKey !== undefined && !/^(sk|rk)_test_/.test(options.apiKey)) throw new Error('startStripeEmulator: apiKey must be a test-mode key (sk_test_… or rk_test_…)');
   const dunning = { ...DEFAULT_DUNNING, ...options.dunning };
   if (!dunning.retryDays.every((d) => Number.isFinite(d) && d > 0)) throw new Error('startStripeEmulator: dunning.retryDays must be positive numbers of days');
-  const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
   const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
 
   // Hosted page URLs need the bound port: bind first, then attach the handler.
   let handle: RequestListener | undefined;
-  const server: Server = createServer((req, res) => (handle ? handle(req, res) : res.writeHead(503).end()));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${urlHost}:${port}`;
-  const publicUrl = (options.publicUrl ?? url).replace(/\/$/, '');
+  const http = await listenHttp((req, res) => (handle ? handle(req, res) : res.writeHead(503).end()), options);
+  const publicUrl = (options.publicUrl ?? http.baseUrl).replace(/\/$/, '');
 
   let engine: StripeEngine;
   try {
@@ -110,19 +102,18 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     });
   } catch (e) {
     // A corrupt data file must not leave the port bound.
-    server.close();
+    await http.close();
     throw e;
   }
   handle = createStripeHandler({ engine, apiKey: options.apiKey, apiVersion, publicUrl, logger });
 
   return {
-    url,
-    host: urlHost,
-    port,
+    url: http.baseUrl,
+    host: http.urlHost,
+    port: http.port,
     async close() {
       engine.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
     now: () => engine.now(),
     advanceClock: async (seconds) => engine.advanceClock(seconds),
