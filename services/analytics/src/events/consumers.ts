@@ -3,6 +3,7 @@ import {
   BILLING_STREAM,
   catalogEvents,
   CATALOG_STREAM,
+  type Contract,
   engagementEvents,
   ENGAGEMENT_STREAM,
   identityEvents,
@@ -15,7 +16,6 @@ import {
   on,
   startConsumer,
   type ConsumerHandle,
-  type EventDef,
   type EventHandler,
   type FlixEventMessage,
   type HandlerContext,
@@ -25,17 +25,16 @@ import {
 import type { Logger } from '@flix/logging';
 import { ingest, ingestBatch, type IncomingEvent, type IngestDeps } from './ingest.js';
 
-// Each contract map holds definitions of different payload types; analytics only needs their
-// common shape (decode, re-encode, subject, type).
-const defs = (events: object) => events as Readonly<Record<string, EventDef<FlixEventMessage>>>;
-
-/** The streams analytics reads end to end, each with the contracts it can decode. */
-export const SOURCE_STREAMS: { stream: string; events: Readonly<Record<string, EventDef<FlixEventMessage>>> }[] = [
-  { stream: IDENTITY_STREAM, events: defs(identityEvents) },
-  { stream: CATALOG_STREAM, events: defs(catalogEvents) },
-  { stream: BILLING_STREAM, events: defs(billingEvents) },
-  { stream: PLAYBACK_STREAM, events: defs(playbackEvents) },
-  { stream: ENGAGEMENT_STREAM, events: defs(engagementEvents) },
+/**
+ * The streams analytics reads end to end, each with the contract it can decode (analytics only
+ * needs every definition's common shape: decode, re-encode, subject, type).
+ */
+export const SOURCE_STREAMS: { stream: string; events: Contract }[] = [
+  { stream: IDENTITY_STREAM, events: identityEvents },
+  { stream: CATALOG_STREAM, events: catalogEvents },
+  { stream: BILLING_STREAM, events: billingEvents },
+  { stream: PLAYBACK_STREAM, events: playbackEvents },
+  { stream: ENGAGEMENT_STREAM, events: engagementEvents },
 ];
 
 export const DURABLE = 'analytics';

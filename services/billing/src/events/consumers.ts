@@ -25,7 +25,7 @@ export function startCustomerConsumer(d: Deps): Promise<ConsumerHandle> {
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: {
-      'identity.user.registered': on(identityEvents.userRegistered, async (e, ctx) => {
+      [identityEvents.userRegistered.subject]: on(identityEvents.userRegistered, async (e, ctx) => {
         if (!e.userId) throw new PoisonMessageError('identity.user.registered without a user id');
         const customerId = await d.billing.customers.ensure(e.userId, e.email);
         ctx.logger.info({ userId: e.userId, customerId }, 'stripe customer ready');
@@ -51,7 +51,7 @@ export function startWebhookConsumer(d: Deps): Promise<ConsumerHandle> {
     maxDeliver: 8,
     backoffMs: [200, 1000, 5000, 30_000, 60_000],
     handlers: {
-      'billing.webhook.received': on(billingEvents.webhookReceived, async (e, ctx) => {
+      [billingEvents.webhookReceived.subject]: on(billingEvents.webhookReceived, async (e, ctx) => {
         const stored = await d.store.stripeEvent(e.stripeEventId);
         if (!stored) throw new PoisonMessageError(`stripe event ${e.stripeEventId} is not stored`);
         const event = d.stripe.parseEvent(stored.raw);
@@ -77,9 +77,9 @@ export function startOffersConsumer(d: Deps): Promise<ConsumerHandle> {
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: {
-      'billing.subscription.activated': on(billingEvents.subscriptionActivated, signal('activated')),
-      'billing.subscription.canceled': on(billingEvents.subscriptionCanceled, signal('canceled')),
-      'billing.subscription.expired': on(billingEvents.subscriptionExpired, signal('expired')),
+      [billingEvents.subscriptionActivated.subject]: on(billingEvents.subscriptionActivated, signal('activated')),
+      [billingEvents.subscriptionCanceled.subject]: on(billingEvents.subscriptionCanceled, signal('canceled')),
+      [billingEvents.subscriptionExpired.subject]: on(billingEvents.subscriptionExpired, signal('expired')),
     },
   });
 }
@@ -95,7 +95,7 @@ export function startPlaybackConsumer(d: Deps): Promise<ConsumerHandle> {
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: {
-      'playback.session.started': on(playbackEvents.sessionStarted, async (e, ctx) => {
+      [playbackEvents.sessionStarted.subject]: on(playbackEvents.sessionStarted, async (e, ctx) => {
         if (!e.userId || !e.movieId) throw new PoisonMessageError('playback.session.started without user or movie id');
         const r = await d.billing.rentals.startClock(e.userId, e.movieId, e.occurTime ?? d.clock.now());
         if (r) ctx.logger.info({ rentalId: r.id, playExpiresAt: r.playExpiresAt }, 'rental clock running');

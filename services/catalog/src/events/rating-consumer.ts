@@ -1,5 +1,5 @@
 import type { MongoClient } from 'mongodb';
-import { engagementEvents, ENGAGEMENT_STREAM } from '@flix/contracts';
+import { engagementEvents, ENGAGEMENT_STREAM, handlersOf } from '@flix/contracts';
 import { on, PoisonMessageError, runInTransaction, startConsumer, type ConsumerHandle, type IdempotencyStore } from '@flix/events';
 import type { NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
@@ -43,13 +43,9 @@ export function startRatingConsumer(deps: {
     filterSubject: 'engagement.rating.>',
     idempotency: deps.idempotency,
     logger: deps.logger,
-    handlers: {
-      'engagement.rating.set': on(engagementEvents.ratingSet, (e, ctx) =>
-        apply({ kind: 'set', movieId: e.movieId, stars: e.stars, previousStars: e.previousStars }, ctx),
-      ),
-      'engagement.rating.deleted': on(engagementEvents.ratingDeleted, (e, ctx) =>
-        apply({ kind: 'deleted', movieId: e.movieId, previousStars: e.previousStars }, ctx),
-      ),
-    },
+    handlers: handlersOf(
+      on(engagementEvents.ratingSet, (e, ctx) => apply({ kind: 'set', movieId: e.movieId, stars: e.stars, previousStars: e.previousStars }, ctx)),
+      on(engagementEvents.ratingDeleted, (e, ctx) => apply({ kind: 'deleted', movieId: e.movieId, previousStars: e.previousStars }, ctx)),
+    ),
   });
 }

@@ -1,4 +1,4 @@
-import { billingEvents, BILLING_STREAM } from '@flix/contracts';
+import { billingEvents, BILLING_STREAM, handlersOf } from '@flix/contracts';
 import { on, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
 import type { Playback } from '../domain/playback.js';
@@ -27,14 +27,14 @@ export function startEntitlementConsumer(d: Deps): Promise<ConsumerHandle> {
     filterSubject: 'billing.>',
     idempotency: d.idempotency,
     logger: d.logger,
-    handlers: {
-      'billing.subscription.updated': on(billingEvents.subscriptionUpdated, bySubscription),
-      'billing.subscription.past_due': on(billingEvents.subscriptionPastDue, bySubscription),
-      'billing.subscription.canceled': on(billingEvents.subscriptionCanceled, bySubscription),
-      'billing.subscription.expired': on(billingEvents.subscriptionExpired, bySubscription),
-      'billing.rental.returned': on(billingEvents.rentalReturned, byRental),
-      'billing.rental.expired': on(billingEvents.rentalExpired, byRental),
-      'billing.payment.refunded': on(billingEvents.paymentRefunded, async (e) => recheck(e.payment?.userId)),
-    },
+    handlers: handlersOf(
+      on(billingEvents.subscriptionUpdated, bySubscription),
+      on(billingEvents.subscriptionPastDue, bySubscription),
+      on(billingEvents.subscriptionCanceled, bySubscription),
+      on(billingEvents.subscriptionExpired, bySubscription),
+      on(billingEvents.rentalReturned, byRental),
+      on(billingEvents.rentalExpired, byRental),
+      on(billingEvents.paymentRefunded, async (e) => recheck(e.payment?.userId)),
+    ),
   });
 }

@@ -3,6 +3,7 @@ import {
   CATALOG_STREAM,
   engagementEvents,
   ENGAGEMENT_STREAM,
+  handlersOf,
   identityEvents,
   IDENTITY_STREAM,
   playbackEvents,
@@ -60,14 +61,14 @@ export function startEngagementConsumer(d: ConsumerDeps): Promise<ConsumerHandle
     durable: DURABLE,
     idempotency: d.idempotency,
     logger: d.logger,
-    handlers: {
-      'engagement.rating.set': on(engagementEvents.ratingSet, signal(d, 'rating', (e) => Math.max(1, Math.min(5, e.stars ?? 0)))),
-      'engagement.rating.deleted': on(engagementEvents.ratingDeleted, signal(d, 'rating', () => 0)),
-      'engagement.watchlist.added': on(engagementEvents.watchlistAdded, signal(d, 'watchlist', () => 1)),
-      'engagement.watchlist.removed': on(engagementEvents.watchlistRemoved, signal(d, 'watchlist', () => 0)),
-      'engagement.favourite.added': on(engagementEvents.favouriteAdded, signal(d, 'favourite', () => 1)),
-      'engagement.favourite.removed': on(engagementEvents.favouriteRemoved, signal(d, 'favourite', () => 0)),
-    },
+    handlers: handlersOf(
+      on(engagementEvents.ratingSet, signal(d, 'rating', (e) => Math.max(1, Math.min(5, e.stars ?? 0)))),
+      on(engagementEvents.ratingDeleted, signal(d, 'rating', () => 0)),
+      on(engagementEvents.watchlistAdded, signal(d, 'watchlist', () => 1)),
+      on(engagementEvents.watchlistRemoved, signal(d, 'watchlist', () => 0)),
+      on(engagementEvents.favouriteAdded, signal(d, 'favourite', () => 1)),
+      on(engagementEvents.favouriteRemoved, signal(d, 'favourite', () => 0)),
+    ),
   });
 }
 
@@ -80,14 +81,14 @@ export function startPlaybackConsumer(d: ConsumerDeps): Promise<ConsumerHandle> 
     durable: DURABLE,
     idempotency: d.idempotency,
     logger: d.logger,
-    handlers: {
-      'playback.title.completed': on(playbackEvents.titleCompleted, signal(d, 'completed', () => 1)),
-      'playback.session.started': on(playbackEvents.sessionStarted, signal(d, 'started', () => 1)),
-      'playback.history.removed': on(playbackEvents.historyRemoved, async (e) => {
-        if (!e.profileId || !e.movieId) throw new PoisonMessageError('playback.history.removed without a profile or movie id');
+    handlers: handlersOf(
+      on(playbackEvents.titleCompleted, signal(d, 'completed', () => 1)),
+      on(playbackEvents.sessionStarted, signal(d, 'started', () => 1)),
+      on(playbackEvents.historyRemoved, async (e) => {
+        if (!e.profileId || !e.movieId) throw new PoisonMessageError(`${playbackEvents.historyRemoved.subject} without a profile or movie id`);
         await d.interactions.forgetPlayback({ userId: e.userId, profileId: e.profileId, movieId: e.movieId, at: e.occurTime ?? new Date(0), eventId: e.eventId });
       }),
-    },
+    ),
   });
 }
 
@@ -105,10 +106,10 @@ export function startIdentityConsumer(d: ConsumerDeps): Promise<ConsumerHandle> 
     filterSubject: 'identity.user.>',
     idempotency: d.idempotency,
     logger: d.logger,
-    handlers: {
-      'identity.user.registered': on(identityEvents.userRegistered, prefs),
-      'identity.user.updated': on(identityEvents.userUpdated, prefs),
-    },
+    handlers: handlersOf(
+      on(identityEvents.userRegistered, prefs),
+      on(identityEvents.userUpdated, prefs),
+    ),
   });
 }
 
@@ -127,11 +128,11 @@ export function startCatalogConsumer(d: ConsumerDeps): Promise<ConsumerHandle> {
     idempotency: d.idempotency,
     logger: d.logger,
     batchSize: 100,
-    handlers: {
-      'catalog.movie.created': on(catalogEvents.movieCreated, title),
-      'catalog.movie.updated': on(catalogEvents.movieUpdated, title),
-      'catalog.movie.published': on(catalogEvents.moviePublished, title),
-      'catalog.movie.archived': on(catalogEvents.movieArchived, title),
-    },
+    handlers: handlersOf(
+      on(catalogEvents.movieCreated, title),
+      on(catalogEvents.movieUpdated, title),
+      on(catalogEvents.moviePublished, title),
+      on(catalogEvents.movieArchived, title),
+    ),
   });
 }
