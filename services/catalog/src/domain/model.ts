@@ -100,15 +100,3 @@ export function isVisible(m: Pick<MovieRecord, 'status' | 'availableFrom' | 'ava
   return true;
 }
 
-/** Who is asking, as far as the catalog cares. */
-export interface Viewer {
-  /** Admins see unpublished titles (when they ask) and playback ids. */
-  admin: boolean;
-  /** Services (playback) see playback ids. */
-  service: boolean;
-  /** Forwarded to identity to resolve a profile's maturity limit. */
-  accessToken?: string;
-  subject?: string;
-}
-
-export const ANONYMOUS: Viewer = { admin: false, service: false };

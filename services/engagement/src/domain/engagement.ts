@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { requireAdmin, requireUser, type Principal } from '@flix/auth';
-import { DomainError, invalidArgument, unauthenticated } from '@flix/errors';
+import { requireAdmin, requireUserCaller, type Caller, type Principal } from '@flix/auth';
+import { DomainError, invalidArgument } from '@flix/errors';
 import { maturityRank } from '@flix/profiles/maturity';
 import { LIST_SUBJECTS } from './events.js';
 import type { ListedRecord, ListKind, ModerationAction, Page, PagePosition, RatingRecord, ReviewFilter, ReviewState } from './model.js';
 import { ConcurrentChangeError, type Clock, type EngagementStore, type MovieDirectory, type ProfileDirectory } from './ports.js';
 import { moderate, parseRating, rate, unrate, type RatingInput } from './rating.js';
-
-/** Who is acting: the signed-in account, its access token (to ask identity) and one of its profiles. */
-export interface Caller {
-  principal: Principal | undefined;
-  accessToken: string | undefined;
-}
 
 const MAX_CAS_ATTEMPTS = 8;
 const VIEWER_STATES: ReviewState[] = ['published'];
@@ -34,7 +28,7 @@ export class Engagement {
 
   // ------------------------------------------------------------------ ratings
 
-  async setRating(caller: Caller, movieId: string, profileId: string, input: RatingInput): Promise<RatingRecord> {
+  async setRating(caller: Caller | undefined, movieId: string, profileId: string, input: RatingInput): Promise<RatingRecord> {
     const user = await this.viewer(caller, profileId);
     const parsed = parseRating(input);
     await this.titleFor(user, movieId);
@@ -50,7 +44,7 @@ export class Engagement {
     );
   }
 
-  async getRating(caller: Caller, movieId: string, profileId: string): Promise<RatingRecord> {
+  async getRating(caller: Caller | undefined, movieId: string, profileId: string): Promise<RatingRecord> {
     const user = await this.viewer(caller, profileId);
     const id = required('movieId', movieId);
     const r = await this.deps.store.rating(user.profileId, id);
@@ -59,7 +53,7 @@ export class Engagement {
   }
 
   /** Returns the withdrawn stars. No catalog check: a title that left the catalog can still be unrated. */
-  async deleteRating(caller: Caller, movieId: string, profileId: string): Promise<number> {
+  async deleteRating(caller: Caller | undefined, movieId: string, profileId: string): Promise<number> {
     const user = await this.viewer(caller, profileId);
     const id = required('movieId', movieId);
     return this.withCas(() =>
@@ -73,7 +67,7 @@ export class Engagement {
     );
   }
 
-  async listRatings(caller: Caller, profileId: string, page: { size: number; after?: PagePosition }): Promise<Page<RatingRecord>> {
+  async listRatings(caller: Caller | undefined, profileId: string, page: { size: number; after?: PagePosition }): Promise<Page<RatingRecord>> {
     const user = await this.viewer(caller, profileId);
     const items = await this.deps.store.listRatings(user.profileId, { size: page.size + 1, after: page.after });
     return paged(items, page.size, (r) => ({ t: r.updatedAt.getTime(), id: r.id }));
@@ -116,7 +110,7 @@ export class Engagement {
   // ------------------------------------------------------------------ watchlist and favourites
 
   /** Adds a title; adding it again returns the existing entry and emits nothing. */
-  async addToList(caller: Caller, list: ListKind, profileId: string, movieId: string): Promise<ListedRecord> {
+  async addToList(caller: Caller | undefined, list: ListKind, profileId: string, movieId: string): Promise<ListedRecord> {
     const user = await this.viewer(caller, profileId);
     const id = await this.titleFor(user, movieId);
     const rec: ListedRecord = { userId: user.userId, profileId: user.profileId, movieId: id, addedAt: this.deps.clock.now() };
@@ -130,7 +124,7 @@ export class Engagement {
   }
 
   /** Removes a title; removing one that is not listed is harmless (returns false, emits nothing). */
-  async removeFromList(caller: Caller, list: ListKind, profileId: string, movieId: string): Promise<boolean> {
+  async removeFromList(caller: Caller | undefined, list: ListKind, profileId: string, movieId: string): Promise<boolean> {
     const user = await this.viewer(caller, profileId);
     const id = required('movieId', movieId);
     return this.deps.store.transact(async (tx) => {
@@ -140,7 +134,7 @@ export class Engagement {
     });
   }
 
-  async list(caller: Caller, list: ListKind, profileId: string, page: { size: number; after?: PagePosition }): Promise<Page<ListedRecord>> {
+  async list(caller: Caller | undefined, list: ListKind, profileId: string, page: { size: number; after?: PagePosition }): Promise<Page<ListedRecord>> {
     const user = await this.viewer(caller, profileId);
     const items = await this.deps.store.listListed(list, user.profileId, { size: page.size + 1, after: page.after });
     return paged(items, page.size, (r) => ({ t: r.addedAt.getTime(), id: r.movieId }));
@@ -151,11 +145,10 @@ export class Engagement {
   private readonly newId = () => (this.deps.newId ?? randomUUID)();
 
   /** A signed-in account acting as one of its own profiles (identity decides whose it is). */
-  private async viewer(caller: Caller, profileId: string) {
-    const principal = requireUser(caller.principal);
-    if (!caller.accessToken) throw unauthenticated('sign in first');
+  private async viewer(caller: Caller | undefined, profileId: string) {
+    const { principal, accessToken } = requireUserCaller(caller);
     const id = required('profileId', profileId);
-    const maxMaturity = await this.deps.profiles.maxMaturity(caller.accessToken, id);
+    const maxMaturity = await this.deps.profiles.maxMaturity(accessToken, id);
     return { userId: principal.subject, profileId: id, maxMaturity };
   }
 

@@ -3,14 +3,13 @@ import type { Movie } from '@flix/proto/flix/catalog/v1/resources';
 import { DomainError } from '@flix/errors';
 import type { CallContext, ServiceHandlers } from '@flix/grpc';
 import { decodePageToken, encodePageToken, pageSize } from '@flix/mongo';
-import type { Caller, Engagement } from '../domain/engagement.js';
+import type { Engagement } from '../domain/engagement.js';
 import type { ListedRecord, ListKind, Page, PagePosition } from '../domain/model.js';
 import { actionFromProto, filterFromProto, listedToProto, ratingToProto, reviewToProto } from './mappers.js';
 
 /** Titles as the caller may see them, to show beside watchlist and favourites entries. */
 export type MovieDetails = (movieIds: string[], accessToken: string) => Promise<Map<string, Movie>>;
 
-const callerOf = (ctx: CallContext): Caller => ({ principal: ctx.principal, accessToken: ctx.caller?.accessToken });
 
 const position = (token: string): PagePosition | undefined => {
   const p = decodePageToken(token);
@@ -25,30 +24,30 @@ const nextToken = (page: Page<unknown>) => (page.next ? encodePageToken({ t: pag
 /** The gRPC face of engagement: translate messages, call the domain, translate back. */
 export function engagementHandlers(engagement: Engagement, details: MovieDetails): ServiceHandlers<typeof EngagementServiceService> {
   const listed = async (ctx: CallContext, list: ListKind, req: { profileId: string; pageSize: number; pageToken: string }) => {
-    const caller = callerOf(ctx);
+    const caller = ctx.caller;
     const page = await engagement.list(caller, list, req.profileId, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
-    const movies = page.items.length > 0 && caller.accessToken ? await withDetails(details, page.items, caller.accessToken, ctx) : new Map<string, Movie>();
+    const movies = page.items.length > 0 && caller?.accessToken ? await withDetails(details, page.items, caller.accessToken, ctx) : new Map<string, Movie>();
     return { items: page.items.map((r) => listedToProto(r, movies.get(r.movieId))), nextPageToken: nextToken(page) };
   };
   const added = async (ctx: CallContext, list: ListKind, req: { profileId: string; movieId: string }) => {
-    const caller = callerOf(ctx);
+    const caller = ctx.caller;
     const rec = await engagement.addToList(caller, list, req.profileId, req.movieId);
-    const movies = await withDetails(details, [rec], caller.accessToken!, ctx);
+    const movies = await withDetails(details, [rec], caller!.accessToken, ctx);
     return listedToProto(rec, movies.get(rec.movieId));
   };
   return {
     async setRating(req, ctx) {
-      const r = await engagement.setRating(callerOf(ctx), req.movieId, req.profileId, { stars: req.stars, thumbs: req.thumbs, review: req.review });
+      const r = await engagement.setRating(ctx.caller, req.movieId, req.profileId, { stars: req.stars, thumbs: req.thumbs, review: req.review });
       return ratingToProto(r);
     },
     async getRating(req, ctx) {
-      return ratingToProto(await engagement.getRating(callerOf(ctx), req.movieId, req.profileId));
+      return ratingToProto(await engagement.getRating(ctx.caller, req.movieId, req.profileId));
     },
     async deleteRating(req, ctx) {
-      return { previousStars: await engagement.deleteRating(callerOf(ctx), req.movieId, req.profileId) };
+      return { previousStars: await engagement.deleteRating(ctx.caller, req.movieId, req.profileId) };
     },
     async listRatings(req, ctx) {
-      const page = await engagement.listRatings(callerOf(ctx), req.profileId, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
+      const page = await engagement.listRatings(ctx.caller, req.profileId, { size: pageSize(req.pageSize, 20, 100), after: position(req.pageToken) });
       return { ratings: page.items.map(ratingToProto), nextPageToken: nextToken(page) };
     },
     async listReviews(req, ctx) {
@@ -66,12 +65,12 @@ export function engagementHandlers(engagement: Engagement, details: MovieDetails
     listWatchlist: (req, ctx) => listed(ctx, 'watchlist', req),
     addToWatchlist: (req, ctx) => added(ctx, 'watchlist', req),
     async removeFromWatchlist(req, ctx) {
-      return { removed: await engagement.removeFromList(callerOf(ctx), 'watchlist', req.profileId, req.movieId) };
+      return { removed: await engagement.removeFromList(ctx.caller, 'watchlist', req.profileId, req.movieId) };
     },
     listFavourites: (req, ctx) => listed(ctx, 'favourites', req),
     addFavourite: (req, ctx) => added(ctx, 'favourites', req),
     async removeFavourite(req, ctx) {
-      return { removed: await engagement.removeFromList(callerOf(ctx), 'favourites', req.profileId, req.movieId) };
+      return { removed: await engagement.removeFromList(ctx.caller, 'favourites', req.profileId, req.movieId) };
     },
   };
 }
