@@ -1,6 +1,6 @@
 export * from "./contract.js";
 export * from "./writer.js";
-export * from "./handlers.js";
+export * from "./consumers.js";
 export * from "./identity.js";
 export * from "./catalog.js";
 export * from "./engagement.js";

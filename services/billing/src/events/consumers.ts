@@ -1,4 +1,4 @@
-import { billingEvents, BILLING_STREAM, identityEvents, IDENTITY_STREAM, playbackEvents, PLAYBACK_STREAM } from '@flix/contracts';
+import { billingEvents, BILLING_STREAM, identityEvents, IDENTITY_STREAM, playbackEvents, PLAYBACK_STREAM, subjectFilter } from '@flix/contracts';
 import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
 import type { Billing } from '../domain/billing.js';
@@ -21,7 +21,7 @@ export function startCustomerConsumer(d: Deps): Promise<ConsumerHandle> {
     jsm: d.nats.jsm,
     stream: IDENTITY_STREAM,
     durable: 'billing',
-    filterSubject: 'identity.user.>',
+    filterSubject: subjectFilter(identityEvents, 'identity.user.>'),
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: {
@@ -45,7 +45,7 @@ export function startWebhookConsumer(d: Deps): Promise<ConsumerHandle> {
     jsm: d.nats.jsm,
     stream: BILLING_STREAM,
     durable: 'billing-webhooks',
-    filterSubject: 'billing.webhook.>',
+    filterSubject: subjectFilter(billingEvents, 'billing.webhook.>'),
     idempotency: d.idempotency,
     logger: d.logger,
     maxDeliver: 8,
@@ -73,7 +73,7 @@ export function startOffersConsumer(d: Deps): Promise<ConsumerHandle> {
     jsm: d.nats.jsm,
     stream: BILLING_STREAM,
     durable: 'billing-offers',
-    filterSubject: 'billing.subscription.>',
+    filterSubject: subjectFilter(billingEvents, 'billing.subscription.>'),
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: {
@@ -91,7 +91,7 @@ export function startPlaybackConsumer(d: Deps): Promise<ConsumerHandle> {
     jsm: d.nats.jsm,
     stream: PLAYBACK_STREAM,
     durable: 'billing',
-    filterSubject: 'playback.session.>',
+    filterSubject: subjectFilter(playbackEvents, 'playback.session.>'),
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: {

@@ -1,5 +1,5 @@
 import type { MongoClient } from 'mongodb';
-import { engagementEvents, ENGAGEMENT_STREAM, handlersOf } from '@flix/contracts';
+import { engagementEvents, ENGAGEMENT_STREAM, handlersOf, subjectFilter } from '@flix/contracts';
 import { on, PoisonMessageError, runInTransaction, startConsumer, type ConsumerHandle, type IdempotencyStore } from '@flix/events';
 import type { NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
@@ -40,7 +40,7 @@ export function startRatingConsumer(deps: {
     jsm: deps.nats.jsm,
     stream: ENGAGEMENT_STREAM,
     durable: 'catalog',
-    filterSubject: 'engagement.rating.>',
+    filterSubject: subjectFilter(engagementEvents, 'engagement.rating.>'),
     idempotency: deps.idempotency,
     logger: deps.logger,
     handlers: handlersOf(

@@ -1,4 +1,4 @@
-import { billingEvents, BILLING_STREAM, handlersOf } from '@flix/contracts';
+import { billingEvents, BILLING_STREAM, handlersOf, subjectFilter } from '@flix/contracts';
 import { on, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
 import type { Playback } from '../domain/playback.js';
@@ -24,7 +24,7 @@ export function startEntitlementConsumer(d: Deps): Promise<ConsumerHandle> {
     stream: BILLING_STREAM,
     durable: 'playback',
     // nats-server 2.9 takes one filter subject: everything from billing, the rest is skipped.
-    filterSubject: 'billing.>',
+    filterSubject: subjectFilter(billingEvents, 'billing.>'),
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: handlersOf(

@@ -8,6 +8,7 @@ import {
   IDENTITY_STREAM,
   playbackEvents,
   PLAYBACK_STREAM,
+  subjectFilter,
 } from '@flix/contracts';
 import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
@@ -103,7 +104,7 @@ export function startIdentityConsumer(d: ConsumerDeps): Promise<ConsumerHandle> 
     jsm: d.nats.jsm,
     stream: IDENTITY_STREAM,
     durable: DURABLE,
-    filterSubject: 'identity.user.>',
+    filterSubject: subjectFilter(identityEvents, 'identity.user.>'),
     idempotency: d.idempotency,
     logger: d.logger,
     handlers: handlersOf(
@@ -124,7 +125,7 @@ export function startCatalogConsumer(d: ConsumerDeps): Promise<ConsumerHandle> {
     jsm: d.nats.jsm,
     stream: CATALOG_STREAM,
     durable: DURABLE,
-    filterSubject: 'catalog.movie.>',
+    filterSubject: subjectFilter(catalogEvents, 'catalog.movie.>'),
     idempotency: d.idempotency,
     logger: d.logger,
     batchSize: 100,
