@@ -1,7 +1,8 @@
 /**
- * What the local emulators' command lines share: `--port`/`--host` beside their own flags, JSON
- * log lines on stderr, exit 2 naming a bad flag, `{"url","port"}` as one JSON line on stdout once
- * listening (what dev/stack waits for), and a clean close on SIGINT/SIGTERM.
+ * What the local emulators' command lines share: `--port`, `--host` (and `--data-dir`) beside
+ * their own flags, JSON log lines on stderr, exit 2 naming a bad flag, `{"url","port"}` as one
+ * JSON line on stdout once listening (what dev/stack waits for), and a clean close on
+ * SIGINT/SIGTERM.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -50,6 +51,8 @@ export interface CliContext<O extends CliOptions> extends CliTools {
   values: CliValues<O>;
   port: number;
   host: string;
+  /** --data-dir, for an emulator that keeps state (`dataDir: true`); null keeps it in memory. */
+  dataDir: string | null;
 }
 
 export interface RunningServer {
@@ -63,7 +66,9 @@ export interface EmulatorCli<O extends CliOptions, S extends RunningServer> {
   name: string;
   defaultPort: number;
   defaultHost?: string;
-  /** The emulator's own flags, besides --port and --host. */
+  /** Takes --data-dir too. */
+  dataDir?: boolean;
+  /** The emulator's own flags, besides --port, --host and --data-dir. */
   options: O;
   /** Checks the flags (cli.fail on a bad one) and starts the server; a rejection exits 2 with its message. */
   start(cli: CliContext<O>): Promise<S>;
@@ -74,6 +79,7 @@ export async function runEmulatorCli<O extends CliOptions, S extends RunningServ
   const options = {
     port: { type: 'string', default: String(spec.defaultPort) },
     host: { type: 'string', default: spec.defaultHost ?? '127.0.0.1' },
+    ...(spec.dataDir ? { 'data-dir': { type: 'string' } } : {}),
     ...spec.options,
   } satisfies CliOptions;
   let values: CliValues<O>;
@@ -82,9 +88,10 @@ export async function runEmulatorCli<O extends CliOptions, S extends RunningServ
   } catch (e) {
     return tools.fail((e as Error).message);
   }
-  const common = values as { port: string; host: string };
+  const common = values as { port: string; host: string; 'data-dir'?: string };
   const port = tools.int('port', common.port, 0, 65535)!;
-  const server = await spec.start({ ...tools, values, port, host: common.host }).catch((e: unknown) => tools.fail((e as Error).message));
+  const context = { ...tools, values, port, host: common.host, dataDir: common['data-dir'] ?? null };
+  const server = await spec.start(context).catch((e: unknown) => tools.fail((e as Error).message));
   process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
   closeOnSignal(spec.name, server, tools.logger);
   return server;

@@ -13,17 +13,17 @@ import { startMuxEmulator } from './index.js';
 await runEmulatorCli({
   name: 'mux-emulator',
   defaultPort: 8095,
+  dataDir: true,
   options: {
     'webhook-url': { type: 'string' },
     'webhook-secret': { type: 'string' },
     'token-id': { type: 'string' },
     'token-secret': { type: 'string' },
-    'data-dir': { type: 'string' },
     'auto-complete-ms': { type: 'string' },
     'processing-ms': { type: 'string' },
     'public-url': { type: 'string' },
   },
-  async start({ values, port, host, logger, fail, int }) {
+  async start({ values, port, host, dataDir, logger, fail, int }) {
     const webhookSecret = values['webhook-secret'] || process.env.MUX_WEBHOOK_SECRET || fail('--webhook-secret (or MUX_WEBHOOK_SECRET) is required');
     const tokenId = values['token-id'] ?? process.env.MUX_TOKEN_ID;
     const tokenSecret = values['token-secret'] ?? process.env.MUX_TOKEN_SECRET;
@@ -35,13 +35,13 @@ await runEmulatorCli({
       webhookSecret,
       tokenId,
       tokenSecret,
-      dataDir: values['data-dir'] ?? null,
+      dataDir,
       autoCompleteMs: int('auto-complete-ms', values['auto-complete-ms'], 0, 86_400_000) ?? null,
       processingMs: int('processing-ms', values['processing-ms'], 0, 86_400_000),
       publicUrl: values['public-url'],
       logger,
     });
-    logger.info({ url: emulator.url, webhookUrl: values['webhook-url'] ?? null, dataDir: values['data-dir'] ?? null }, 'mux-emulator: listening');
+    logger.info({ url: emulator.url, webhookUrl: values['webhook-url'] ?? null, dataDir }, 'mux-emulator: listening');
     return emulator;
   },
 });

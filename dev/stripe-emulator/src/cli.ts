@@ -13,12 +13,12 @@ import { startStripeEmulator } from './index.js';
 await runEmulatorCli({
   name: 'stripe-emulator',
   defaultPort: 8096,
+  dataDir: true,
   options: {
     'webhook-url': { type: 'string' },
-    'data-dir': { type: 'string' },
     'public-url': { type: 'string' },
   },
-  async start({ values, port, host, logger, fail }) {
+  async start({ values, port, host, dataDir, logger, fail }) {
     const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET || fail('STRIPE_WEBHOOK_SECRET is required (the webhook signing secret, whsec_…)');
     const apiKey = process.env.STRIPE_SECRET_KEY || undefined;
     if (apiKey !== undefined && !/^(sk|rk)_test_/.test(apiKey)) fail('STRIPE_SECRET_KEY must be a test-mode key (sk_test_…)');
@@ -28,12 +28,12 @@ await runEmulatorCli({
       webhookUrl: values['webhook-url'],
       webhookSecret,
       apiKey,
-      dataDir: values['data-dir'] ?? null,
+      dataDir,
       publicUrl: values['public-url'],
       logger,
     });
     logger.info(
-      { url: emulator.url, webhookUrl: values['webhook-url'] ?? null, dataDir: values['data-dir'] ?? null, apiKeyRequired: apiKey !== undefined },
+      { url: emulator.url, webhookUrl: values['webhook-url'] ?? null, dataDir, apiKeyRequired: apiKey !== undefined },
       'stripe-emulator: listening',
     );
     return emulator;

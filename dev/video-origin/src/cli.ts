@@ -12,12 +12,12 @@ import { startVideoOrigin } from './index.js';
 await runEmulatorCli({
   name: 'video-origin',
   defaultPort: 8088,
+  dataDir: true,
   options: {
     'mux-emulator-url': { type: 'string' },
-    'data-dir': { type: 'string' },
     'key-cache-ms': { type: 'string' },
   },
-  async start({ values, port, host, logger, fail, int }) {
+  async start({ values, port, host, dataDir, logger, fail, int }) {
     const muxEmulatorUrl =
       values['mux-emulator-url'] ||
       process.env.FLIX_MUX_EMULATOR_URL ||
@@ -28,7 +28,7 @@ await runEmulatorCli({
       port,
       host,
       signingKeys: { muxEmulatorUrl, cacheMs: int('key-cache-ms', values['key-cache-ms'], 0, 86_400_000) },
-      dataDir: values['data-dir'] ?? null,
+      dataDir,
       logger,
     });
     logger.info(
