@@ -16,6 +16,7 @@
  * processes; analytics and the publisher share this process. Two cores are shared by everything.
  * Usage: npx tsx bench/analytics-ingest.ts [--events 50000] [--live 20000] [--writes 3000] [--batch 100]
  */
+import { FLIX_STREAMS } from '@flix/contracts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -162,7 +163,7 @@ const mongo = await startMongoProcess();
 const natsServer = await startNats();
 const keys = await startTestKeys();
 const nats = await connectNats(natsServer.url, 'analytics-bench');
-await ensureStreams(nats.jsm);
+await ensureStreams(nats.jsm, FLIX_STREAMS);
 const token = await keys.token('bench-admin', ['admin']);
 
 async function runInstance(mongoUrl: string, db: string) {
