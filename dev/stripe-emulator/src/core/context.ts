@@ -5,7 +5,6 @@
  */
 import type { Logger } from '../types.js';
 import type { WebhookRetryPolicy } from '../webhooks.js';
-import type { Checkout } from '../resources/checkout.js';
 import type { Coupons } from '../resources/coupons.js';
 import type { Customers } from '../resources/customers.js';
 import type { Invoices } from '../resources/invoices.js';
@@ -15,7 +14,6 @@ import type { PaymentFailures } from '../resources/payment-failures.js';
 import type { Prices } from '../resources/prices.js';
 import type { Products } from '../resources/products.js';
 import type { Subscriptions } from '../resources/subscriptions.js';
-import type { SubscriptionChanges } from '../resources/subscription-changes.js';
 import type { Database } from './db.js';
 import type { EventLog } from './events.js';
 
@@ -51,9 +49,7 @@ export interface Billing {
   readonly products: Products;
   readonly prices: Prices;
   readonly coupons: Coupons;
-  readonly checkout: Checkout;
   readonly subscriptions: Subscriptions;
-  readonly subscriptionChanges: SubscriptionChanges;
   readonly invoices: Invoices;
   readonly collection: Collection;
   readonly payments: Payments;

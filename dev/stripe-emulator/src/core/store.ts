@@ -117,10 +117,6 @@ export class ObjectStore<T extends { id: string; created?: number }> {
     while (this.byId.size > max) this.byId.delete(this.byId.keys().next().value as string);
   }
 
-  snapshot(): T[] {
-    return this.all();
-  }
-
   restore(saved: T[]): void {
     for (const x of saved) this.byId.set(x.id, x);
   }
