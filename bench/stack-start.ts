@@ -9,13 +9,17 @@
  * /healthz, which asks every service, answers 200), then checks every service's /healthz and the
  * gateway itself, and stops it with SIGINT as Ctrl-C would.
  *
+ * On a shared machine the wall time swings with everyone else's load, so each start also reports
+ * the CPU time the stack and all its processes had used when it was up (Linux /proc; nats-server
+ * included, the build step's staleness check not): the work a start costs, whatever the load.
+ *
  *   npx tsx bench/stack-start.ts [--runs 3] [--runtimes tsx,dist]   (make bench-start)
  *
  * Uses `make run`'s ports (nothing else may be running on them) and throwaway data directories.
  * Prints the medians (and min–max) per runtime and kind; targets are reported, never asserted.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LOCAL_SERVICES } from '../dev/stack/src/services.js';
@@ -34,7 +38,36 @@ interface Sample {
   runtime: Runtime;
   kind: Kind;
   seconds: number;
+  cpuSeconds: number;
   stopSeconds: number;
+}
+
+const TICKS_PER_SECOND = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100 : 100;
+
+/** CPU seconds (user + system) used so far by `pid` and every process below it; NaN without /proc. */
+function treeCpuSeconds(pid: number): number {
+  if (!existsSync('/proc/self/stat')) return Number.NaN;
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the parenthesised command: state ppid ... utime(14) stime(15), 1-based.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(entry), Number(fields[1]));
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const inTree = (p: number): boolean => {
+    for (let at: number | undefined = p; at !== undefined && at > 1; at = parent.get(at)) if (at === pid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [p, t] of ticks) if (inTree(p)) total += t;
+  return total / TICKS_PER_SECOND;
 }
 
 for (const runtime of RUNTIMES) if (runtime !== 'tsx' && runtime !== 'dist') throw new Error(`--runtimes takes tsx and/or dist, got ${runtime}`);
@@ -52,8 +85,8 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** One `make run` on `dataDir`: seconds to the banner (every /healthz checked), then seconds to stop. */
-async function startOnce(runtime: Runtime, dataDir: string): Promise<{ seconds: number; stopSeconds: number }> {
+/** One `make run` on `dataDir`: seconds to the banner (every /healthz checked), its CPU, then seconds to stop. */
+async function startOnce(runtime: Runtime, dataDir: string): Promise<{ seconds: number; cpuSeconds: number; stopSeconds: number }> {
   const started = performance.now();
   // make run's build step: a staleness check (milliseconds) when nothing changed.
   if (runtime === 'dist') execFileSync(process.execPath, [join(root, 'scripts/build-dist.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
@@ -67,6 +100,7 @@ async function startOnce(runtime: Runtime, dataDir: string): Promise<{ seconds: 
   const tail: string[] = [];
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   try {
+    let cpuSeconds = Number.NaN;
     const seconds = await new Promise<number>((ready, fail) => {
       const timer = setTimeout(() => fail(new Error(`not up after ${START_TIMEOUT_MS / 1000}s`)), START_TIMEOUT_MS);
       const onData = (chunk: Buffer) => {
@@ -75,7 +109,9 @@ async function startOnce(runtime: Runtime, dataDir: string): Promise<{ seconds: 
         if (tail.length > 40) tail.shift();
         if (text.includes('Flix is up')) {
           clearTimeout(timer);
-          ready((performance.now() - started) / 1000);
+          const at = (performance.now() - started) / 1000;
+          cpuSeconds = treeCpuSeconds(child.pid!);
+          ready(at);
         }
       };
       child.stdout!.on('data', onData);
@@ -89,7 +125,7 @@ async function startOnce(runtime: Runtime, dataDir: string): Promise<{ seconds: 
     child.kill('SIGINT');
     const code = await exited;
     if (code !== 0) throw new Error(`the stack exited with ${code} on SIGINT`);
-    return { seconds, stopSeconds: (performance.now() - stopping) / 1000 };
+    return { seconds, cpuSeconds, stopSeconds: (performance.now() - stopping) / 1000 };
   } catch (err) {
     process.stderr.write(tail.join(''));
     if (child.exitCode === null && child.signalCode === null) {
@@ -125,9 +161,9 @@ for (let run = 1; run <= RUNS; run++) {
     const dataDir = mkdtempSync(join(tmpdir(), 'flix-start-'));
     try {
       for (const kind of ['cold', 'warm'] as const) {
-        const { seconds, stopSeconds } = await startOnce(runtime, dataDir);
-        samples.push({ runtime, kind, seconds, stopSeconds });
-        console.log(`run ${run} ${runtime.padEnd(4)} ${kind}: up in ${fmt(seconds)} s, stopped in ${fmt(stopSeconds)} s`);
+        const { seconds, cpuSeconds, stopSeconds } = await startOnce(runtime, dataDir);
+        samples.push({ runtime, kind, seconds, cpuSeconds, stopSeconds });
+        console.log(`run ${run} ${runtime.padEnd(4)} ${kind}: up in ${fmt(seconds)} s (${fmt(cpuSeconds)} CPU s), stopped in ${fmt(stopSeconds)} s (load ${fmt(loadavg()[0]!)})`);
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -136,13 +172,14 @@ for (let run = 1; run <= RUNS; run++) {
 }
 console.log(`load average after: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
 
-console.log(`\n| runtime | kind | runs | median s | min–max s | median stop s |`);
-console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+console.log(`\n| runtime | kind | runs | median s to healthy | min–max s | median CPU s | median stop s |`);
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const runtime of RUNTIMES) {
   for (const kind of ['cold', 'warm'] as const) {
     const these = samples.filter((s) => s.runtime === runtime && s.kind === kind);
     const secs = these.map((s) => s.seconds);
-    console.log(`| ${runtime} | ${kind} | ${these.length} | ${fmt(median(secs))} | ${fmt(Math.min(...secs))}–${fmt(Math.max(...secs))} | ${fmt(median(these.map((s) => s.stopSeconds)))} |`);
+    const cpu = median(these.map((s) => s.cpuSeconds));
+    console.log(`| ${runtime} | ${kind} | ${these.length} | ${fmt(median(secs))} | ${fmt(Math.min(...secs))}–${fmt(Math.max(...secs))} | ${fmt(cpu)} | ${fmt(median(these.map((s) => s.stopSeconds)))} |`);
   }
 }
 const warm = samples.filter((s) => s.runtime === 'dist' && s.kind === 'warm').map((s) => s.seconds);

@@ -50,8 +50,8 @@ export function entries(root = ROOT) {
       if (existsSync(join(root, 'dev', name, 'src/cli.ts'))) out[name] = `dev/${name}/src/cli.ts`;
     }
   }
-  out['web-server'] = 'web/server/main.ts';
-  out.stack = 'dev/stack/src/main.ts';
+  if (existsSync(join(root, 'web/server/main.ts'))) out['web-server'] = 'web/server/main.ts';
+  if (existsSync(join(root, 'dev/stack/src/main.ts'))) out.stack = 'dev/stack/src/main.ts';
   return out;
 }
 

@@ -57,6 +57,12 @@ const tcpOpen = (port: number) => () =>
     });
   });
 
+/** The value of a settled start, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 /** Secrets made once per data directory (0600), so a restart finds the same ones. */
 function persistentSecrets<T extends object>(dataDir: string, file: string, make: () => T): T {
   const path = join(dataDir, file);
@@ -127,24 +133,26 @@ async function main(): Promise<void> {
   const runtime = stackRuntime();
   const node = await prepareRuntime(root, runtime, (reason, ms) => log.info({ reason, ms }, 'compiled build/dist'));
 
-  let mongoUrl = process.env.MONGO_URL;
-  if (!mongoUrl) {
+  /** The embedded MongoDB-compatible server, unless MONGO_URL points at one. */
+  const startMongo = async (): Promise<string> => {
+    if (process.env.MONGO_URL) return process.env.MONGO_URL;
     const port = envPort('FLIX_MONGO_PORT', 27018);
     await assertPortFree(port, 'FLIX_MONGO_PORT');
     watch(supervise('mongo', process.execPath, [...node('mongo-embedded'), '--port', String(port), '--dir', join(dataDir, 'mongo')], process.env, root));
     await waitFor('embedded MongoDB', tcpOpen(port), 30_000);
-    mongoUrl = `mongodb://127.0.0.1:${port}/?directConnection=true`;
-  }
+    return `mongodb://127.0.0.1:${port}/?directConnection=true`;
+  };
 
-  let natsUrl = process.env.NATS_URL;
-  if (!natsUrl) {
+  /** nats-server with JetStream, unless NATS_URL points at one. */
+  const startNats = async (): Promise<string> => {
+    if (process.env.NATS_URL) return process.env.NATS_URL;
     const port = envPort('FLIX_NATS_PORT', 4223);
     await assertPortFree(port, 'FLIX_NATS_PORT');
     const monitor = envPort('FLIX_NATS_MONITOR_PORT', 8223);
     watch(supervise('nats', process.env.NATS_SERVER_BIN ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', join(dataDir, 'nats'), '-n', 'flix-local'], process.env, root));
     await waitFor('nats-server', tcpOpen(port), 15_000);
-    natsUrl = `nats://127.0.0.1:${port}`;
-  }
+    return `nats://127.0.0.1:${port}`;
+  };
 
   /**
    * A local stand-in for a third-party API (dev/<name>-emulator): secrets generated once per
@@ -162,36 +170,44 @@ async function main(): Promise<void> {
   };
 
   // Mux and Stripe: the real services when their credentials are set, else the emulators.
-  let mux: StackContext['mux'];
-  let videoOrigin: StackContext['videoOrigin'];
-  if (process.env.MUX_TOKEN_ID && process.env.MUX_TOKEN_SECRET && process.env.MUX_WEBHOOK_SECRET) {
-    mux = { tokenId: process.env.MUX_TOKEN_ID, tokenSecret: process.env.MUX_TOKEN_SECRET, webhookSecret: process.env.MUX_WEBHOOK_SECRET };
-  } else {
+  const startMux = async (): Promise<Pick<StackContext, 'mux' | 'videoOrigin'>> => {
+    if (process.env.MUX_TOKEN_ID && process.env.MUX_TOKEN_SECRET && process.env.MUX_WEBHOOK_SECRET) {
+      return { mux: { tokenId: process.env.MUX_TOKEN_ID, tokenSecret: process.env.MUX_TOKEN_SECRET, webhookSecret: process.env.MUX_WEBHOOK_SECRET } };
+    }
     const s = persistentSecrets(dataDir, 'mux-emulator-credentials.json', () => ({
       tokenId: `dev-${randomBytes(8).toString('hex')}`,
       tokenSecret: randomBytes(24).toString('base64url'),
       webhookSecret: randomBytes(24).toString('base64url'),
     }));
-    mux = await startEmulator('mux', 'FLIX_MUX_PORT', 8095, s, { MUX_TOKEN_ID: s.tokenId, MUX_TOKEN_SECRET: s.tokenSecret, MUX_WEBHOOK_SECRET: s.webhookSecret });
+    const mux = await startEmulator('mux', 'FLIX_MUX_PORT', 8095, s, { MUX_TOKEN_ID: s.tokenId, MUX_TOKEN_SECRET: s.tokenSecret, MUX_WEBHOOK_SECRET: s.webhookSecret });
     // The stand-in for stream.mux.com/image.mux.com: checks playback tokens against the emulator's signing keys.
     const originPort = envPort('FLIX_VIDEO_ORIGIN_PORT', 8088);
     await assertPortFree(originPort, 'FLIX_VIDEO_ORIGIN_PORT');
-    watch(supervise('video', process.execPath, [...node('video-origin'), '--port', String(originPort), '--mux-emulator-url', mux.baseUrl!, '--data-dir', dataDir], process.env, root));
-    const origin = { baseUrl: `http://127.0.0.1:${originPort}` };
+    watch(supervise('video', process.execPath, [...node('video-origin'), '--port', String(originPort), '--mux-emulator-url', mux.baseUrl, '--data-dir', dataDir], process.env, root));
+    const videoOrigin = { baseUrl: `http://127.0.0.1:${originPort}` };
     // The first start in a data dir encodes the test stream (a few seconds).
-    await waitFor('video origin', async () => (await fetch(`${origin.baseUrl}/_origin/health`)).ok, 60_000);
-    videoOrigin = origin;
-  }
-  let stripe: StackContext['stripe'];
-  if (process.env.STRIPE_SECRET_KEY && process.env.STRIPE_WEBHOOK_SECRET) {
-    stripe = { secretKey: process.env.STRIPE_SECRET_KEY, webhookSecret: process.env.STRIPE_WEBHOOK_SECRET };
-  } else {
+    await waitFor('video origin', async () => (await fetch(`${videoOrigin.baseUrl}/_origin/health`)).ok, 60_000);
+    return { mux, videoOrigin };
+  };
+  const startStripe = async (): Promise<StackContext['stripe']> => {
+    if (process.env.STRIPE_SECRET_KEY && process.env.STRIPE_WEBHOOK_SECRET) {
+      return { secretKey: process.env.STRIPE_SECRET_KEY, webhookSecret: process.env.STRIPE_WEBHOOK_SECRET };
+    }
     const s = persistentSecrets(dataDir, 'stripe-emulator-credentials.json', () => ({
       secretKey: `sk_test_${randomBytes(16).toString('hex')}`,
       webhookSecret: `whsec_${randomBytes(24).toString('base64url')}`,
     }));
-    stripe = await startEmulator('stripe', 'FLIX_STRIPE_PORT', 8096, s, { STRIPE_SECRET_KEY: s.secretKey, STRIPE_WEBHOOK_SECRET: s.webhookSecret });
-  }
+    return startEmulator('stripe', 'FLIX_STRIPE_PORT', 8096, s, { STRIPE_SECRET_KEY: s.secretKey, STRIPE_WEBHOOK_SECRET: s.webhookSecret });
+  };
+
+  // None of these needs another (the video origin follows the Mux emulator inside startMux), so
+  // they start side by side; the services start once all of them answer. Settled, not raced: a
+  // failure stops everything only after every start has spawned what it was going to.
+  const [mongo, nats, media, payments] = await Promise.allSettled([startMongo(), startNats(), startMux(), startStripe()]);
+  const mongoUrl = settled(mongo);
+  const natsUrl = settled(nats);
+  const { mux, videoOrigin } = settled(media);
+  const stripe = settled(payments);
 
   const admin = adminCredentials(dataDir);
   const identity = LOCAL_SERVICES.find((s) => s.name === 'identity')!;

@@ -7,15 +7,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+// Types only: the script itself is loaded from the repo at run time (not bundled into the stack).
+import type * as BuildDist from '../../../scripts/build-dist.mjs';
 
 export type StackRuntime = 'dist' | 'tsx';
-
-/** What scripts/build-dist.mjs exports (a plain ES module, loaded at run time). */
-interface BuildDist {
-  entries(root: string): Record<string, string>;
-  distFile(name: string, root: string): string;
-  ensureDist(root: string): Promise<{ built: boolean; reason?: string; ms?: number }>;
-}
 
 /** Node's arguments that run one entry of build/dist (e.g. `identity`, `mongo-embedded`). */
 export type NodeArgs = (entry: string) => string[];
@@ -43,7 +38,7 @@ export function stackRuntime(env: NodeJS.ProcessEnv = process.env): StackRuntime
  * entry with it. `onBuilt` hears about a rebuild, for the log.
  */
 export async function prepareRuntime(root: string, runtime: StackRuntime, onBuilt: (reason: string, ms: number) => void): Promise<NodeArgs> {
-  const dist = (await import(pathToFileURL(join(root, 'scripts/build-dist.mjs')).href)) as BuildDist;
+  const dist = (await import(pathToFileURL(join(root, 'scripts/build-dist.mjs')).href)) as typeof BuildDist;
   const entries = dist.entries(root);
   const known = (entry: string) => {
     if (!(entry in entries)) throw new Error(`scripts/build-dist.mjs has no entry named ${entry}`);
@@ -52,7 +47,7 @@ export async function prepareRuntime(root: string, runtime: StackRuntime, onBuil
     return (entry) => (known(entry), ['--import', 'tsx', join(root, entries[entry]!)]);
   }
   const outcome = await dist.ensureDist(root);
-  if (outcome.built) onBuilt(outcome.reason ?? 'stale', outcome.ms ?? 0);
+  if (outcome.built) onBuilt(outcome.reason, outcome.ms);
   // Source maps: stack traces name the TypeScript files and lines, as they did under tsx.
   return (entry) => (known(entry), ['--enable-source-maps', dist.distFile(entry, root)]);
 }
