@@ -1,5 +1,5 @@
 /**
- * The viewer web app's server (`node --import tsx web/server/main.ts`): serves the built app
+ * The viewer web app's server (`build/dist/web-server.mjs` in production and `make run`; tests run the source): serves the built app
  * (FLIX_WEB_DIST, default web/dist) on FLIX_WEB_PORT / HTTP_PORT (default 8090) behind the
  * gateway's catch-all route. SIGTERM / SIGINT stop it after the requests in flight.
  */

@@ -1,5 +1,5 @@
 /**
- * For tests of an emulator's command line: run it as `make run` does (node --import tsx) and drive
+ * For tests of an emulator's command line: run it from its TypeScript source (node --import tsx) and drive
  * it from outside, as dev/stack does: wait for its `{"url","port"}` line, stop it with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
