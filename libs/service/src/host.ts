@@ -40,8 +40,8 @@ export interface ServiceContext<C extends BaseServiceConfig> {
   logger: Logger;
   mongo: MongoConnection;
   nats: NatsClients;
-  /** The transactional outbox relay (absent when the spec says `outbox: false`). */
-  outbox: Outbox;
+  /** The transactional outbox relay (a service whose spec says `outbox: false` may not use it). */
+  readonly outbox: Outbox;
   /** Event-id de-duplication for consumers, in this service's database. */
   idempotency: MongoIdempotencyStore;
   /** Runs `task` every `intervalMs` (0: only on runNow) from when the service is ready; stopped first on shutdown. */
@@ -105,10 +105,13 @@ export async function runService<C extends BaseServiceConfig, H extends object =
   const logger = createLogger(name, { level: cfg.LOG_LEVEL });
   const shutdown = new ShutdownPlan(logger);
   let ready = false;
+  let grpc: GrpcServer | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      // Both probes answer "not serving" from the first moment, while timers and calls wind down.
       ready = false;
+      grpc?.setServing(false);
       await shutdown.run();
       logger.info(`${name} stopped`);
     })();
@@ -122,11 +125,13 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     const nats = await connectNats(cfg.NATS_URL, name);
     shutdown.add('connections', 'nats', () => nats.drain());
     await ensureStreams(nats.jsm, spec.streams ?? FLIX_STREAMS);
-    const outbox = new Outbox(mongo.db, { js: nats.js, logger, service: name });
+    let outbox: Outbox | undefined;
     if (spec.outbox !== false) {
-      await outbox.init();
-      void outbox.start();
-      shutdown.add('outbox', 'outbox relay', () => outbox.stop());
+      const relay = new Outbox(mongo.db, { js: nats.js, logger, service: name });
+      await relay.init();
+      void relay.start();
+      shutdown.add('outbox', 'outbox relay', () => relay.stop());
+      outbox = relay;
     }
 
     const tasks: PeriodicTask[] = [];
@@ -135,7 +140,10 @@ export async function runService<C extends BaseServiceConfig, H extends object =
       logger,
       mongo,
       nats,
-      outbox,
+      get outbox() {
+        if (!outbox) throw new Error(`${name} runs without an outbox relay (outbox: false): events written there would never leave`);
+        return outbox;
+      },
       idempotency: new MongoIdempotencyStore(mongo.db),
       every(taskName, intervalMs, task) {
         const periodic = new PeriodicTask(taskName, intervalMs, task, logger);
@@ -158,19 +166,20 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     const verifier =
       parts.verifier ??
       createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: requireJwks(cfg) } });
-    const grpc = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet() });
-    for (const service of parts.grpc) service.register(grpc);
+    const server = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet() });
+    grpc = server;
+    for (const service of parts.grpc) service.register(server);
     const http = await startHttpServer({ service: name, port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => ready, routes: parts.routes });
     shutdown.add('serving', 'ops http server', () => http.close());
-    const grpcPort = await grpc.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
+    const grpcPort = await server.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
     // Registered after the HTTP server, so it stops first: calls stop before the probes go.
-    shutdown.add('serving', 'grpc server', () => grpc.stop());
+    shutdown.add('serving', 'grpc server', () => server.stop());
     const listening = { grpcPort, httpPort: http.port };
     await parts.start?.(listening);
 
     for (const task of tasks) task.start();
     ready = true;
-    grpc.setServing(true);
+    server.setServing(true);
     logger.info({ ...listening, ...parts.summary }, `${name} ready`);
     return { ...(parts.handle as H), ...listening, logger, mongo, stop };
   } catch (err) {
