@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { urlHostFor } from '@flix/emulator-kit';
 import { MISSING, valuesAtPath } from './bsonutil.js';
 import { adminCommands, sessionKey } from './commands/admin.js';
 import { asCommandError, writeCommands } from './commands/write.js';
@@ -125,8 +126,7 @@ class EmbeddedMongoServer {
     });
     const addr = tcp.address();
     if (!addr || typeof addr === 'string') throw new Error('no TCP address');
-    const announced = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    this.info.me = `${announced.includes(':') ? `[${announced}]` : announced}:${addr.port}`;
+    this.info.me = `${urlHostFor(host)}:${addr.port}`;
     const every = (ms: number, fn: () => void) => this.timers.push(setInterval(fn, ms).unref());
     this.scheduleTtl();
     every(60_000, () => {

@@ -10,6 +10,7 @@
  * New API routes are one line in the route table.
  */
 import type { RequestListener } from 'node:http';
+import { Router } from '@flix/emulator-kit';
 import type { StripeEngine } from './engine.js';
 import { StripeApiError, unrecognizedUrl } from './errors.js';
 import { handleApi, type ApiContext } from './http/api.js';
@@ -17,7 +18,7 @@ import { apiRoutes } from './http/api-routes.js';
 import { keyChecker } from './http/auth.js';
 import { controlRoutes } from './http/control-routes.js';
 import { hostedRoutes } from './http/hosted-routes.js';
-import { matchRoute, readBody, sendJson } from './http/io.js';
+import { readBody, sendJson, type RawRoute } from './http/io.js';
 import type { Logger } from './types.js';
 
 export interface ServerOptions {
@@ -33,23 +34,25 @@ export function createStripeHandler(opts: ServerOptions): RequestListener {
   const checkAuth = keyChecker(opts.apiKey);
   const api: ApiContext = { engine, apiVersion: opts.apiVersion, logger: opts.logger, checkAuth };
   const v1 = apiRoutes(engine, opts.publicUrl);
-  const raw = [...hostedRoutes(engine), ...controlRoutes(engine, opts.apiVersion)];
+  const raw = new Router<RawRoute>();
+  hostedRoutes(raw, engine);
+  controlRoutes(raw, engine, opts.apiVersion);
 
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/v1/')) {
-      const hit = matchRoute(v1, method, url.pathname);
-      if (!hit.route) {
+      const hit = v1.match(method, url.pathname);
+      if (!hit.found) {
         const e = unrecognizedUrl(method, url.pathname);
         return sendJson(res, e.status, e.toJSON());
       }
-      void handleApi(api, req, res, hit.route, hit.params, url);
+      void handleApi(api, req, res, hit.handler, hit.params, url);
       return;
     }
-    const hit = matchRoute(raw, method, url.pathname);
-    if (!hit.route) return sendJson(res, hit.pathMatched ? 405 : 404, { error: { type: 'invalid_request_error', message: `No route for ${method} ${url.pathname}.` } });
-    const { route, params } = hit;
+    const hit = raw.match(method, url.pathname);
+    if (!hit.found) return sendJson(res, hit.methodNotAllowed ? 405 : 404, { error: { type: 'invalid_request_error', message: `No route for ${method} ${url.pathname}.` } });
+    const { handler: route, params } = hit;
     Promise.resolve()
       .then(() => {
         if (route.auth) checkAuth(req);

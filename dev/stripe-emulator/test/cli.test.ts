@@ -3,11 +3,9 @@
  * tests would: secrets from the environment, the SDK against it, and the /_emulator controls.
  */
 import Stripe from 'stripe';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCliToExit, startCliProcess } from '@flix/emulator-kit/testing';
 import { startWebhookReceiver } from '@flix/testkit';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -17,13 +15,13 @@ const key = 'sk_test_cli_key_0000';
 describe('cli', () => {
   it('runs with secrets from the environment and is driven over HTTP controls', async () => {
     const receiver = await startWebhookReceiver();
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--webhook-url', receiver.url], {
-      env: { ...process.env, STRIPE_WEBHOOK_SECRET: secret, STRIPE_SECRET_KEY: key },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = await startCliProcess(cli, ['--port', '0', '--webhook-url', receiver.url], {
+      ...process.env,
+      STRIPE_WEBHOOK_SECRET: secret,
+      STRIPE_SECRET_KEY: key,
     });
     try {
-      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-      const { url, port } = JSON.parse(line) as { url: string; port: number };
+      const { url, port } = child;
       expect(await (await fetch(`${url}/_emulator/health`)).json()).toMatchObject({ ok: true, apiVersion: Stripe.API_VERSION });
 
       const stripe = new Stripe(key, { host: '127.0.0.1', port, protocol: 'http' });
@@ -45,11 +43,9 @@ describe('cli', () => {
       // Controls want the key too.
       expect((await fetch(`${url}/_emulator/clock/advance`, { method: 'POST', body: '{"seconds":1}' })).status).toBe(401);
 
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
+      expect(await child.stop()).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      child.kill();
       await receiver.close();
     }
   });
@@ -57,10 +53,7 @@ describe('cli', () => {
   it('refuses to start without STRIPE_WEBHOOK_SECRET, naming it', async () => {
     const env = { ...process.env };
     delete env.STRIPE_WEBHOOK_SECRET;
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stderr } = await runCliToExit(cli, ['--port', '0'], env);
     expect(code).toBe(2);
     expect(stderr).toContain('STRIPE_WEBHOOK_SECRET');
   });

@@ -1,11 +1,11 @@
 /** Stripe's v1 API as the emulator serves it: one line per endpoint, with the params schema it accepts. */
+import { Router, type RouteParams } from '@flix/emulator-kit';
 import type { StripeEngine } from '../engine.js';
 import { LIST, type ParamObject, type Schema } from '../params.js';
 import * as S from '../schemas.js';
-import { compile, type Params } from './io.js';
 
 export interface ApiCtx {
-  params: Params;
+  params: RouteParams;
   /** The validated, coerced request params. */
   p: ParamObject;
 }
@@ -13,19 +13,16 @@ export interface ApiCtx {
 export type ApiHandler = (ctx: ApiCtx) => object;
 
 export interface ApiRoute {
-  method: string;
-  pattern: RegExp;
-  keys: string[];
   schema: Schema;
   handler: ApiHandler;
   /** Event order for the operation's batch, when it is not simply the order things happened. */
   order?: readonly string[];
 }
 
-export function apiRoutes(engine: StripeEngine, publicUrl: string): ApiRoute[] {
-  const routes: ApiRoute[] = [];
+export function apiRoutes(engine: StripeEngine, publicUrl: string): Router<ApiRoute> {
+  const routes = new Router<ApiRoute>();
   const api = (method: string, path: string, schema: Schema, handler: ApiHandler, order?: readonly string[]): void => {
-    routes.push({ method, ...compile(path), schema, handler, order });
+    routes.add(method, path, { schema, handler, order });
   };
   // The schema checked the params; the handler's parameter type says what they are.
   const p = <T>(ctx: ApiCtx): T => ctx.p as unknown as T;

@@ -4,6 +4,7 @@
  * `expand[]` applied, and Stripe's error shape; responses carry `request-id` and `stripe-version`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteParams } from '@flix/emulator-kit';
 import type { StripeEngine } from '../engine.js';
 import { invalidRequest, StripeApiError } from '../errors.js';
 import { canonical, decodeForm, parseFormBody, type FormObject } from '../form.js';
@@ -11,7 +12,7 @@ import { stripeId } from '../model.js';
 import { validateParams } from '../params.js';
 import type { Logger } from '../types.js';
 import type { ApiRoute } from './api-routes.js';
-import { readBody, sendJson, type Params } from './io.js';
+import { readBody, sendJson } from './io.js';
 
 export interface ApiContext {
   engine: StripeEngine;
@@ -20,7 +21,7 @@ export interface ApiContext {
   checkAuth: (req: IncomingMessage) => void;
 }
 
-export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ApiRoute, params: Params, url: URL): Promise<void> {
+export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, route: ApiRoute, params: RouteParams, url: URL): Promise<void> {
   const { engine } = ctx;
   const requestId = `req_${stripeId('x', 14).slice(2)}`;
   const headers: Record<string, string> = { 'request-id': requestId, 'stripe-version': String(req.headers['stripe-version'] ?? ctx.apiVersion) };

@@ -2,10 +2,12 @@
 import { CHECKOUT_ORDER, type StripeEngine } from '../engine.js';
 import { invalidRequest, StripeApiError } from '../errors.js';
 import type { ReleaseOrder, SignatureMode } from '../webhooks.js';
-import { jsonObject, rawRoutes, sendJson, type RawRoute } from './io.js';
+import type { Router } from '@flix/emulator-kit';
+import { jsonObject, rawRouteAdder, sendJson, type RawRoute } from './io.js';
 
-export function controlRoutes(engine: StripeEngine, apiVersion: string): RawRoute[] {
-  const { routes, add: raw } = rawRoutes();
+/** Adds the control routes to `router`. */
+export function controlRoutes(router: Router<RawRoute>, engine: StripeEngine, apiVersion: string): void {
+  const raw = rawRouteAdder(router);
   const str = (v: unknown, name: string): string => {
     if (typeof v !== 'string' || v === '') throw invalidRequest(`${name} must be a non-empty string`, name);
     return v;
@@ -127,5 +129,4 @@ export function controlRoutes(engine: StripeEngine, apiVersion: string): RawRout
     },
     true,
   );
-  return routes;
 }

@@ -2,10 +2,12 @@
 import { CHECKOUT_ORDER, type StripeEngine } from '../engine.js';
 import { StripeApiError } from '../errors.js';
 import { checkoutPage, invoicePage, messagePage, portalPage, receiptPage } from '../pages.js';
-import { rawRoutes, redirect, sendHtml, type RawRoute } from './io.js';
+import type { Router } from '@flix/emulator-kit';
+import { rawRouteAdder, redirect, sendHtml, type RawRoute } from './io.js';
 
-export function hostedRoutes(engine: StripeEngine): RawRoute[] {
-  const { routes, add: raw } = rawRoutes();
+/** Adds the hosted pages' routes to `router`. */
+export function hostedRoutes(router: Router<RawRoute>, engine: StripeEngine): void {
+  const raw = rawRouteAdder(router);
   const { db } = engine;
   const successUrlOf = (s: { id: string; success_url: string | null }): string | null => (s.success_url ? s.success_url.replace('{CHECKOUT_SESSION_ID}', s.id) : null);
   const checkoutHtml = (id: string): string | null => {
@@ -69,5 +71,4 @@ export function hostedRoutes(engine: StripeEngine): RawRoute[] {
     const ch = db.charges.find(params.id);
     sendHtml(res, ch ? 200 : 404, ch ? receiptPage(ch) : messagePage('Not found', 'No such receipt.'));
   });
-  return routes;
 }
