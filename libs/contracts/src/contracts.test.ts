@@ -26,6 +26,7 @@ import {
   type ContractEvent,
   type DomainEvent,
   type Encoders,
+  type FlixSubject,
   type Payload,
   type SubjectOf,
 } from './index.js';
@@ -170,6 +171,21 @@ describe('types derived from contracts', () => {
       paymentFailed: (e) => ({ payment: { amount: { amountMinor: String(e.cents) } } }),
     };
     void [good, missing, wrong];
+  });
+
+  it('FlixSubject lets a switch over any stream refuse undeclared cases', () => {
+    const kind = (subject: FlixSubject): string => {
+      switch (subject) {
+        case 'identity.user.registered':
+          return 'signup';
+        // @ts-expect-error no contract declares identity.user.signed_up
+        case 'identity.user.signed_up':
+          return 'never';
+        default:
+          return 'other';
+      }
+    };
+    expect(kind('identity.user.registered')).toBe('signup');
   });
 
   it('subjectFilter takes only filters over declared subjects', () => {

@@ -1,6 +1,7 @@
 export * from "./contract.js";
 export * from "./writer.js";
 export * from "./consumers.js";
+export * from "./subjects.js";
 export * from "./identity.js";
 export * from "./catalog.js";
 export * from "./engagement.js";
