@@ -1,3 +1,4 @@
+import type { FlixSubject } from '@flix/contracts';
 import type { FlixEventMessage } from '@flix/events';
 import type { SubscriptionCreated, PaymentSucceeded } from '@flix/proto/flix/billing/v1/events';
 import { PaymentKind, SubscriptionStatus, type Subscription } from '@flix/proto/flix/billing/v1/resources';
@@ -43,7 +44,8 @@ export function factsOf(subject: string, payload: FlixEventMessage | undefined, 
   if (typeof p.userId === 'string' && p.userId) facts.userId = p.userId;
   if (typeof p.movieId === 'string' && p.movieId) facts.movieId = p.movieId;
 
-  switch (subject) {
+  // Typed as a declared subject, so a case the contracts do not declare does not compile.
+  switch (subject as FlixSubject) {
     case 'identity.user.registered':
       facts.daily.registrations = 1;
       facts.activeUserId = (payload as UserRegistered).userId || undefined;
