@@ -3,19 +3,11 @@ import type { Principal } from '@flix/auth';
 import { unauthenticated } from '@flix/errors';
 import { createLogger } from '@flix/logging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawMethod } from './raw-method.js';
 import { GrpcServer, type CallContext } from '../src/index.js';
 
 // A raw-bytes service that answers with what the handler saw of its caller.
-const raw = (path: string) => ({
-  path,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (b: Buffer) => b,
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: (b: Buffer) => b,
-});
-const definition = { whoAmI: raw('/test.Caller/WhoAmI'), open: raw('/test.Caller/Open') } satisfies ServiceDefinition;
+const definition = { whoAmI: rawMethod('/test.Caller/WhoAmI'), open: rawMethod('/test.Caller/Open') } satisfies ServiceDefinition;
 
 const principal = (subject: string): Principal => ({ subject, roles: [], scopes: [], isService: false, tokenId: 't', expiresAt: new Date(Date.now() + 60_000) });
 const seen = (ctx: CallContext) =>

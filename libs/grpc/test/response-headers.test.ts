@@ -2,19 +2,11 @@ import { Client, credentials, Metadata, type ServiceDefinition } from '@grpc/grp
 import { notFound } from '@flix/errors';
 import { createLogger } from '@flix/logging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawMethod } from './raw-method.js';
 import { GrpcServer } from '../src/index.js';
 
 // A raw-bytes service: the test is about headers, not messages.
-const raw = (path: string) => ({
-  path,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (b: Buffer) => b,
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: (b: Buffer) => b,
-});
-const definition = { ok: raw('/test.Headers/Ok'), fail: raw('/test.Headers/Fail'), plain: raw('/test.Headers/Plain'), bad: raw('/test.Headers/Bad') } satisfies ServiceDefinition;
+const definition = { ok: rawMethod('/test.Headers/Ok'), fail: rawMethod('/test.Headers/Fail'), plain: rawMethod('/test.Headers/Plain'), bad: rawMethod('/test.Headers/Bad') } satisfies ServiceDefinition;
 
 let server: GrpcServer;
 let client: Client;
