@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
 import { readDescriptorSet } from '@flix/proto/descriptor';
-import { supervise, type Supervised } from './process.js';
+import { supervise, type Supervised, type SupervisorEvents } from './process.js';
 import { prepareRuntime, repoRoot, stackRuntime } from './runtime.js';
 import { LOCAL_SERVICES, upstreamMap, webMediaOrigins, type StackContext } from './services.js';
 
@@ -122,12 +122,14 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
   const watch = (c: Supervised) => {
     children.push(c);
-    void c.exited.then((code) => {
-      if (!stopping) {
-        log.error({ process: c.name, code }, 'a process exited unexpectedly; stopping everything');
-        void shutdown(1);
-      }
-    });
+  };
+  // A crashed process is restarted with backoff while the rest keeps serving; one that keeps
+  // crashing right after start stays down (the gateway's /healthz answers 503 meanwhile).
+  const restartLog: SupervisorEvents = {
+    restarting: ({ name, code, signal, restarts, delayMs }) =>
+      log.warn({ process: name, code, signal, restarts, delayMs }, 'a process exited unexpectedly; restarting it'),
+    gaveUp: ({ name, code, signal, crashes }) =>
+      !stopping && log.error({ process: name, code, signal, crashes }, `${name} keeps crashing right after start; left stopped (see its lines above), the rest keeps running`),
   };
   // Every Node child runs its build/dist bundle (rebuilt here when stale), or its source through tsx.
   const runtime = stackRuntime();
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
     if (process.env.MONGO_URL) return process.env.MONGO_URL;
     const port = envPort('FLIX_MONGO_PORT', 27018);
     await assertPortFree(port, 'FLIX_MONGO_PORT');
-    watch(supervise('mongo', process.execPath, [...node('mongo-embedded'), '--port', String(port), '--dir', join(dataDir, 'mongo')], process.env, root));
+    watch(supervise('mongo', process.execPath, [...node('mongo-embedded'), '--port', String(port), '--dir', join(dataDir, 'mongo')], process.env, root, restartLog));
     await waitFor('embedded MongoDB', tcpOpen(port), 30_000);
     return `mongodb://127.0.0.1:${port}/?directConnection=true`;
   };
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
     const port = envPort('FLIX_NATS_PORT', 4223);
     await assertPortFree(port, 'FLIX_NATS_PORT');
     const monitor = envPort('FLIX_NATS_MONITOR_PORT', 8223);
-    watch(supervise('nats', process.env.NATS_SERVER_BIN ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', join(dataDir, 'nats'), '-n', 'flix-local'], process.env, root));
+    watch(supervise('nats', process.env.NATS_SERVER_BIN ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', join(dataDir, 'nats'), '-n', 'flix-local'], process.env, root, restartLog));
     await waitFor('nats-server', tcpOpen(port), 15_000);
     return `nats://127.0.0.1:${port}`;
   };
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     const port = envPort(portVariable, defaultPort);
     await assertPortFree(port, portVariable);
     const args = ['--port', String(port), '--webhook-url', `${gatewayUrl}/webhooks/${name}`, '--data-dir', join(dataDir, name)];
-    watch(supervise(name, process.execPath, [...node(`${name}-emulator`), ...args], { ...process.env, ...env }, root));
+    watch(supervise(name, process.execPath, [...node(`${name}-emulator`), ...args], { ...process.env, ...env }, root, restartLog));
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitFor(`${name} emulator`, async () => (await fetch(`${baseUrl}/_emulator/health`)).ok, 30_000);
     return { ...secrets, baseUrl };
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
     // The stand-in for stream.mux.com/image.mux.com: checks playback tokens against the emulator's signing keys.
     const originPort = envPort('FLIX_VIDEO_ORIGIN_PORT', 8088);
     await assertPortFree(originPort, 'FLIX_VIDEO_ORIGIN_PORT');
-    watch(supervise('video', process.execPath, [...node('video-origin'), '--port', String(originPort), '--mux-emulator-url', mux.baseUrl, '--data-dir', dataDir], process.env, root));
+    watch(supervise('video', process.execPath, [...node('video-origin'), '--port', String(originPort), '--mux-emulator-url', mux.baseUrl, '--data-dir', dataDir], process.env, root, restartLog));
     const videoOrigin = { baseUrl: `http://127.0.0.1:${originPort}` };
     // The first start in a data dir encodes the test stream (a few seconds).
     await waitFor('video origin', async () => (await fetch(`${videoOrigin.baseUrl}/_origin/health`)).ok, 60_000);
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
       FLIX_JWKS_URL: ctx.jwksUrl,
       ...(s.env?.(ctx) ?? {}),
     };
-    watch(supervise(s.name, process.execPath, node(s.name), env, root));
+    watch(supervise(s.name, process.execPath, node(s.name), env, root, restartLog));
   }
 
   // The viewer web app (web/server serving web/dist, which scripts/setup.sh builds when stale),
@@ -244,7 +246,7 @@ async function main(): Promise<void> {
   if (webBuilt) {
     const mediaOrigins = webMediaOrigins(ctx);
     const env = { ...process.env, FLIX_WEB_HOST: '127.0.0.1', FLIX_WEB_PORT: String(webPort), FLIX_WEB_DIST: webDist, ...(mediaOrigins ? { FLIX_WEB_MEDIA_ORIGINS: mediaOrigins } : {}) };
-    watch(supervise('web', process.execPath, node('web-server'), env, root));
+    watch(supervise('web', process.execPath, node('web-server'), env, root, restartLog));
   } else {
     log.warn({ dist: webDist }, 'the web app is not built (FLIX_SKIP_WEB_BUILD?): the gateway answers 503 for it; build it with npm run build -w @flix/web');
   }
