@@ -722,7 +722,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const config = loadEnvoyConfig(options.envoyConfig);
   const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, options.descriptorSet));
   const gateway = new Gateway(config, registry, options.upstreams, logger);
-  const server = http.createServer({ requestTimeout: 0 }, gateway.handle);
+  const { requestHeadersMs, requestMs, idleMs } = config.hcm.timeouts;
+  // Envoy's timeouts from the HCM: trickled headers, slow bodies and idle sockets are not held forever.
+  const server = http.createServer(
+    { headersTimeout: requestHeadersMs, requestTimeout: requestMs, keepAliveTimeout: idleMs, connectionsCheckingInterval: 1_000 },
+    gateway.handle,
+  );
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -186,7 +186,18 @@ export interface Cluster {
   healthChecks: HealthCheck[];
 }
 
+/** The connection manager's timeouts (Envoy's defaults: none, except 5 min of stream idleness). */
+export interface ConnectionTimeouts {
+  /** request_headers_timeout: the whole header block must arrive within this (slowloris). */
+  requestHeadersMs: number;
+  /** request_timeout: the whole request, body included. */
+  requestMs: number;
+  /** common_http_protocol_options.idle_timeout: a connection with no request in flight is closed. */
+  idleMs: number;
+}
+
 export interface ConnectionManager {
+  timeouts: ConnectionTimeouts;
   statPrefix: string;
   serverName: string;
   useRemoteAddress: boolean;
@@ -573,6 +584,9 @@ function parseHcm(n: Node): ConnectionManager {
       'local_reply_config',
       'route_config',
       'http_filters',
+      'request_headers_timeout',
+      'request_timeout',
+      'common_http_protocol_options',
     ],
     // No effect a client can observe through the local gateway.
     ['stat_prefix', 'codec_type'],
@@ -601,7 +615,13 @@ function parseHcm(n: Node): ConnectionManager {
       }
     }
   }
+  const protocol = n.obj('common_http_protocol_options')?.only(['idle_timeout']);
   return {
+    timeouts: {
+      requestHeadersMs: n.optDurationMs('request_headers_timeout') ?? 0,
+      requestMs: n.optDurationMs('request_timeout') ?? 0,
+      idleMs: protocol?.optDurationMs('idle_timeout') ?? 3_600_000,
+    },
     statPrefix: n.str('stat_prefix', 'http'),
     serverName: n.str('server_name', 'envoy'),
     useRemoteAddress: n.bool('use_remote_address'),
