@@ -50,6 +50,9 @@ export const serviceEnv = {
   FLIX_JWT_AUDIENCE: z.string().min(1).default('flix-api'),
 } as const;
 
+/** The settings every service has once read: serviceEnv, its database and (all but identity) the JWKS URL. */
+export type BaseServiceConfig = z.infer<z.ZodObject<typeof serviceEnv>> & { MONGO_DB: string; FLIX_JWKS_URL?: string };
+
 /** Services other than identity verify tokens against identity's published keys. */
 export const jwksEnv = {
   FLIX_JWKS_URL: z.url().default('http://127.0.0.1:8081/.well-known/jwks.json'),

@@ -1,6 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
-export type { Logger, LevelWithSilent as LogLevel } from 'pino';
+export type { Logger } from 'pino';
 
 /**
  * Paths that must never reach a log line, wherever they appear in a logged object. Requests are

@@ -1,29 +1,15 @@
 import { createAccessTokenVerifier, type AccessTokenVerifier } from '@flix/auth';
+import type { BaseServiceConfig } from '@flix/config';
 import { FLIX_STREAMS } from '@flix/contracts';
 import { connectNats, ensureStreams, MongoIdempotencyStore, Outbox, type NatsClients, type StreamSpec } from '@flix/events';
 import { GrpcServer, type AddServiceOptions, type ServiceHandlers } from '@flix/grpc';
 import { startHttpServer, type HttpRoute } from '@flix/http';
-import { createLogger, type Logger, type LogLevel } from '@flix/logging';
+import { createLogger, type Logger } from '@flix/logging';
 
 import { connectMongo, ensureIndexes, type IndexPlan, type MongoConnection } from '@flix/mongo';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { PeriodicTask, ShutdownPlan, type Closeable, type ShutdownPhase, type Stoppable } from './lifecycle.js';
-
-/** The settings every service reads (libs/config's serviceEnv); a service's config extends them. */
-export interface BaseServiceConfig {
-  GRPC_HOST: string;
-  GRPC_PORT: number;
-  HTTP_PORT: number;
-  MONGO_URL: string;
-  MONGO_DB: string;
-  NATS_URL: string;
-  LOG_LEVEL: LogLevel;
-  FLIX_JWT_ISSUER: string;
-  FLIX_JWT_AUDIENCE: string;
-  /** Absent only for identity, which verifies with its own key ring. */
-  FLIX_JWKS_URL?: string;
-}
 
 /** One gRPC service a process serves, with the options GrpcServer.add takes. */
 export interface GrpcRegistration {
@@ -88,7 +74,6 @@ export interface ServiceSpec<C extends BaseServiceConfig, H extends object> {
 
 export type ServiceHandle<H extends object> = H &
   Listening & {
-    logger: Logger;
     mongo: MongoConnection;
     /** Ordered shutdown; safe to call twice. */
     stop(): Promise<void>;
@@ -181,7 +166,7 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     ready = true;
     server.setServing(true);
     logger.info({ ...listening, ...parts.summary }, `${name} ready`);
-    return { ...(parts.handle as H), ...listening, logger, mongo, stop };
+    return { ...(parts.handle as H), ...listening, mongo, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -3,5 +3,6 @@
  * composes its parts in `build`; runService owns connections, streams, the outbox relay, token
  * verification, gRPC (health, reflection), the ops HTTP server, readiness and ordered shutdown.
  */
-export { grpcService, runService, type BaseServiceConfig, type GrpcRegistration, type Listening, type ServiceContext, type ServiceHandle, type ServiceParts, type ServiceSpec } from './host.js';
+export type { BaseServiceConfig } from '@flix/config';
+export { grpcService, runService, type GrpcRegistration, type Listening, type ServiceContext, type ServiceHandle, type ServiceParts, type ServiceSpec } from './host.js';
 export { PeriodicTask, SHUTDOWN_PHASES, ShutdownPlan, type Closeable, type ShutdownPhase, type Stoppable } from './lifecycle.js';
