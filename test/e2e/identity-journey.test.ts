@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
@@ -9,6 +10,24 @@ let stack: TestStack;
 let mongo: MongoClient;
 let db: Db;
 const gw = (method: string, path: string, opts?: Parameters<typeof call>[3]) => call(stack.gatewayUrl, method, path, opts);
+/** A JSON POST through the gateway from a given local address (127.0.0.0/8 all reaches 127.0.0.1). */
+function gwFrom(localAddress: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const url = new URL(path, stack.gatewayUrl);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 const uniqueEmail = (tag: string) => `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 const PASSWORD = 'a-long-and-uncommon-passphrase';
 
@@ -42,7 +61,7 @@ const counts = async () => ({
 
 beforeAll(async () => {
   // A short key propagation delay; the gateway has cached the JWKS well before it ends.
-  stack = await startTestStack({ FLIX_SIGNING_KEY_PROPAGATION_SECONDS: '6', FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', FLIX_OAUTH_CLIENTS: 'svc-billing:billing-secret-0123456789:catalog.read entitlements.check' });
+  stack = await startTestStack({ FLIX_SIGNING_KEY_PROPAGATION_SECONDS: '6', FLIX_OAUTH_CLIENTS: 'svc-billing:billing-secret-0123456789:catalog.read entitlements.check' });
   mongo = new MongoClient(stack.mongo.url);
   db = mongo.db(stack.identity.db);
 });
@@ -101,15 +120,27 @@ describe('the identity journey through the gateway', () => {
     expect(wrong.body.message).toBe(unknown.body.message);
   });
 
-  it('throttles repeated failures on one account with 429 and a retry delay', async () => {
+  it("delays a stranger's guesses with 429 + RetryInfo while the owner signs in from another address", async () => {
     const { user } = await register();
-    for (let i = 0; i < 3; i++) {
-      expect((await gw('POST', '/v1/auth/login', { body: { email: user.email, password: `wrong-password-${i}` } })).status).toBe(401);
-    }
-    const throttled = await gw('POST', '/v1/auth/login', { body: { email: user.email, password: PASSWORD } });
+    // The stranger connects from 127.0.0.2: the gateway appends that peer to x-forwarded-for,
+    // and a forged x-forwarded-for from the client cannot move it off that address.
+    const stranger = (password: string) =>
+      gwFrom('127.0.0.2', '/v1/auth/login', { email: user.email, password }, { 'x-forwarded-for': '127.0.0.1' });
+    const seen: number[] = [];
+    for (let i = 0; i < 12; i++) seen.push((await stranger(`wrong-password-${i}`)).status);
+    // Three free failures, a fourth that earns a one-second wait, refusals while it runs.
+    expect(seen).toEqual([401, 401, 401, 401, 429, 429, 429, 429, 429, 429, 429, 429]);
+    const throttled = await stranger(PASSWORD);
     expect(throttled.status).toBe(429);
     expect(throttled.body.code).toBe(8);
-    expect(throttled.body.message).toMatch(/try again in \d+ seconds/);
+    expect(throttled.body.message).toMatch(/^too many failed sign-in attempts; try again in 1 second$/);
+    const retry = throttled.body.details.find((d: { '@type': string }) => d['@type'] === 'type.googleapis.com/google.rpc.RetryInfo');
+    expect(retry.retryDelay).toBe('1s');
+    expect(JSON.stringify(throttled.body)).not.toContain(user.email);
+
+    // The owner, from 127.0.0.1, is not held back by any of it.
+    const owner = await gw('POST', '/v1/auth/login', { body: { email: user.email, password: PASSWORD } });
+    expect(owner.status).toBe(200);
   });
 
   it('refuses a duplicate e-mail with 409 and stores nothing new', async () => {

@@ -18,9 +18,18 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
       FLIX_SIGNING_KEY_PROPAGATION_SECONDS: z.coerce.number().int().min(0).default(360),
       FLIX_ADMIN_EMAIL: z.string().optional(),
       FLIX_ADMIN_PASSWORD: z.string().optional(),
-      /** Failed logins tolerated per account / per client address within the window. */
-      FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
-      FLIX_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+      // Login throttling (domain/login-throttle.ts): a progressive delay, never a lockout.
+      /** Wrong passwords per (account, client address) answered without any delay. */
+      FLIX_LOGIN_FREE_FAILURES: z.coerce.number().int().min(0).max(100).default(3),
+      /** The first delay after the free failures; each further failure doubles it. */
+      FLIX_LOGIN_BASE_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
+      /** The longest delay any failure earns. */
+      FLIX_LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+      /** Wrong passwords from one address, over every account, per window before that address is delayed too. */
+      FLIX_LOGIN_IP_FAILURE_LIMIT: z.coerce.number().int().min(1).default(50),
+      /** Wrong passwords on one account, from every address, per window that log a warning (no delay). */
+      FLIX_LOGIN_ACCOUNT_ALERT_FAILURES: z.coerce.number().int().min(1).default(100),
+      /** Pair failures are forgotten this long after their delay ran out; address and account counts use windows this long. */
       FLIX_LOGIN_THROTTLE_WINDOW_SECONDS: durationSeconds(900),
       /** Internal OAuth clients for client_credentials: "id:secret[:scope scope],id2:secret2". */
       FLIX_OAUTH_CLIENTS: z

@@ -6,7 +6,7 @@ import { readIdentityConfig } from './config.js';
 import { Accounts } from './domain/accounts.js';
 import { KeyRing } from './security/key-ring.js';
 import { argon2Hasher } from './security/password-hasher.js';
-import { systemClock } from './domain/ports.js';
+import { systemClock, type Clock } from './domain/ports.js';
 import { Sessions } from './domain/sessions.js';
 import { identityOutboxWriter } from './events/event-writer.js';
 import { identityHandlers } from './grpc/identity-handlers.js';
@@ -18,15 +18,20 @@ import { MongoRefreshTokenRepository } from './storage/refresh-tokens-repository
 import { MongoSigningKeyRepository } from './storage/signing-keys-repository.js';
 import { MongoUserRepository } from './storage/users-repository.js';
 
+/** What tests may replace: the clock (throttle delays and token times without sleeping). */
+export interface IdentityOverrides {
+  clock?: Clock;
+}
+
 /** The composition root: the only place identity's pieces are wired together. */
-export function startIdentity(env: Record<string, string | undefined> = process.env) {
+export function startIdentity(env: Record<string, string | undefined> = process.env, overrides: IdentityOverrides = {}) {
   return runService({
     name: 'identity',
     config: readIdentityConfig(env),
     indexes: IDENTITY_INDEXES,
     async build({ cfg, logger, mongo, outbox, every }) {
       const writeEvents = identityOutboxWriter(outbox);
-      const clock = systemClock;
+      const clock = overrides.clock ?? systemClock;
       const users = new MongoUserRepository(mongo.client, mongo.db, writeEvents);
       const keys = new KeyRing(new MongoSigningKeyRepository(mongo.db), clock, {
         rotationDays: cfg.FLIX_SIGNING_KEY_ROTATION_DAYS,
@@ -49,10 +54,20 @@ export function startIdentity(env: Record<string, string | undefined> = process.
           accessTokenTtlSeconds: cfg.FLIX_ACCESS_TOKEN_TTL_SECONDS,
           refreshTokenTtlDays: cfg.FLIX_REFRESH_TOKEN_TTL_DAYS,
           refreshReuseGraceSeconds: cfg.FLIX_REFRESH_REUSE_GRACE_SECONDS,
-          maxFailuresPerAccount: cfg.FLIX_LOGIN_MAX_FAILURES_PER_ACCOUNT,
-          maxFailuresPerIp: cfg.FLIX_LOGIN_MAX_FAILURES_PER_IP,
-          throttleWindowSeconds: cfg.FLIX_LOGIN_THROTTLE_WINDOW_SECONDS,
+          loginThrottle: {
+            freeFailures: cfg.FLIX_LOGIN_FREE_FAILURES,
+            baseDelaySeconds: cfg.FLIX_LOGIN_BASE_DELAY_SECONDS,
+            maxDelaySeconds: cfg.FLIX_LOGIN_MAX_DELAY_SECONDS,
+            ipFailureLimit: cfg.FLIX_LOGIN_IP_FAILURE_LIMIT,
+            accountAlertFailures: cfg.FLIX_LOGIN_ACCOUNT_ALERT_FAILURES,
+            windowSeconds: cfg.FLIX_LOGIN_THROTTLE_WINDOW_SECONDS,
+          },
         },
+        onAccountUnderAttack: (alert) =>
+          logger.warn(
+            { account: alert.account, failures: alert.failures, windowSeconds: alert.windowSeconds },
+            'many failed sign-ins on one account within the window (not locked; each address is delayed on its own)',
+          ),
       });
       const accounts = new Accounts({ users, hasher, sessions, clock });
 

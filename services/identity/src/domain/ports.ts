@@ -56,11 +56,25 @@ export interface RefreshTokenRepository {
   revokeAllForUser(userId: string, now: Date, events: (families: number) => IdentityEvent[]): Promise<number>;
 }
 
+/** A failed-sign-in counter: how many, since when, and until when the next attempt must wait. */
+export interface ThrottleCounter {
+  failures: number;
+  windowStart: Date;
+  /** Equal to the last failure's time when no delay is due. */
+  blockedUntil: Date;
+}
+
 export interface LoginAttemptRepository {
-  /** Failures recorded under `key` since `since`, with the oldest one's time. */
-  failuresSince(key: string, since: Date): Promise<{ count: number; oldest: Date | null }>;
-  recordFailure(keys: string[], at: Date, expiresAt: Date, events: IdentityEvent[]): Promise<void>;
-  /** A successful login clears the account's failures and records the audit event. */
+  /** The counters stored under `keys`, each with its revision (absent: none, or expired). */
+  read(keys: string[]): Promise<Map<string, ThrottleCounter & { rev: number }>>;
+  /**
+   * Stores `next` under `key` if the key still holds revision `expectedRev` (null: if absent);
+   * false when another attempt changed it first. The store may drop it after `expiresAt`.
+   */
+  compareAndSet(key: string, expectedRev: number | null, next: ThrottleCounter, expiresAt: Date): Promise<boolean>;
+  /** Audit events of a refused or failed attempt. */
+  recordFailure(events: IdentityEvent[]): Promise<void>;
+  /** A successful login forgets its (account, address) counter and records the audit event. */
   recordSuccess(clearKey: string, events: IdentityEvent[]): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { LoginFailureReason } from '@flix/proto/flix/identity/v1/events';
 import { checkUserId, requireAdmin, type Principal } from '@flix/auth';
 import { normaliseEmail } from './email.js';
 import type { IdentityEvent } from './events.js';
+import { LoginThrottle, loginThrottled, type AccountUnderAttack, type LoginThrottlePolicy } from './login-throttle.js';
 import type { RequestMeta, SessionSummary, TokenPair, UserRecord } from './model.js';
 import type { Clock, LoginAttemptRepository, PasswordHasher, RefreshTokenRecord, RefreshTokenRepository, TokenSigner, UserRepository } from './ports.js';
 
@@ -18,9 +19,7 @@ export interface SessionPolicy {
    * rotated cookie, and would otherwise lose the whole sign-in. 0 turns the leeway off.
    */
   refreshReuseGraceSeconds: number;
-  maxFailuresPerAccount: number;
-  maxFailuresPerIp: number;
-  throttleWindowSeconds: number;
+  loginThrottle: LoginThrottlePolicy;
 }
 
 export interface OAuthClient {
@@ -42,6 +41,7 @@ export const hashRefreshToken = (token: string) => createHash('sha256').update(t
  */
 export class Sessions {
   private dummyHash: Promise<string>;
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly deps: {
@@ -53,8 +53,11 @@ export class Sessions {
       clock: Clock;
       policy: SessionPolicy;
       clients: OAuthClient[];
+      /** Told when one account keeps failing from many addresses (a log line for operators). */
+      onAccountUnderAttack?: (alert: AccountUnderAttack) => void;
     },
   ) {
+    this.throttle = new LoginThrottle(deps.attempts, deps.policy.loginThrottle, deps.onAccountUnderAttack);
     // Verifying against a real hash when the account does not exist keeps both paths equally slow.
     this.dummyHash = deps.hasher.hash(randomBytes(16).toString('hex'));
   }
@@ -65,33 +68,19 @@ export class Sessions {
     if (password === '') v.add('password', 'is required');
     v.throwIfAny();
     const email = normaliseEmail(rawEmail);
-    const { users, attempts, hasher, clock, policy } = this.deps;
+    const { users, attempts, hasher, clock } = this.deps;
     const now = clock.now();
-    const since = new Date(now.getTime() - policy.throttleWindowSeconds * 1000);
-    const accountKey = `email:${email}`;
-    const ipKey = `ip:${meta.clientIp}`;
-    const [byAccount, byIp] = await Promise.all([attempts.failuresSince(accountKey, since), attempts.failuresSince(ipKey, since)]);
-    const throttledBy =
-      byAccount.count >= policy.maxFailuresPerAccount ? byAccount : byIp.count >= policy.maxFailuresPerIp ? byIp : null;
+    // Decided before the account is looked up: a known and an unknown e-mail are throttled alike.
+    const admission = await this.throttle.admit(email, meta.clientIp, now);
     const user = await users.findByEmail(email);
-    if (throttledBy) {
-      const retryAfter = Math.max(1, Math.ceil(((throttledBy.oldest?.getTime() ?? now.getTime()) + policy.throttleWindowSeconds * 1000 - now.getTime()) / 1000));
-      await attempts.recordFailure([], now, now, [loginFailed(email, user?.id ?? '', meta, LoginFailureReason.LOGIN_FAILURE_REASON_THROTTLED)]);
-      throw new DomainError(
-        'resource_exhausted',
-        'LOGIN_THROTTLED',
-        `too many failed sign-in attempts; try again in ${retryAfter} seconds`,
-        [],
-        { retryAfterSeconds: String(retryAfter) },
-        retryAfter,
-      );
+    if (admission.kind === 'refused') {
+      await attempts.recordFailure([loginFailed(email, user?.id ?? '', meta, LoginFailureReason.LOGIN_FAILURE_REASON_THROTTLED)]);
+      throw loginThrottled(admission.retryAfterSeconds);
     }
     const ok = user ? await hasher.verify(user.passwordHash, password) : (await hasher.verify(await this.dummyHash, password), false);
     if (!user || !ok) {
-      const expiresAt = new Date(now.getTime() + policy.throttleWindowSeconds * 1000);
-      await attempts.recordFailure([accountKey, ipKey], now, expiresAt, [
-        loginFailed(email, user?.id ?? '', meta, LoginFailureReason.LOGIN_FAILURE_REASON_BAD_CREDENTIALS),
-      ]);
+      await this.throttle.failed(admission.keys, now);
+      await attempts.recordFailure([loginFailed(email, user?.id ?? '', meta, LoginFailureReason.LOGIN_FAILURE_REASON_BAD_CREDENTIALS)]);
       throw BAD_CREDENTIALS();
     }
     let current = user;
@@ -101,7 +90,7 @@ export class Sessions {
         .replace({ ...user, passwordHash: await hasher.hash(password), updatedAt: now }, user.version, [])
         .catch(() => user);
     }
-    await attempts.recordSuccess(accountKey, [
+    await this.throttle.succeeded(admission.keys, [
       { subject: 'identity.auth.login_succeeded', payload: { userId: user.id, clientIp: meta.clientIp, method: 'password' } },
     ]);
     return { user: current, tokens: await this.issue(current, meta, randomUUID()) };

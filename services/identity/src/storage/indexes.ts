@@ -11,9 +11,7 @@ export const IDENTITY_INDEXES: IndexPlan = {
     // Expired refresh tokens are useless (and a replay of one is just "invalid"): let them go.
     { key: { expiresAt: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 },
   ],
-  login_failures: [
-    { key: { key: 1, at: -1 }, name: 'key_time' },
-    { key: { expiresAt: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 },
-  ],
+  // Failed-sign-in counters, looked up by _id; gone once they can no longer delay anyone.
+  login_throttle: [{ key: { expiresAt: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 }],
   signing_keys: [{ key: { createdAt: -1 }, name: 'newest_first' }],
 };
