@@ -13,7 +13,8 @@ import { createLogger } from '@flix/logging';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import { supervise, type Supervised, type SupervisorEvents } from './process.js';
 import { prepareRuntime, repoRoot, stackRuntime } from './runtime.js';
-import { LOCAL_SERVICES, upstreamMap, webMediaOrigins, type StackContext } from './services.js';
+import { grpcAddresses, localServices, upstreamMap, webMediaOrigins, type LocalService, type StackContext } from './services.js';
+import { STATUS_FILE, stackStatus } from './status.js';
 
 const root = repoRoot();
 const log = createLogger('stack');
@@ -94,15 +95,30 @@ async function main(): Promise<void> {
   const gatewayPort = envPort('FLIX_GATEWAY_PORT', 8080);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const webPort = envPort('FLIX_WEB_PORT', 8090);
+  let services: LocalService[];
+  try {
+    services = localServices();
+  } catch (err) {
+    fail((err as Error).message);
+  }
   mkdirSync(dataDir, { recursive: true });
   await assertPortFree(gatewayPort, 'FLIX_GATEWAY_PORT');
   await assertPortFree(webPort, 'FLIX_WEB_PORT');
-  for (const s of LOCAL_SERVICES) {
-    await assertPortFree(s.grpcPort, `(gRPC port of ${s.name})`);
-    await assertPortFree(s.httpPort, `(HTTP port of ${s.name})`);
+  for (const s of services) {
+    const prefix = `FLIX_${s.name.toUpperCase()}`;
+    await assertPortFree(s.grpcPort, `${prefix}_GRPC_PORT (gRPC port of ${s.name})`);
+    await assertPortFree(s.httpPort, `${prefix}_HTTP_PORT (HTTP port of ${s.name})`);
   }
 
   const children: Supervised[] = [];
+  // Once the stack is up, every change of the picture is one log line naming what is down; the
+  // file in the data dir always has it (before the banner too).
+  let up = false;
+  const status = stackStatus(dataDir, (now, line) => {
+    if (!up) return;
+    if (now.allRunning) log.info({ down: now.down }, `stack status: ${line}`);
+    else log.warn({ down: now.down }, `stack status: ${line}`);
+  });
   let stopping = false;
   let gateway: { close(): Promise<void> } | undefined;
   const shutdown = async (code: number) => {
@@ -111,9 +127,10 @@ async function main(): Promise<void> {
     log.info('stopping');
     await gateway?.close().catch(() => {});
     // Services first (they drain consumers and the outbox), then NATS and Mongo.
-    const services = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats' && c.name !== 'mux' && c.name !== 'stripe');
-    await Promise.all(services.map((c) => c.stop('SIGTERM')));
+    const apps = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats' && c.name !== 'mux' && c.name !== 'stripe');
+    await Promise.all(apps.map((c) => c.stop('SIGTERM')));
     for (const name of ['mux', 'stripe', 'nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
+    status.writeNow();
     log.info('stopped');
     process.exit(code);
   };
@@ -122,14 +139,23 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
   const watch = (c: Supervised) => {
     children.push(c);
+    status.track(c);
   };
   // A crashed process is restarted with backoff while the rest keeps serving; one that keeps
   // crashing right after start stays down (the gateway's /healthz answers 503 meanwhile).
   const restartLog: SupervisorEvents = {
-    restarting: ({ name, code, signal, restarts, delayMs }) =>
-      log.warn({ process: name, code, signal, restarts, delayMs }, 'a process exited unexpectedly; restarting it'),
-    gaveUp: ({ name, code, signal, crashes }) =>
-      !stopping && log.error({ process: name, code, signal, crashes }, `${name} keeps crashing right after start; left stopped (see its lines above), the rest keeps running`),
+    started: ({ name, pid, restarts }) => {
+      if (restarts > 0) log.info({ process: name, pid, restarts }, `${name} started again`);
+      status.changed();
+    },
+    restarting: ({ name, code, signal, restarts, delayMs }) => {
+      log.warn({ process: name, code, signal, restarts, delayMs }, 'a process exited unexpectedly; restarting it');
+      status.changed();
+    },
+    gaveUp: ({ name, code, signal, crashes }) => {
+      if (!stopping) log.error({ process: name, code, signal, crashes }, `${name} keeps crashing right after start; left stopped (see its lines above), the rest keeps running`);
+      status.changed();
+    },
   };
   // Every Node child runs its build/dist bundle (rebuilt here when stale), or its source through tsx.
   const runtime = stackRuntime();
@@ -212,7 +238,7 @@ async function main(): Promise<void> {
   const stripe = settled(payments);
 
   const admin = adminCredentials(dataDir);
-  const identity = LOCAL_SERVICES.find((s) => s.name === 'identity')!;
+  const identity = services.find((s) => s.name === 'identity')!;
   const ctx: StackContext = {
     dataDir,
     gatewayUrl,
@@ -223,8 +249,9 @@ async function main(): Promise<void> {
     stripe,
     videoOrigin,
     playbackClientSecret: persistentSecrets(dataDir, 'playback-client.json', () => ({ secret: randomBytes(24).toString('base64url') })).secret,
+    grpc: grpcAddresses(services),
   };
-  for (const s of LOCAL_SERVICES) {
+  for (const s of services) {
     const env = {
       ...process.env,
       MONGO_URL: mongoUrl,
@@ -256,7 +283,7 @@ async function main(): Promise<void> {
     host: '127.0.0.1',
     envoyConfig: join(root, 'gateway-envoy/envoy.yaml'),
     descriptorSet: readDescriptorSet(),
-    upstreams: { ...upstreamMap(LOCAL_SERVICES), web: `127.0.0.1:${webPort}` },
+    upstreams: { ...upstreamMap(services), web: `127.0.0.1:${webPort}` },
     logger: createLogger('gateway'),
   });
   if (webBuilt) await waitFor('web app server', async () => (await fetch(`${webUrl}/healthz`)).ok, 30_000);
@@ -269,7 +296,7 @@ async function main(): Promise<void> {
     webBuilt ? `  ▶ Web app: ${gatewayUrl}/   ← open this in a browser; log in as the admin below or sign up` : `  Web app:   not built (npm run build -w @flix/web, then restart)`,
     `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
     '',
-    `  data:      ${dataDir}`,
+    `  data:      ${dataDir}   (${STATUS_FILE}: each process's state, pid and restarts)`,
     `  MongoDB:   ${mongoUrl}`,
     `  NATS:      ${natsUrl}   (nats --server ${natsUrl} stream ls)`,
     `  Mux:       ${mux.baseUrl ?? 'api.mux.com (MUX_TOKEN_ID)'}`,
@@ -281,6 +308,7 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(banner.join('\n') + '\n');
+  up = true;
 }
 
 main().catch(async (err: unknown) => {

@@ -15,14 +15,21 @@ export interface RestartPolicy {
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialBackoffMs: 500, maxBackoffMs: 30_000, minUptimeMs: 10_000, maxFastCrashes: 5 };
 
 export interface SupervisorEvents {
+  /** A run started: the first one, or a restart after a crash (restarts > 0). */
+  started?(info: { name: string; pid: number | undefined; restarts: number }): void;
   /** A run ended without being asked to; the process starts again after `delayMs`. */
   restarting?(info: { name: string; code: number | null; signal: NodeJS.Signals | null; restarts: number; delayMs: number }): void;
   /** The process kept crashing right after start: it stays down. */
   gaveUp?(info: { name: string; code: number | null; signal: NodeJS.Signals | null; crashes: number }): void;
 }
 
+/** What a supervised process is doing now, as the stack's status file shows it. */
+export type SupervisedState = 'running' | 'restarting' | 'stopped' | 'gave-up';
+
 export interface Supervised {
   name: string;
+  /** running, restarting (crashed, waiting out its backoff), stopped (asked to), gave-up. */
+  readonly state: SupervisedState;
   /** The current run's process. */
   readonly child: ChildProcess;
   /** How many times it was restarted after a crash. */
@@ -53,6 +60,7 @@ export function supervise(
   let restarts = 0;
   let fastCrashes = 0;
   let stopping = false;
+  let gaveUp = false;
   let waiting: NodeJS.Timeout | undefined;
   let finish!: (code: number | null) => void;
   const exited = new Promise<number | null>((resolve) => (finish = resolve));
@@ -63,6 +71,7 @@ export function supervise(
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix} ${line}\n`));
     }
+    events.started?.({ name, pid: child.pid, restarts });
     runExited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', (err) => {
@@ -74,6 +83,7 @@ export function supervise(
       if (stopping) return finish(code);
       fastCrashes = Date.now() - startedAt < policy.minUptimeMs ? fastCrashes + 1 : 1;
       if (fastCrashes >= policy.maxFastCrashes) {
+        gaveUp = true;
         events.gaveUp?.({ name, code, signal, crashes: fastCrashes });
         return finish(code);
       }
@@ -95,6 +105,12 @@ export function supervise(
     },
     get restarts() {
       return restarts;
+    },
+    get state(): SupervisedState {
+      if (gaveUp) return 'gave-up';
+      if (waiting !== undefined) return 'restarting';
+      if (child.exitCode !== null || child.signalCode !== null) return stopping ? 'stopped' : 'restarting';
+      return stopping ? 'stopped' : 'running';
     },
     get running() {
       return child.exitCode === null && child.signalCode === null && waiting === undefined;

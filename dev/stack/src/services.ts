@@ -3,8 +3,10 @@
  * docker compose as `<name>:50051` (gRPC) and `<name>:8081` (HTTP); locally each gets its own
  * pair, and the local gateway's cluster map (`<name>_grpc`, `<name>_http`) points at them.
  */
+export type ServiceName = 'identity' | 'catalog' | 'billing' | 'playback' | 'engagement' | 'recommendations' | 'analytics';
+
 export interface LocalService {
-  name: string;
+  name: ServiceName;
   grpcPort: number;
   httpPort: number;
   /** Extra environment for this service in the embedded default. */
@@ -28,9 +30,11 @@ export interface StackContext {
   videoOrigin?: { baseUrl: string };
   /** Playback's OAuth2 client secret at identity (generated once per data dir). */
   playbackClientSecret: string;
+  /** Each service's gRPC address (host:port), for the services that call it. */
+  grpc: Record<ServiceName, string>;
 }
 
-export const LOCAL_SERVICES: LocalService[] = [
+const DEFAULT_SERVICES: LocalService[] = [
   {
     name: 'identity',
     grpcPort: 50051,
@@ -47,7 +51,7 @@ export const LOCAL_SERVICES: LocalService[] = [
     grpcPort: 50052,
     httpPort: 8092,
     env: (ctx) => ({
-      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+      IDENTITY_GRPC_ADDR: ctx.grpc.identity,
       MUX_TOKEN_ID: ctx.mux.tokenId,
       MUX_TOKEN_SECRET: ctx.mux.tokenSecret,
       MUX_WEBHOOK_SECRET: ctx.mux.webhookSecret,
@@ -61,7 +65,7 @@ export const LOCAL_SERVICES: LocalService[] = [
     grpcPort: 50053,
     httpPort: 8093,
     env: (ctx) => ({
-      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
+      CATALOG_GRPC_ADDR: ctx.grpc.catalog,
       STRIPE_SECRET_KEY: ctx.stripe.secretKey,
       STRIPE_WEBHOOK_SECRET: ctx.stripe.webhookSecret,
       ...(ctx.stripe.baseUrl ? { STRIPE_API_BASE: ctx.stripe.baseUrl } : {}),
@@ -73,9 +77,9 @@ export const LOCAL_SERVICES: LocalService[] = [
     grpcPort: 50054,
     httpPort: 8094,
     env: (ctx) => ({
-      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
-      BILLING_GRPC_ADDR: '127.0.0.1:50053',
-      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+      CATALOG_GRPC_ADDR: ctx.grpc.catalog,
+      BILLING_GRPC_ADDR: ctx.grpc.billing,
+      IDENTITY_GRPC_ADDR: ctx.grpc.identity,
       FLIX_PLAYBACK_CLIENT_SECRET: ctx.playbackClientSecret,
       MUX_TOKEN_ID: ctx.mux.tokenId,
       MUX_TOKEN_SECRET: ctx.mux.tokenSecret,
@@ -87,29 +91,56 @@ export const LOCAL_SERVICES: LocalService[] = [
     name: 'engagement',
     grpcPort: 50055,
     httpPort: 8097,
-    env: () => ({
-      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
-      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+    env: (ctx) => ({
+      CATALOG_GRPC_ADDR: ctx.grpc.catalog,
+      IDENTITY_GRPC_ADDR: ctx.grpc.identity,
     }),
   },
   {
     name: 'recommendations',
     grpcPort: 50056,
     httpPort: 8098,
-    env: () => ({
-      CATALOG_GRPC_ADDR: '127.0.0.1:50052',
-      IDENTITY_GRPC_ADDR: '127.0.0.1:50051',
+    env: (ctx) => ({
+      CATALOG_GRPC_ADDR: ctx.grpc.catalog,
+      IDENTITY_GRPC_ADDR: ctx.grpc.identity,
     }),
   },
   {
     name: 'analytics',
     grpcPort: 50057,
     httpPort: 8099,
-    env: () => ({
-      BILLING_GRPC_ADDR: '127.0.0.1:50053',
+    env: (ctx) => ({
+      BILLING_GRPC_ADDR: ctx.grpc.billing,
     }),
   },
 ];
+
+/** The services on make run's default ports (bench/stack-start.ts checks them). */
+export const LOCAL_SERVICES: LocalService[] = DEFAULT_SERVICES;
+
+/**
+ * The services with their ports from the environment where set — FLIX_<NAME>_GRPC_PORT and
+ * FLIX_<NAME>_HTTP_PORT (e.g. FLIX_BILLING_GRPC_PORT) — so a second stack (the fault suite, the
+ * soak) runs beside a `make run`. Throws naming the variable when one is not a port.
+ */
+export function localServices(env: NodeJS.ProcessEnv = process.env): LocalService[] {
+  const port = (variable: string, fallback: number): number => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${variable} must be a port number (1-65535), got "${raw}"`);
+    return n;
+  };
+  return DEFAULT_SERVICES.map((s) => {
+    const prefix = `FLIX_${s.name.toUpperCase()}`;
+    return { ...s, grpcPort: port(`${prefix}_GRPC_PORT`, s.grpcPort), httpPort: port(`${prefix}_HTTP_PORT`, s.httpPort) };
+  });
+}
+
+/** Each service's gRPC address, for StackContext.grpc. */
+export function grpcAddresses(services: LocalService[], host = '127.0.0.1'): Record<ServiceName, string> {
+  return Object.fromEntries(services.map((s) => [s.name, `${host}:${s.grpcPort}`])) as Record<ServiceName, string>;
+}
 
 /**
  * The web server's FLIX_WEB_MEDIA_ORIGINS: the origin(s) playback's MUX_STREAM_BASE_URL and
