@@ -539,6 +539,11 @@ describe.skipIf(!hasEnvoy)(
           expect(list).toEqual([{ host: WEB, port: WEB_PORT }]);
           continue;
         }
+        // json_api has no endpoints on purpose: its routes only carry per-route filter settings.
+        if (cluster.name === 'json_api') {
+          expect(list, 'json_api forwards nowhere').toEqual([]);
+          continue;
+        }
         expect(list.length, `${cluster.name} has no socket_address`).toBeGreaterThan(0);
         const kind = /_(grpc|http)$/.exec(cluster.name)?.[1];
         for (const { host, port } of list) {
@@ -585,7 +590,7 @@ describe.skipIf(!hasEnvoy)(
       expect(web!.health_checks, 'gRPC health checks do not apply to the web server').toBeUndefined();
     });
 
-    it('forwards the catch-all route / to web, untranscoded, as the last route; unmapped /v1/ and /v1/auth/ stay 404', () => {
+    it('forwards the catch-all route / to web, untranscoded, as the last route; /v1/ and /v1/auth/ forward nowhere', () => {
       const list = routes();
       const last = list.at(-1)!;
       expect(last.match).toEqual({ prefix: '/' });
@@ -597,8 +602,11 @@ describe.skipIf(!hasEnvoy)(
         const at = list.findIndex((route) => route.match?.prefix === prefix);
         expect(at, prefix).toBeGreaterThanOrEqual(0);
         expect(at, `${prefix} before the catch-all`).toBeLessThan(list.length - 1);
-        expect(list[at].direct_response?.status, prefix).toBe(404);
-        expect(list[at].route, prefix).toBeUndefined();
+        // A route action (for its rate_limits) to a cluster without endpoints: the transcoder
+        // answers an unmapped call 404 and nothing can be forwarded from here.
+        expect(list[at].route?.cluster, prefix).toBe('json_api');
+        const jsonApi = clusters.find((cluster) => cluster.name === 'json_api');
+        expect(jsonApi?.load_assignment?.endpoints ?? [], 'json_api has no endpoints').toEqual([]);
       }
     });
 
@@ -606,6 +614,86 @@ describe.skipIf(!hasEnvoy)(
       const names = httpFilters().map((filter) => String(filter.name));
       expect(names.length).toBeGreaterThan(0);
       expect(names.filter((name) => /compressor|gzip|brotli/.test(name))).toEqual([]);
+    });
+
+    describe('abuse limits and security headers', () => {
+      const names = httpFilters().map((filter) => String(filter.name));
+      const LRL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
+      const byName = (name: string) => routes().find((route) => route.name === name)!;
+      /** The per-value bucket of a route's LocalRateLimit for `filter`, keyed on `key`. */
+      const bucket = (route: Doc, filter: string, key: string) => {
+        const cfg = route.typed_per_filter_config?.[filter];
+        if (!cfg) return undefined;
+        expect(cfg['@type']).toBe(LRL);
+        expect(cfg.always_consume_default_token_bucket, `${route.name}: the shared default bucket stays out of the way`).toBe(false);
+        const d = (cfg.descriptors ?? []).find((x: Doc) => x.entries.length === 1 && x.entries[0].key === key);
+        expect(d?.entries[0].value ?? '', `${route.name}: one bucket per ${key}`).toBe('');
+        return d?.token_bucket as { max_tokens: number; tokens_per_fill: number; fill_interval: string } | undefined;
+      };
+      const perSecond = (b: { tokens_per_fill: number; fill_interval: string }) => b.tokens_per_fill / parseFloat(b.fill_interval);
+
+      it('sends security headers first in the chain and HSTS only for x-forwarded-proto https', () => {
+        expect(names.slice(0, 2)).toEqual(['flix.filters.http.security_headers', 'flix.filters.http.hsts']);
+        const text = JSON.stringify(httpFilters().slice(0, 2));
+        expect(text).toContain('"key":"x-content-type-options","value":"nosniff"');
+        expect(text).toMatch(/"key":"referrer-policy","value":"(strict-origin-when-cross-origin|no-referrer)"/);
+        expect(text).toMatch(/"key":"strict-transport-security","value":"max-age=\d+/);
+        expect(text).toContain('"header_name":"x-forwarded-proto"');
+      });
+
+      it('limits per client address before jwt_authn and per account (the token\'s sub) after it', () => {
+        const ip = names.indexOf('envoy.filters.http.local_ratelimit');
+        const account = names.indexOf('flix.filters.http.local_ratelimit.account');
+        expect(ip).toBeGreaterThan(0);
+        expect(ip).toBeLessThan(names.indexOf('envoy.filters.http.jwt_authn'));
+        expect(account).toBeGreaterThan(names.indexOf('envoy.filters.http.jwt_authn'));
+        expect(account).toBeLessThan(names.indexOf('envoy.filters.http.buffer'));
+        expect(httpFilters()[account].typed_config.stage).toBe(1);
+        const hcm = envoy.static_resources.listeners[0].filter_chains[0].filters.at(-1).typed_config;
+        expect(hcm.use_remote_address, 'the client address is the connection peer').toBe(true);
+        expect(hcm.xff_num_trusted_hops ?? 0, 'no client-written x-forwarded-for entry is trusted').toBe(0);
+      });
+
+      it('gives every JSON API and gRPC route per-address and per-account buckets, register the tightest, webhooks none', () => {
+        const register = bucket(byName('api_register'), 'envoy.filters.http.local_ratelimit', 'remote_address')!;
+        const auth = bucket(byName('api_auth'), 'envoy.filters.http.local_ratelimit', 'remote_address')!;
+        const reads = bucket(byName('api_read'), 'flix.filters.http.local_ratelimit.account', 'account')!;
+        const writes = bucket(byName('api'), 'flix.filters.http.local_ratelimit.account', 'account')!;
+        expect(perSecond(register)).toBeLessThan(perSecond(auth));
+        expect(register.max_tokens).toBeLessThan(auth.max_tokens);
+        expect(perSecond(writes)).toBeLessThan(perSecond(reads));
+        for (const route of routes()) {
+          const grpc = String(route.match?.prefix ?? '').startsWith('/flix.');
+          const api = route.route?.cluster === 'json_api';
+          if (grpc || api || route.name === 'web' || route.name === 'identity_oauth') {
+            expect(bucket(route, 'envoy.filters.http.local_ratelimit', 'remote_address'), `${route.name}: per address`).toBeDefined();
+            expect(JSON.stringify(route.route.rate_limits), route.name).toContain('"remote_address":{}');
+          }
+          if (grpc || ['api', 'api_read'].includes(route.name)) {
+            expect(bucket(route, 'flix.filters.http.local_ratelimit.account', 'account'), `${route.name}: per account`).toBeDefined();
+            expect(JSON.stringify(route.route.rate_limits), route.name).toContain('"path":[{"key":"jwt_payload"},{"key":"sub"}]');
+          }
+          if (String(route.match?.path ?? '').startsWith('/webhooks/')) {
+            expect(route.route?.rate_limits, `${route.name} is exempt`).toBeUndefined();
+            expect(route.typed_per_filter_config?.['envoy.filters.http.local_ratelimit'], route.name).toBeUndefined();
+          }
+        }
+      });
+
+      it('caps open connections (connection_limit before the HTTP connection manager)', () => {
+        const filters = envoy.static_resources.listeners[0].filter_chains[0].filters as Doc[];
+        expect(filters.map((f) => f.name)).toEqual(['envoy.filters.network.connection_limit', 'envoy.filters.network.http_connection_manager']);
+        expect(filters[0].typed_config.max_connections).toBeGreaterThan(0);
+      });
+
+      it('answers 503 with Retry-After, and lets browsers send Idempotency-Key and read Retry-After', () => {
+        const hcm = envoy.static_resources.listeners[0].filter_chains[0].filters.at(-1).typed_config;
+        const m503 = hcm.local_reply_config.mappers.find((m: Doc) => m.filter.status_code_filter?.comparison?.value?.default_value === 503);
+        expect(m503.headers_to_add).toContainEqual({ header: { key: 'retry-after', value: '1' } });
+        const cors = hcm.route_config.virtual_hosts[0].typed_per_filter_config['envoy.filters.http.cors'];
+        expect(cors.allow_headers.split(/,\s*/)).toContain('idempotency-key');
+        expect(cors.expose_headers.split(/,\s*/)).toContain('retry-after');
+      });
     });
 
     describe('admin APIs are admin-only at the gateway (RBAC)', () => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createFileRegistry, fromBinary, type Registry } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { createLogger, type Logger } from '@flix/logging';
@@ -14,8 +14,10 @@ import {
   type CorsPolicy,
   type GatewayConfig,
   type HttpFilter,
+  type HeaderMutationEntry,
   type LocalRateLimitConfig,
   loadEnvoyConfig,
+  type MatchPredicate,
   type PerFilterConfig,
   type Route,
   type VirtualHost,
@@ -23,6 +25,7 @@ import {
 import { type FormatContext, renderBody, renderRecord } from './config/format.js';
 import { type MatchInput, matchHeader, matchRoute, matchString } from './config/matchers.js';
 import { httpStatusFor, JWT_STATUS, JwksCache, JwtAuthenticator } from './filters/jwt.js';
+import { type BucketState, LocalRateLimiter, populateDescriptors } from './filters/local-ratelimit.js';
 import { type DynamicMetadata, evaluateRbac } from './filters/rbac.js';
 import { mergeSlashes, normalizePath, splitTarget } from './http/path.js';
 import { TranscodeError, type TranscodeMatch, Transcoder } from './transcoder/transcoder.js';
@@ -65,6 +68,10 @@ class Exchange {
   query: string;
   readonly headers: Headers = {};
   readonly client: { address: string; port: number };
+  /** The client address the gateway trusts (use_remote_address / xff_num_trusted_hops). */
+  trustedAddress = '';
+  /** What each rate limit filter (by index) reports in x-ratelimit-* headers. */
+  readonly rateLimitState = new Map<number, BucketState>();
   vhost?: VirtualHost;
   route?: Route;
   body?: Buffer;
@@ -152,6 +159,8 @@ class Exchange {
 
 interface LocalReplyOptions {
   headers?: Headers;
+  /** Appended to the reply's message after local_reply_config (a local-gateway addition). */
+  messageSuffix?: string;
   flag?: string;
   details: string;
   closeConnection?: boolean;
@@ -172,25 +181,28 @@ function matchAccessLogFilter(f: AccessLogFilter, ex: Exchange, status: number):
   }
 }
 
-/** A token bucket that refills in whole fill intervals, like Envoy's local rate limiter. */
-class TokenBucketState {
-  private tokens: number;
-  private lastFill = Date.now();
-
-  constructor(private readonly cfg: NonNullable<LocalRateLimitConfig['bucket']>) {
-    this.tokens = cfg.maxTokens;
-  }
-
-  take(): boolean {
-    const now = Date.now();
-    const fills = Math.floor((now - this.lastFill) / this.cfg.fillIntervalMs);
-    if (fills > 0) {
-      this.tokens = Math.min(this.cfg.maxTokens, this.tokens + fills * this.cfg.tokensPerFill);
-      this.lastFill += fills * this.cfg.fillIntervalMs;
+function matchPredicate(p: MatchPredicate, headers: Headers): boolean {
+  switch (p.kind) {
+    case 'header': {
+      const v = headers[p.name];
+      if (v === undefined) return false;
+      return matchString(p.match, Array.isArray(v) ? v.join(',') : v);
     }
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
+    case 'not':
+      return !matchPredicate(p.predicate, headers);
+    case 'and':
+      return p.predicates.every((x) => matchPredicate(x, headers));
+    case 'or':
+      return p.predicates.some((x) => matchPredicate(x, headers));
+  }
+}
+
+function applyMutations(list: readonly HeaderMutationEntry[], headers: Headers): void {
+  for (const m of list) {
+    const existing = headers[m.key];
+    if (m.kind === 'remove') delete headers[m.key];
+    else if (existing === undefined || m.action === 'OVERWRITE_IF_EXISTS_OR_ADD') headers[m.key] = m.value;
+    else if (m.action === 'APPEND_IF_EXISTS_OR_ADD') headers[m.key] = [...(Array.isArray(existing) ? existing : [existing]), m.value];
   }
 }
 
@@ -205,7 +217,7 @@ class Gateway {
   readonly clusters: ClusterManager;
   private readonly http1 = new Http1Pool();
   private readonly filters: FilterRuntime[];
-  private readonly buckets = new WeakMap<LocalRateLimitConfig, TokenBucketState>();
+  private readonly limiters = new WeakMap<LocalRateLimitConfig, LocalRateLimiter>();
 
   constructor(
     readonly config: GatewayConfig,
@@ -235,18 +247,32 @@ class Gateway {
     if (hcm.mergeSlashes) ex.path = mergeSlashes(ex.path);
     // Headers an edge Envoy owns: internal x-envoy-* are never taken from clients.
     for (const k of Object.keys(ex.headers)) if (k.startsWith('x-envoy-')) delete ex.headers[k];
+    // The trusted client address, as Envoy derives it: the connection's peer, or the entry of
+    // x-forwarded-for that the configured number of trusted proxies in front vouch for. A client
+    // can write anything into x-forwarded-for; only entries added by trusted hops count.
+    const xff = (ex.header('x-forwarded-for') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    const hops = hcm.xffNumTrustedHops;
     if (hcm.useRemoteAddress) {
-      if (!hcm.skipXffAppend) {
-        const xff = ex.header('x-forwarded-for');
-        ex.headers['x-forwarded-for'] = xff ? `${xff}, ${ex.client.address}` : ex.client.address;
-      }
-      ex.headers['x-forwarded-proto'] = 'http';
+      ex.trustedAddress = hops > 0 && xff.length >= hops ? xff[xff.length - hops]! : ex.client.address;
+      if (!hcm.skipXffAppend) ex.headers['x-forwarded-for'] = [...xff, ex.client.address].join(', ');
+      // An edge proxy owns x-forwarded-proto; only a trusted proxy in front may have set it.
+      if (hops === 0 || !ex.header('x-forwarded-proto')) ex.headers['x-forwarded-proto'] = 'http';
+      // Envoy's header for the trusted client address of an external request.
+      ex.headers['x-envoy-external-address'] = ex.trustedAddress;
+    } else {
+      ex.trustedAddress = xff.length > hops ? xff[xff.length - 1 - hops]! : ex.client.address;
     }
     if (hcm.generateRequestId && (!ex.header('x-request-id') || !hcm.preserveExternalRequestId)) ex.headers['x-request-id'] = randomUUID();
     this.selectRoute(ex);
     // Like Envoy's route-based filter chain, the first route decides which filters take part.
     this.filters.forEach((f, i) => {
       if (this.perFilter(ex, f.name)?.type === 'disabled') ex.skipped.add(i);
+      // ExtensionWithMatcher: the first matcher that matches decides, else on_no_match.
+      const m = this.config.hcm.filters[i]!.matcher;
+      if (m) {
+        const hit = m.matchers.find((x) => matchPredicate(x.predicate, ex.headers));
+        if (hit ? hit.skip : m.onNoMatchSkip) ex.skipped.add(i);
+      }
     });
     for (const [i, f] of this.filters.entries()) {
       if (ex.skipped.has(i)) continue;
@@ -328,6 +354,7 @@ class Gateway {
       if (mapper.statusCode !== undefined) status = mapper.statusCode;
       format = mapper.bodyFormat ?? lr.bodyFormat;
     }
+    if (opts.messageSuffix) text += opts.messageSuffix;
     ex.localReplyBody = text;
     let out = text;
     if (format) {
@@ -343,22 +370,31 @@ class Gateway {
   private buildFilter(f: HttpFilter, index: number): FilterRuntime {
     const reply = (ex: Exchange, code: number, body: string, opts: LocalReplyOptions) => this.localReply(ex, index, code, body, opts);
     switch (f.kind) {
+      case 'header_mutation':
+        return {
+          name: f.name,
+          decode: async (ex) => {
+            applyMutations(f.request, ex.headers);
+            return true;
+          },
+          encode: (_ex, _status, headers) => applyMutations(f.response, headers),
+        };
+
       case 'health_check':
         return {
           name: f.name,
           decode: async (ex) => {
             const input = ex.matchInput();
             if (!f.headers.every((h) => matchHeader(h, input))) return true;
-            let healthy = true;
+            const unhealthy: string[] = [];
             for (const [name, pct] of f.clusterMinHealthyPercentages) {
               const m = this.clusters.get(name)?.membership();
-              if (!m || (m.total === 0 && pct > 0) || m.healthy < (m.total * pct) / 100) {
-                healthy = false;
-                break;
-              }
+              if (!m || (m.total === 0 && pct > 0) || m.healthy < (m.total * pct) / 100) unhealthy.push(name);
             }
-            if (healthy) reply(ex, 200, '', { details: 'health_check_ok' });
-            else reply(ex, 503, '', { flag: 'LH', details: 'health_check_failed' });
+            if (unhealthy.length === 0) reply(ex, 200, '', { details: 'health_check_ok' });
+            // Not Envoy's (its reply names nothing; its admin /clusters does): the message names
+            // the clusters below their minimum, so an operator sees which part is down.
+            else reply(ex, 503, '', { flag: 'LH', details: 'health_check_failed', messageSuffix: `: ${unhealthy.join(', ')}` });
             return false;
           },
         };
@@ -400,17 +436,35 @@ class Gateway {
           decode: async (ex) => {
             const per = this.perFilter(ex, f.name);
             const cfg = per?.type === 'local_ratelimit' ? per.config : f.config;
-            if (!cfg.bucket || Math.random() >= cfg.enabled.fraction) return true;
-            let bucket = this.buckets.get(cfg);
-            if (!bucket) {
-              bucket = new TokenBucketState(cfg.bucket);
-              this.buckets.set(cfg, bucket);
+            if (Math.random() >= cfg.enabled.fraction) return true;
+            let limiter = this.limiters.get(cfg);
+            if (!limiter) {
+              limiter = new LocalRateLimiter(cfg);
+              this.limiters.set(cfg, limiter);
             }
-            if (bucket.take() || Math.random() >= cfg.enforced.fraction) return true;
+            // Descriptors come from the route's rate_limits of this filter's stage, as the
+            // request stands here (earlier filters' metadata included: jwt_authn's payload).
+            const policies = cfg.descriptors.length > 0 && ex.route?.action.kind === 'route' ? ex.route.action.rateLimits : [];
+            const descriptors = populateDescriptors(policies, cfg.stage, {
+              remoteAddress: ex.trustedAddress,
+              header: (name) => ex.header(name),
+              metadata: ex.metadata,
+            });
+            const decision = limiter.decide(descriptors);
+            if (cfg.xRateLimitHeaders && decision.bucket) ex.rateLimitState.set(index, decision.bucket);
+            if (decision.allowed || Math.random() >= cfg.enforced.fraction) return true;
             const headers: Headers = { 'x-envoy-ratelimited': 'true' };
             for (const h of cfg.responseHeadersToAdd) headers[h.key] = h.value;
-            reply(ex, cfg.status, 'local_rate_limited', { headers, flag: 'RL', details: 'local_rate_limited' });
+            // Envoy passes its own 429 through this filter's encode too (the x-ratelimit-* headers).
+            this.localReply(ex, index + 1, cfg.status, 'local_rate_limited', { headers, flag: 'RL', details: 'local_rate_limited' });
             return false;
+          },
+          encode: (ex, _status, headers) => {
+            const b = ex.rateLimitState.get(index);
+            if (!b) return;
+            headers['x-ratelimit-limit'] = String(b.limit);
+            headers['x-ratelimit-remaining'] = String(b.remaining);
+            headers['x-ratelimit-reset'] = String(b.resetSeconds);
           },
         };
 
@@ -728,6 +782,30 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     { headersTimeout: requestHeadersMs, requestTimeout: requestMs, keepAliveTimeout: idleMs, connectionsCheckingInterval: 1_000 },
     gateway.handle,
   );
+  const limit = config.listener.connectionLimit;
+  if (limit) {
+    // envoy.filters.network.connection_limit: a connection beyond max_connections is closed
+    // (after `delay`) without being read; the ones already open carry on.
+    let open = 0;
+    let refused = 0;
+    let lastLog = 0;
+    server.on('connection', (socket: Socket) => {
+      if (open >= limit.maxConnections) {
+        socket.pause();
+        if (limit.delayMs > 0) setTimeout(() => socket.destroy(), limit.delayMs).unref();
+        else socket.destroy();
+        refused++;
+        // At most one line a second, however many connections a flood opens.
+        if (Date.now() - lastLog >= 1000) {
+          logger.warn({ maxConnections: limit.maxConnections, refused, stat: limit.statPrefix }, 'connections refused: connection limit reached');
+          lastLog = Date.now();
+        }
+        return;
+      }
+      open++;
+      socket.once('close', () => open--);
+    });
+  }
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -85,14 +85,15 @@ describe('gateway-envoy/envoy.yaml', () => {
     expect(summary.cors).toHaveLength(1);
     expect(summary.cors[0]).toMatchObject({
       allowMethods: 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
-      allowHeaders: 'authorization, content-type, x-request-id, traceparent',
-      exposeHeaders: 'grpc-status, grpc-message, x-request-id',
+      allowHeaders: 'authorization, content-type, x-request-id, traceparent, idempotency-key',
+      exposeHeaders: 'grpc-status, grpc-message, x-request-id, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset',
       maxAge: '86400',
     });
     expect(summary.cors[0]!.allowOrigins.map((o) => o.value)).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000']);
-    expect(summary.rateLimits).toContainEqual({ where: 'filter envoy.filters.http.local_ratelimit', bucket: { maxTokens: 10000, tokensPerFill: 10000, fillIntervalMs: 1000 } });
-    for (const where of ['route identity_oauth', 'route api_auth']) {
-      expect(summary.rateLimits).toContainEqual({ where, bucket: { maxTokens: 200, tokensPerFill: 100, fillIntervalMs: 1000 } });
+    // No shared bucket any more: routes carry per-address / per-account descriptors.
+    expect(summary.rateLimits.find((r) => r.where.startsWith('filter '))?.bucket).toBeUndefined();
+    for (const where of ['route identity_oauth', 'route api_auth', 'route api_register', 'route api_read', 'route api']) {
+      expect(summary.rateLimits.map((r) => r.where)).toContain(where);
     }
     expect(summary.maxRequestBytes).toBe(1024 * 1024);
     const codeFor = (status: number) => {

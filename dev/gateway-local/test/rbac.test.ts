@@ -11,7 +11,8 @@ import { parseEnvoyConfig, summarize } from '../src/index.js';
 import { REPO_ROOT } from './support/descriptor.js';
 
 const YAML = readFileSync(join(REPO_ROOT, 'gateway-envoy/envoy.yaml'), 'utf8');
-const HCM = ['static_resources', 'listeners', 0, 'filter_chains', 0, 'filters', 0, 'typed_config'];
+// filters[0] is the connection_limit network filter; the HTTP connection manager comes after it.
+const HCM = ['static_resources', 'listeners', 0, 'filter_chains', 0, 'filters', 1, 'typed_config'];
 
 const config = parseEnvoyConfig(YAML);
 const summary = summarize(config);

@@ -31,6 +31,12 @@ export interface TokenBucket {
   fillIntervalMs: number;
 }
 
+/** One LocalRateLimitDescriptor: an empty value is a wildcard, one bucket per distinct value (Envoy v1.34+). */
+export interface RateLimitDescriptorConfig {
+  entries: { key: string; value: string }[];
+  bucket: TokenBucket;
+}
+
 export interface LocalRateLimitConfig {
   statPrefix: string;
   bucket?: TokenBucket;
@@ -38,6 +44,27 @@ export interface LocalRateLimitConfig {
   enforced: FractionalPercent;
   status: number;
   responseHeadersToAdd: HeaderValue[];
+  descriptors: RateLimitDescriptorConfig[];
+  /** Which of the route's rate_limits this filter instance evaluates. */
+  stage: number;
+  /** false: the default bucket is only taken when no descriptor matched (Envoy's default: true). */
+  alwaysConsumeDefault: boolean;
+  /** Size of the LRU of per-value buckets (Envoy's default: 20). */
+  maxDynamicDescriptors: number;
+  /** enable_x_ratelimit_headers: DRAFT_VERSION_03. */
+  xRateLimitHeaders: boolean;
+}
+
+/** A route's rate_limits action: each yields one descriptor entry, or none (the descriptor is dropped). */
+export type RateLimitAction =
+  | { kind: 'remote_address' }
+  | { kind: 'request_headers'; headerName: string; descriptorKey: string; skipIfAbsent: boolean }
+  | { kind: 'generic_key'; descriptorKey: string; value: string }
+  | { kind: 'metadata'; descriptorKey: string; namespace: string; path: string[]; defaultValue?: string; skipIfAbsent: boolean };
+
+export interface RateLimitPolicy {
+  stage: number;
+  actions: RateLimitAction[];
 }
 
 export interface CorsPolicy {
@@ -63,7 +90,7 @@ export interface HeaderValue {
 }
 
 export type RouteAction =
-  | { kind: 'route'; cluster: string; timeoutMs: number; prefixRewrite?: string }
+  | { kind: 'route'; cluster: string; timeoutMs: number; prefixRewrite?: string; rateLimits: RateLimitPolicy[] }
   | { kind: 'direct'; status: number; body?: string };
 
 export interface Route {
@@ -126,7 +153,27 @@ export interface TranscoderConfig {
   maxRequestBodySize?: number;
 }
 
-export type HttpFilter =
+/** A request-header predicate of an xds matcher (ExtensionWithMatcher). */
+export type MatchPredicate =
+  | { kind: 'header'; name: string; match: StringMatcher }
+  | { kind: 'not'; predicate: MatchPredicate }
+  | { kind: 'and' | 'or'; predicates: MatchPredicate[] };
+
+/** ExtensionWithMatcher around a filter: the first predicate that matches decides; its action is SkipFilter or nothing. */
+export interface FilterMatcher {
+  matchers: { predicate: MatchPredicate; skip: boolean }[];
+  onNoMatchSkip: boolean;
+}
+
+export interface HeaderMutationEntry {
+  kind: 'append' | 'remove';
+  key: string;
+  value: string;
+  action: 'OVERWRITE_IF_EXISTS_OR_ADD' | 'ADD_IF_ABSENT' | 'APPEND_IF_EXISTS_OR_ADD';
+}
+
+export type HttpFilter = (
+  | { kind: 'header_mutation'; name: string; request: HeaderMutationEntry[]; response: HeaderMutationEntry[] }
   | { kind: 'health_check'; name: string; headers: HeaderMatcher[]; clusterMinHealthyPercentages: Map<string, number> }
   | { kind: 'cors'; name: string }
   | { kind: 'local_ratelimit'; name: string; config: LocalRateLimitConfig }
@@ -142,7 +189,8 @@ export type HttpFilter =
   | { kind: 'rbac'; name: string; rules?: RbacRules }
   | { kind: 'buffer'; name: string; maxRequestBytes: number }
   | ({ kind: 'grpc_json_transcoder'; name: string } & TranscoderConfig)
-  | { kind: 'router'; name: string };
+  | { kind: 'router'; name: string }
+) & { matcher?: FilterMatcher };
 
 export type AccessLogFilter =
   | { kind: 'status'; op: 'EQ' | 'GE' | 'LE'; value: number }
@@ -214,9 +262,17 @@ export interface ConnectionManager {
   filters: HttpFilter[];
 }
 
+/** envoy.filters.network.connection_limit in front of the HTTP connection manager. */
+export interface ConnectionLimit {
+  statPrefix: string;
+  maxConnections: number;
+  /** How long a connection over the limit is held before it is closed (Envoy's default: 0). */
+  delayMs: number;
+}
+
 export interface GatewayConfig {
   source: string;
-  listener: { name: string; address: string; port: number };
+  listener: { name: string; address: string; port: number; connectionLimit?: ConnectionLimit };
   hcm: ConnectionManager;
   clusters: Map<string, Cluster>;
 }
@@ -244,31 +300,97 @@ function parseHeaderValueOptions(list: Node[]): HeaderValue[] {
   });
 }
 
+function parseTokenBucket(tb: Node): TokenBucket {
+  tb.only(['max_tokens', 'tokens_per_fill', 'fill_interval']);
+  const fillIntervalMs = tb.optDurationMs('fill_interval');
+  if (fillIntervalMs === undefined) throw new EnvoyConfigError(`${tb.at('fill_interval')}: required`);
+  // Envoy refuses refills faster than every 50 ms.
+  if (fillIntervalMs < 50) throw new EnvoyConfigError(`${tb.at('fill_interval')}: must be at least 50ms`);
+  return { maxTokens: tb.num('max_tokens'), tokensPerFill: tb.num('tokens_per_fill', 1), fillIntervalMs };
+}
+
 function parseLocalRateLimit(n: Node): LocalRateLimitConfig {
   n.expectType('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit');
-  n.only(['stat_prefix', 'token_bucket', 'filter_enabled', 'filter_enforced', 'status', 'response_headers_to_add'], []);
+  n.only(
+    [
+      'stat_prefix',
+      'token_bucket',
+      'filter_enabled',
+      'filter_enforced',
+      'status',
+      'response_headers_to_add',
+      'descriptors',
+      'stage',
+      'always_consume_default_token_bucket',
+      'max_dynamic_descriptors',
+      'enable_x_ratelimit_headers',
+    ],
+    [],
+  );
   const tb = n.obj('token_bucket');
-  let bucket: TokenBucket | undefined;
-  if (tb) {
-    tb.only(['max_tokens', 'tokens_per_fill', 'fill_interval']);
-    bucket = {
-      maxTokens: tb.num('max_tokens'),
-      tokensPerFill: tb.num('tokens_per_fill', 1),
-      fillIntervalMs: tb.optDurationMs('fill_interval') ?? (() => {
-        throw new EnvoyConfigError(`${tb.at('fill_interval')}: required`);
-      })(),
-    };
-  }
   const status = n.obj('status');
+  const descriptors = n.list('descriptors').map((d) => {
+    d.only(['entries', 'token_bucket']);
+    const entries = d.list('entries').map((e) => {
+      e.only(['key', 'value']);
+      return { key: e.str('key'), value: e.str('value', '') };
+    });
+    if (entries.length === 0) throw new EnvoyConfigError(`${d.at('entries')}: at least one entry`);
+    return { entries, bucket: parseTokenBucket(d.reqObj('token_bucket')) };
+  });
+  const stage = n.num('stage', 0);
+  if (stage > 10) throw new EnvoyConfigError(`${n.at('stage')}: 0..10`);
   return {
     statPrefix: n.str('stat_prefix'),
-    bucket,
+    bucket: tb ? parseTokenBucket(tb) : undefined,
     // Envoy's defaults: enabled for 0% and enforced for 0% of requests unless configured.
     enabled: parsePercent(n.obj('filter_enabled'), 0),
     enforced: parsePercent(n.obj('filter_enforced'), 0),
     status: status ? status.only(['code']).num('code') : 429,
     responseHeadersToAdd: parseHeaderValueOptions(n.list('response_headers_to_add')),
+    descriptors,
+    stage,
+    alwaysConsumeDefault: n.bool('always_consume_default_token_bucket', true),
+    maxDynamicDescriptors: n.num('max_dynamic_descriptors', 20),
+    xRateLimitHeaders: n.enumValue('enable_x_ratelimit_headers', ['OFF', 'DRAFT_VERSION_03'] as const, 'OFF') === 'DRAFT_VERSION_03',
   };
+}
+
+function parseRateLimitAction(n: Node): RateLimitAction {
+  n.only(['remote_address', 'request_headers', 'generic_key', 'metadata']);
+  if (n.raw('remote_address') !== undefined) return { kind: 'remote_address' };
+  const rh = n.obj('request_headers');
+  if (rh) {
+    rh.only(['header_name', 'descriptor_key', 'skip_if_absent']);
+    return { kind: 'request_headers', headerName: rh.str('header_name').toLowerCase(), descriptorKey: rh.str('descriptor_key'), skipIfAbsent: rh.bool('skip_if_absent') };
+  }
+  const gk = n.obj('generic_key');
+  if (gk) {
+    gk.only(['descriptor_value', 'descriptor_key']);
+    return { kind: 'generic_key', descriptorKey: gk.str('descriptor_key', 'generic_key'), value: gk.str('descriptor_value') };
+  }
+  const md = n.obj('metadata');
+  if (md) {
+    md.only(['descriptor_key', 'metadata_key', 'default_value', 'source', 'skip_if_absent']);
+    md.enumValue('source', ['DYNAMIC'] as const, 'DYNAMIC');
+    const key = md.reqObj('metadata_key').only(['key', 'path']);
+    return {
+      kind: 'metadata',
+      descriptorKey: md.str('descriptor_key'),
+      namespace: key.str('key'),
+      path: key.list('path').map((p) => p.only(['key']).str('key')),
+      defaultValue: md.optStr('default_value') || undefined,
+      skipIfAbsent: md.bool('skip_if_absent'),
+    };
+  }
+  throw new EnvoyConfigError(`${n.path}: the local gateway supports remote_address, request_headers, generic_key and metadata actions`);
+}
+
+function parseRateLimitPolicy(n: Node): RateLimitPolicy {
+  n.only(['stage', 'actions']);
+  const actions = n.list('actions').map(parseRateLimitAction);
+  if (actions.length === 0) throw new EnvoyConfigError(`${n.at('actions')}: at least one action`);
+  return { stage: n.num('stage', 0), actions };
 }
 
 function parseCorsPolicy(n: Node): CorsPolicy {
@@ -304,7 +426,10 @@ function parseOnePerFilter(cfg: Node): PerFilterConfig {
   }
   if (type === 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy') return { type: 'cors', policy: parseCorsPolicy(cfg) };
   if (type === 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit') {
-    return { type: 'local_ratelimit', config: parseLocalRateLimit(cfg) };
+    const config = parseLocalRateLimit(cfg);
+    // As Envoy: a per-route config without a token bucket is refused at load.
+    if (!config.bucket) throw new EnvoyConfigError(`${cfg.path}: a per-route LocalRateLimit needs a token_bucket`);
+    return { type: 'local_ratelimit', config };
   }
   throw new EnvoyConfigError(`${cfg.path}: per-route config of type ${type || 'unknown'} is not supported by the local gateway`);
 }
@@ -321,9 +446,15 @@ function parseRoute(n: Node, index: number): Route {
   const r = n.obj('route');
   const d = n.obj('direct_response');
   if (r) {
-    r.only(['cluster', 'timeout', 'prefix_rewrite']);
+    r.only(['cluster', 'timeout', 'prefix_rewrite', 'rate_limits']);
     // Envoy's default route timeout is 15 s; 0 disables it.
-    action = { kind: 'route', cluster: r.str('cluster'), timeoutMs: r.optDurationMs('timeout') ?? 15_000, prefixRewrite: r.optStr('prefix_rewrite') };
+    action = {
+      kind: 'route',
+      cluster: r.str('cluster'),
+      timeoutMs: r.optDurationMs('timeout') ?? 15_000,
+      prefixRewrite: r.optStr('prefix_rewrite'),
+      rateLimits: r.list('rate_limits').map(parseRateLimitPolicy),
+    };
   } else if (d) {
     d.only(['status', 'body']);
     const body = d.obj('body');
@@ -453,12 +584,94 @@ function parseTranscoder(n: Node): TranscoderConfig {
   };
 }
 
+function parseHeaderMutations(list: Node[]): HeaderMutationEntry[] {
+  return list.map((m) => {
+    m.only(['append', 'remove']);
+    const remove = m.optStr('remove');
+    if (remove !== undefined) return { kind: 'remove', key: remove.toLowerCase(), value: '', action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
+    const o = m.reqObj('append').only(['header', 'append_action']);
+    const h = o.reqObj('header').only(['key', 'value']);
+    const value = h.str('value', '');
+    // Header values are substitution format strings in Envoy; only literal values are mirrored.
+    if (/%[A-Z_]+(\(|%)/.test(value)) throw new EnvoyConfigError(`${h.at('value')}: formatter commands are not supported by the local gateway`);
+    return {
+      kind: 'append',
+      key: h.str('key').toLowerCase(),
+      value,
+      action: o.enumValue('append_action', ['OVERWRITE_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'APPEND_IF_EXISTS_OR_ADD'] as const, 'APPEND_IF_EXISTS_OR_ADD'),
+    };
+  });
+}
+
+const SKIP_FILTER = 'type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter';
+
+function parseMatchPredicate(n: Node): MatchPredicate {
+  n.only(['single_predicate', 'not_matcher', 'and_matcher', 'or_matcher']);
+  const single = n.obj('single_predicate');
+  if (single) {
+    single.only(['input', 'value_match']);
+    const input = single.reqObj('input').only(['name', 'typed_config']);
+    const cfg = input.reqObj('typed_config');
+    cfg.expectType('envoy.type.matcher.v3.HttpRequestHeaderMatchInput');
+    cfg.only(['header_name']);
+    return { kind: 'header', name: cfg.str('header_name').toLowerCase(), match: parseStringMatcher(single.reqObj('value_match')) };
+  }
+  const not = n.obj('not_matcher');
+  if (not) return { kind: 'not', predicate: parseMatchPredicate(not) };
+  for (const [key, kind] of [['and_matcher', 'and'], ['or_matcher', 'or']] as const) {
+    const l = n.obj(key);
+    if (l) return { kind, predicates: l.only(['predicate']).list('predicate').map(parseMatchPredicate) };
+  }
+  throw new EnvoyConfigError(`${n.path}: empty predicate`);
+}
+
+/** An on_match / on_no_match: SkipFilter, or nothing (the filter runs). */
+function parseOnMatchSkips(n: Node): boolean {
+  n.only(['action']);
+  const action = n.obj('action');
+  if (!action) return false;
+  action.only(['name', 'typed_config']);
+  const t = action.reqObj('typed_config');
+  if (t.typeUrl() !== SKIP_FILTER) throw new EnvoyConfigError(`${action.path}: only the SkipFilter action is supported by the local gateway`);
+  return true;
+}
+
+function parseFilterMatcher(n: Node): FilterMatcher {
+  n.only(['matcher_list', 'on_no_match']);
+  const list = n.reqObj('matcher_list').only(['matchers']);
+  const noMatch = n.obj('on_no_match');
+  return {
+    matchers: list.list('matchers').map((m) => {
+      m.only(['predicate', 'on_match']);
+      return { predicate: parseMatchPredicate(m.reqObj('predicate')), skip: parseOnMatchSkips(m.reqObj('on_match')) };
+    }),
+    onNoMatchSkip: noMatch ? parseOnMatchSkips(noMatch) : false,
+  };
+}
+
 function parseHttpFilter(n: Node): HttpFilter {
   n.only(['name', 'typed_config']);
   const name = n.str('name');
-  const cfg = n.reqObj('typed_config');
+  let cfg = n.reqObj('typed_config');
+  let matcher: FilterMatcher | undefined;
+  // ExtensionWithMatcher: the wrapped filter, skipped for requests its matcher says to skip.
+  if (cfg.typeUrl() === 'type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher') {
+    cfg.only(['xds_matcher', 'extension_config']);
+    matcher = parseFilterMatcher(cfg.reqObj('xds_matcher'));
+    cfg = cfg.reqObj('extension_config').only(['name', 'typed_config']).reqObj('typed_config');
+  }
+  const filter = parseInnerHttpFilter(name, cfg, n);
+  return matcher ? { ...filter, matcher } : filter;
+}
+
+function parseInnerHttpFilter(name: string, cfg: Node, n: Node): HttpFilter {
   const type = cfg.typeUrl() ?? '';
   const is = (t: string) => type === `type.googleapis.com/${t}`;
+  if (is('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation')) {
+    cfg.only(['mutations']);
+    const m = cfg.reqObj('mutations').only(['request_mutations', 'response_mutations']);
+    return { kind: 'header_mutation', name, request: parseHeaderMutations(m.list('request_mutations')), response: parseHeaderMutations(m.list('response_mutations')) };
+  }
   if (is('envoy.extensions.filters.http.health_check.v3.HealthCheck')) {
     cfg.only(['pass_through_mode', 'headers', 'cluster_min_healthy_percentages']);
     if (cfg.bool('pass_through_mode')) throw new EnvoyConfigError(`${cfg.at('pass_through_mode')}: only false is supported by the local gateway`);
@@ -702,8 +915,19 @@ export function parseEnvoyConfig(text: string, source = 'envoy.yaml'): GatewayCo
   const chains = l.list('filter_chains');
   if (chains.length !== 1) throw new EnvoyConfigError(`${l.at('filter_chains')}: exactly one filter chain is supported`);
   const netFilters = chains[0]!.only(['filters']).list('filters');
-  if (netFilters.length !== 1) throw new EnvoyConfigError(`${chains[0]!.at('filters')}: exactly one network filter (the HTTP connection manager) is supported`);
-  const hcm = parseHcm(netFilters[0]!.only(['name', 'typed_config']).reqObj('typed_config'));
+  // Optionally a connection_limit filter, then the HTTP connection manager.
+  let connectionLimit: ConnectionLimit | undefined;
+  if (netFilters.length === 2) {
+    const cl = netFilters[0]!.only(['name', 'typed_config']).reqObj('typed_config');
+    cl.expectType('envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit');
+    cl.only(['stat_prefix', 'max_connections', 'delay']);
+    const maxConnections = cl.num('max_connections');
+    if (maxConnections < 1) throw new EnvoyConfigError(`${cl.at('max_connections')}: at least 1`);
+    connectionLimit = { statPrefix: cl.str('stat_prefix'), maxConnections, delayMs: cl.optDurationMs('delay') ?? 0 };
+  } else if (netFilters.length !== 1) {
+    throw new EnvoyConfigError(`${chains[0]!.at('filters')}: the HTTP connection manager, optionally after a connection_limit filter, is supported`);
+  }
+  const hcm = parseHcm(netFilters.at(-1)!.only(['name', 'typed_config']).reqObj('typed_config'));
 
   const clusters = new Map<string, Cluster>();
   for (const c of sr.list('clusters').map(parseCluster)) {
@@ -720,7 +944,7 @@ export function parseEnvoyConfig(text: string, source = 'envoy.yaml'): GatewayCo
   }
   return {
     source,
-    listener: { name: l.str('name', 'listener'), address: sa.str('address'), port: sa.num('port_value') },
+    listener: { name: l.str('name', 'listener'), address: sa.str('address'), port: sa.num('port_value'), connectionLimit },
     hcm,
     clusters,
   };

@@ -94,3 +94,30 @@ export function statusSchema(registry: Registry): DescMessage {
 export function decodeStatus(schema: DescMessage, bin: Uint8Array) {
   return fromBinary(schema, bin);
 }
+
+/**
+ * Retry-After (whole seconds, at least 1) from a google.rpc.RetryInfo detail of a rendered status,
+ * or undefined when it has none. Not something Envoy's transcoder does (see README: the local
+ * gateway's differences); a service may also send retry-after itself, which is passed through.
+ */
+export function retryAfterFromStatusJson(json: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const details = (parsed as { details?: unknown }).details;
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details) {
+    if (d === null || typeof d !== 'object') continue;
+    const { '@type': type, retryDelay } = d as { '@type'?: unknown; retryDelay?: unknown };
+    if (typeof type !== 'string' || !type.endsWith('/google.rpc.RetryInfo')) continue;
+    // Duration JSON: "1.500s".
+    const m = typeof retryDelay === 'string' ? /^(\d+)(?:\.(\d+))?s$/.exec(retryDelay) : null;
+    if (!m) return '1';
+    const seconds = Number(m[1]) + (m[2] ? Number(`0.${m[2]}`) : 0);
+    return String(Math.max(1, Math.ceil(seconds)));
+  }
+  return undefined;
+}

@@ -21,7 +21,7 @@ import type { TranscoderConfig } from '../config/envoy-config.js';
 import { EnvoyConfigError } from '../config/reader.js';
 import { isUrlEscaped, PathMatcher, urlUnescape } from './path-matcher.js';
 import { buildRequest, findField, HTTP_BODY, isHttpBody, type ResolvedBinding, TranscodeError } from './request.js';
-import { decodeGrpcMessage, grpcToHttpStatus, statusSchema } from './status.js';
+import { decodeGrpcMessage, grpcToHttpStatus, retryAfterFromStatusJson, statusSchema } from './status.js';
 
 interface HttpRule {
   method: string;
@@ -259,6 +259,11 @@ export class Transcoder {
           delete headers['grpc-status-details-bin'];
         }
         headers['content-type'] = 'application/json';
+        // A client told when to retry (RetryInfo) gets it as Retry-After too, unless the service set one.
+        if (headers['retry-after'] === undefined) {
+          const retryAfter = retryAfterFromStatusJson(json);
+          if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+        }
         return { kind: 'response', response: { status: grpcToHttpStatus(grpcStatus), headers, body: Buffer.from(json) } };
       }
     }

@@ -164,7 +164,8 @@ export class ClusterManager {
       if (!configs.has(name)) logger.warn({ cluster: name }, 'upstream given for a cluster the Envoy config does not define; ignored');
     }
     for (const [name, cfg] of configs) {
-      if (upstreams[name] === undefined) {
+      // A cluster without endpoints on purpose (json_api: routes that only classify) needs none.
+      if (upstreams[name] === undefined && cfg.endpoints.length > 0) {
         logger.warn({ cluster: name, endpoints: cfg.endpoints.map((e) => `${e.host}:${e.port}`) }, 'no local upstream for this cluster; using the address from the Envoy config');
       }
       this.clusters.set(name, new RuntimeCluster(cfg, upstreams[name], this.pool, logger));

@@ -10,7 +10,7 @@ import { startLocalGateway } from '../../src/index.js';
 import { FIXTURES } from './descriptor.js';
 
 export const FIXTURE_YAML = join(FIXTURES, 'envoy.yaml');
-export const ENVOY_IMAGE = 'envoyproxy/envoy:v1.31-latest';
+export const ENVOY_IMAGE = 'envoyproxy/envoy:v1.34-latest';
 
 export interface Target {
   url: string;
