@@ -50,8 +50,20 @@ export const serviceEnv = {
   FLIX_JWT_AUDIENCE: z.string().min(1).default('flix-api'),
 } as const;
 
+/**
+ * How a service behaves when its dependencies go away or calls pile up (docs/resilience.md).
+ * Optional in BaseServiceConfig: the host applies these defaults when a config leaves them out.
+ */
+export const resilienceEnv = {
+  /** gRPC calls handled at once; beyond it a call is refused at once with UNAVAILABLE and RetryInfo. */
+  FLIX_MAX_INFLIGHT_CALLS: z.coerce.number().int().positive().default(256),
+  /** How long a MongoDB operation waits for a reachable server before the call fails with UNAVAILABLE (ms). */
+  FLIX_MONGO_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
+} as const;
+
 /** The settings every service has once read: serviceEnv, its database and (all but identity) the JWKS URL. */
-export type BaseServiceConfig = z.infer<z.ZodObject<typeof serviceEnv>> & { MONGO_DB: string; FLIX_JWKS_URL?: string };
+export type BaseServiceConfig = z.infer<z.ZodObject<typeof serviceEnv>> &
+  Partial<z.infer<z.ZodObject<typeof resilienceEnv>>> & { MONGO_DB: string; FLIX_JWKS_URL?: string };
 
 /** Services other than identity verify tokens against identity's published keys. */
 export const jwksEnv = {
@@ -66,6 +78,7 @@ export { runWhenMain } from './run.js';
 export function serviceConfigShape(defaults: { database: string; grpcPort: number; httpPort: number }) {
   return {
     ...serviceEnv,
+    ...resilienceEnv,
     ...jwksEnv,
     GRPC_PORT: port(defaults.grpcPort),
     HTTP_PORT: port(defaults.httpPort),

@@ -6,12 +6,24 @@ export interface NatsClients {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** Up while connected; down from a disconnect until the client has reconnected. */
+  availability: NatsAvailability;
   /**
    * Clean shutdown: flushes what was published and waits for subscriptions to finish, then
    * closes. Stop consumers and outbox relays first so they can still ack and publish.
    */
   drain(): Promise<void>;
 }
+
+/** Whether NATS is connected now, and a way to hear when that changes. */
+export interface NatsAvailability {
+  readonly up: boolean;
+  /** Called on every change (not repeated for the same state); returns an unsubscribe. */
+  onChange(listener: (up: boolean) => void): () => void;
+}
+
+/** The client's reconnect policy: forever, a second apart (plus the client's jitter). */
+export const NATS_RECONNECT = { maxReconnectAttempts: -1, reconnectTimeWait: 1000 } as const;
 
 export interface ConnectNatsOptions {
   /** How long to wait for a JetStream publish acknowledgement (ms). Default 5000. */
@@ -27,8 +39,11 @@ export async function connectNats(url: string, name: string, opts: ConnectNatsOp
   const nc = await connect({
     servers: url.split(',').map((s) => s.trim()),
     name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1000,
+    ...NATS_RECONNECT,
+    // A silently dropped connection (no FIN from a dead host) is noticed after ~2 missed pings,
+    // not the default 4 minutes.
+    pingInterval: 10_000,
+    maxPingOut: 2,
   });
   try {
     const timeout = opts.publishTimeoutMs ?? 5000;
@@ -38,6 +53,7 @@ export async function connectNats(url: string, name: string, opts: ConnectNatsOp
       nc,
       js,
       jsm,
+      availability: followStatus(nc),
       async drain() {
         if (!nc.isClosed() && !nc.isDraining()) await nc.drain();
       },
@@ -46,4 +62,31 @@ export async function connectNats(url: string, name: string, opts: ConnectNatsOp
     await nc.close();
     throw err;
   }
+}
+
+/** Follows the connection's status events: down on disconnect, up again on reconnect. */
+function followStatus(nc: NatsConnection): NatsAvailability {
+  let up = !nc.isClosed();
+  const listeners = new Set<(up: boolean) => void>();
+  const set = (next: boolean) => {
+    if (next === up) return;
+    up = next;
+    for (const l of listeners) l(up);
+  };
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') set(false);
+      else if (s.type === 'reconnect') set(true);
+    }
+  })().catch(() => undefined);
+  void nc.closed().then(() => set(false));
+  return {
+    get up() {
+      return up;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }

@@ -284,14 +284,55 @@ export class Outbox {
 /**
  * Runs `fn` in a transaction on a fresh session and ends the session right after the commit,
  * which is what lets Outbox.enqueue nudge the relay. Retries transient errors as
- * `withTransaction` does; resolves with `fn`'s result.
+ * `withTransaction` does; resolves with `fn`'s result. While MongoDB is known to be unreachable
+ * a retry is not attempted: the driver would keep retrying for two minutes while the caller
+ * waits, so the transaction fails with a DependencyUnavailableError (UNAVAILABLE at the gRPC
+ * boundary) instead. The first attempt always runs, so a momentary blip is still ridden out.
  */
 export async function runInTransaction<R>(
   client: MongoClient,
   fn: (session: ClientSession) => Promise<R>,
   options?: TransactionOptions,
 ): Promise<R> {
-  return client.withSession((session) => session.withTransaction(fn, options));
+  const mongo = reachability(client);
+  let attempt = 0;
+  return client.withSession((session) =>
+    session.withTransaction((s) => {
+      if (attempt++ > 0 && !mongo.up) throw new DependencyUnavailableError('mongodb', 'MongoDB is unreachable; the change was not applied');
+      return fn(s);
+    }, options),
+  );
+}
+
+/**
+ * A required dependency is away; the call may be retried later. Recognized by name at the gRPC
+ * boundary (which maps it to UNAVAILABLE with RetryInfo) without a package dependency on it.
+ */
+export class DependencyUnavailableError extends Error {
+  override readonly name = 'DependencyUnavailableError';
+  constructor(
+    readonly dependency: 'mongodb' | 'nats',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const reachabilityByClient = new WeakMap<MongoClient, { up: boolean }>();
+
+/** Follows the driver's server monitoring for this client (from the first transaction on). */
+function reachability(client: MongoClient): { up: boolean } {
+  let state = reachabilityByClient.get(client);
+  if (!state) {
+    const s = { up: true };
+    client.on('topologyDescriptionChanged', (e) => (s.up = e.newDescription.hasDataBearingServers));
+    // Heartbeats also correct the state when the watch began during an outage.
+    client.on('serverHeartbeatFailed', () => (s.up = false));
+    client.on('serverHeartbeatSucceeded', () => (s.up = true));
+    reachabilityByClient.set(client, s);
+    state = s;
+  }
+  return state;
 }
 
 /** Writes a service's domain events into its outbox inside the caller's transaction. */

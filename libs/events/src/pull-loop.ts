@@ -41,7 +41,8 @@ export async function runPullLoop(o: PullLoopOptions): Promise<void> {
         break;
       }
       failures++;
-      const wait = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+      // Capped at 5 s, so a consumer is back within seconds of NATS (or its stream) returning.
+      const wait = Math.min(5_000, 250 * 2 ** Math.min(failures, 7));
       o.log.error({ err: errMessage(err), retryInMs: wait }, 'consumer loop failed; resubscribing');
       await Promise.race([new Promise((r) => setTimeout(r, wait).unref()), o.stopSignal]);
     }

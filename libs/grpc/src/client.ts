@@ -21,11 +21,23 @@ export type PromiseClient<D extends ServiceDefinition> = {
 } & { close(): void };
 
 export interface ClientOptions {
-  /** Default deadline for each call. */
+  /** Default deadline for each call (ms, default 5000); every call has one. */
   deadlineMs?: number;
   /** Attempts for calls failing with UNAVAILABLE (grpc-js retry policy); 1 disables. */
   maxAttempts?: number;
 }
+
+/**
+ * The retry budget (gRFC A6 retry throttling): each failure costs a token, each success gives
+ * back `tokenRatio`; below half of `maxTokens` no call is retried. When the server is down for
+ * good, retries stop after a handful of failures instead of multiplying the load on it.
+ */
+export const RETRY_THROTTLING = { maxTokens: 10, tokenRatio: 0.1 } as const;
+
+/** Longest wait between reconnect attempts to a server that went away (grpc-js defaults to 120 s). */
+const MAX_RECONNECT_BACKOFF_MS = 5_000;
+/** No call waits longer than this, whatever the caller asked. */
+const MAX_DEADLINE_MS = 60_000;
 
 /**
  * Builds a client whose calls have deadlines, retry on UNAVAILABLE with exponential backoff
@@ -50,13 +62,16 @@ export function createClient<D extends ServiceDefinition>(
         },
       },
     ],
+    retryThrottling: RETRY_THROTTLING,
   };
   const client = new Client(address, credentials.createInsecure(), {
     'grpc.service_config': JSON.stringify(serviceConfig),
     'grpc.enable_retries': (options.maxAttempts ?? 4) > 1 ? 1 : 0,
     'grpc.keepalive_time_ms': 30_000,
+    'grpc.initial_reconnect_backoff_ms': 250,
+    'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
   });
-  const defaultDeadline = options.deadlineMs ?? 5_000;
+  const defaultDeadline = boundedDeadline(options.deadlineMs ?? 5_000);
   const out: Record<string, unknown> = { close: () => client.close() };
   for (const key of Object.keys(definition)) {
     const m = definition[key] as MethodDefinition<unknown, unknown>;
@@ -70,10 +85,15 @@ export function createClient<D extends ServiceDefinition>(
           m.responseDeserialize,
           request,
           md,
-          { deadline: Date.now() + (callOptions.deadlineMs ?? defaultDeadline) },
+          { deadline: Date.now() + (callOptions.deadlineMs === undefined ? defaultDeadline : boundedDeadline(callOptions.deadlineMs)) },
           (err: ServiceError | null, value?: unknown) => (err ? reject(fromServiceError(err)) : resolve(value)),
         );
       });
   }
   return out as PromiseClient<D>;
+}
+
+/** A deadline in (0, MAX_DEADLINE_MS]: a missing, infinite or absurd one never leaves a call waiting forever. */
+function boundedDeadline(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_DEADLINE_MS) : MAX_DEADLINE_MS;
 }

@@ -17,6 +17,8 @@ import { bearerToken, type AccessTokenVerifier, type Caller } from '@flix/auth';
 import { DomainError, isDomainError, unauthenticated } from '@flix/errors';
 import type { Logger } from '@flix/logging';
 import { checkResponseHeaderName, clientIpFrom, firstValue, type CallContext } from './context.js';
+import { classifyDependencyError } from './dependency-errors.js';
+import { InflightLimit, overloaded } from './load-shed.js';
 import { rpcDuration, rpcErrors, rpcRequests } from './metrics.js';
 import { internalError, toServiceError } from './status.js';
 
@@ -45,6 +47,8 @@ export interface GrpcServerOptions {
   descriptorSet?: Uint8Array;
   /** Upper bound for a call without a deadline (or with a longer one). */
   maxCallMs?: number;
+  /** Calls handled at once; beyond it a call is refused at once with UNAVAILABLE + RetryInfo. Default 256. */
+  maxInflightCalls?: number;
 }
 
 /**
@@ -57,9 +61,11 @@ export class GrpcServer {
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
   private readonly serviceNames: string[] = [];
   private readonly domain: string;
+  private readonly inflight: InflightLimit;
 
   constructor(private readonly opts: GrpcServerOptions) {
     this.domain = `flix.${opts.service}`;
+    this.inflight = new InflightLimit(opts.service, opts.maxInflightCalls ?? 256);
     this.health.addToServer(this.server);
     if (opts.descriptorSet) {
       const reflection = new ReflectionService(loadFileDescriptorSetFromBuffer(Buffer.from(opts.descriptorSet)));
@@ -90,6 +96,10 @@ export class GrpcServer {
     call: ServerUnaryCall<unknown, unknown>,
     callback: sendUnaryData<unknown>,
   ): Promise<void> {
+    if (!this.inflight.tryAcquire(path.slice(path.lastIndexOf('/') + 1))) {
+      callback(toServiceError(overloaded(this.opts.service, this.inflight.max), this.domain), null);
+      return;
+    }
     const started = process.hrtime.bigint();
     const md = call.metadata;
     const requestId = firstValue(md, 'x-request-id') ?? randomUUID();
@@ -149,7 +159,9 @@ export class GrpcServer {
         new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason))),
       ]);
       answer(null, response);
-    } catch (err) {
+    } catch (thrown) {
+      // A driver error saying MongoDB or NATS is away becomes UNAVAILABLE with RetryInfo here, once for every service.
+      const err = classifyDependencyError(thrown) ?? thrown;
       if (isDomainError(err)) {
         const se = err.reason === 'DEADLINE_EXCEEDED' ? { code: Code.DEADLINE_EXCEEDED, details: err.message } : toServiceError(err, this.domain);
         code = se.code ?? Code.UNKNOWN;
@@ -162,6 +174,7 @@ export class GrpcServer {
       }
     } finally {
       done = true;
+      this.inflight.release();
       clearTimeout(timer);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rpcDuration.observe({ service: this.opts.service, method: methodName, code: Code[code] }, seconds);

@@ -21,6 +21,9 @@ export const CODE_BY_KIND: Record<ErrorKind, Code> = {
 const KIND_BY_CODE = new Map<number, ErrorKind>(Object.entries(CODE_BY_KIND).map(([k, c]) => [c, k as ErrorKind]));
 
 const TYPE_PREFIX = 'type.googleapis.com/';
+
+/** RetryInfo for an UNAVAILABLE that did not say how long to wait (an upstream that is down, say). */
+export const DEFAULT_UNAVAILABLE_RETRY_SECONDS = 1;
 const pack = (typeName: string, value: Uint8Array): Any => ({ typeUrl: TYPE_PREFIX + typeName, value: Buffer.from(value) });
 
 /**
@@ -48,11 +51,13 @@ export function toServiceError(err: DomainError, domain: string): Partial<Servic
       ),
     );
   }
-  if (err.retryAfterSeconds !== undefined) {
+  // Every UNAVAILABLE tells the client when to try again, so it backs off instead of hammering.
+  const retryAfterSeconds = err.retryAfterSeconds ?? (err.kind === 'unavailable' ? DEFAULT_UNAVAILABLE_RETRY_SECONDS : undefined);
+  if (retryAfterSeconds !== undefined) {
     details.push(
       pack(
         'google.rpc.RetryInfo',
-        RetryInfo.encode({ retryDelay: { seconds: Math.ceil(err.retryAfterSeconds), nanos: 0 } }).finish(),
+        RetryInfo.encode({ retryDelay: { seconds: Math.ceil(retryAfterSeconds), nanos: 0 } }).finish(),
       ),
     );
   }
@@ -84,5 +89,7 @@ export function fromServiceError(err: ServiceError): DomainError {
       }
     }
   }
+  // An upstream that could not be reached at all sent no details: still a retryable outage.
+  if (kind === 'unavailable' && retryAfterSeconds === undefined) retryAfterSeconds = DEFAULT_UNAVAILABLE_RETRY_SECONDS;
   return new DomainError(kind, reason, err.details || err.message, violations, metadata, retryAfterSeconds);
 }

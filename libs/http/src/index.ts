@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { collectDefaultMetrics, register } from 'prom-client';
+import { collectDefaultMetrics, Gauge, register } from 'prom-client';
 import type { Logger } from '@flix/logging';
 
 export interface HttpRequest {
@@ -31,12 +31,29 @@ export interface HttpServerOptions {
   port: number;
   logger: Logger;
   routes?: HttpRoute[];
-  /** Answers /healthz: 200 when true, 503 otherwise. */
-  ready: () => boolean;
+  /**
+   * Answers /healthz (readiness): 200 when ready, 503 otherwise, with the report as the body so
+   * an operator sees which dependency is away. /livez (liveness) is 200 whenever the process
+   * answers at all: a dependency outage must not get a healthy process restarted.
+   */
+  ready: () => HealthReport;
   maxBodyBytes?: number;
 }
 
+/** Readiness as the host sees it; `dependencies` names each required dependency's state. */
+export interface HealthReport {
+  ready: boolean;
+  status: string;
+  dependencies: Partial<Record<string, 'up' | 'down'>>;
+}
+
 let defaultMetricsStarted = false;
+
+const dependencyUp = new Gauge({
+  name: 'flix_dependency_up',
+  help: 'Whether a required dependency (mongodb, nats) is reachable from this service: 1 up, 0 down',
+  labelNames: ['service', 'dependency'] as const,
+});
 
 /**
  * The plain-HTTP side of a service: /metrics (Prometheus), /healthz, and whatever routes the
@@ -47,6 +64,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
     collectDefaultMetrics({ prefix: 'flix_' });
     defaultMetricsStarted = true;
   }
+  const reportDependencies = () => {
+    for (const [dependency, state] of Object.entries(opts.ready().dependencies)) dependencyUp.set({ service: opts.service, dependency }, state === 'up' ? 1 : 0);
+  };
   const routes = new Map<string, HttpRoute>();
   for (const r of opts.routes ?? []) routes.set(`${r.method} ${r.path}`, r);
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
@@ -61,11 +81,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     if (req.method === 'GET' && url.pathname === '/metrics') {
+      reportDependencies();
       return send(res, { status: 200, headers: { 'content-type': register.contentType }, body: await register.metrics() });
     }
     if (req.method === 'GET' && url.pathname === '/healthz') {
-      const ok = opts.ready();
-      return send(res, { status: ok ? 200 : 503, body: { status: ok ? 'SERVING' : 'NOT_SERVING', service: opts.service } });
+      const report = opts.ready();
+      return send(res, {
+        status: report.ready ? 200 : 503,
+        headers: { 'cache-control': 'no-store' },
+        body: { status: report.ready ? 'SERVING' : 'NOT_SERVING', service: opts.service, state: report.status, dependencies: report.dependencies },
+      });
+    }
+    if (req.method === 'GET' && url.pathname === '/livez') {
+      return send(res, { status: 200, headers: { 'cache-control': 'no-store' }, body: { status: 'ALIVE', service: opts.service } });
     }
     const route = routes.get(`${req.method} ${url.pathname}`);
     if (!route) {

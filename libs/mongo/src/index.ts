@@ -1,21 +1,60 @@
 import { MongoClient, MongoServerError, type Collection, type Db, type Document, type Filter, type IndexDescription, type UpdateFilter } from 'mongodb';
 import { DomainError } from '@flix/errors';
+import { watchMongoAvailability, type Availability } from './availability.js';
+
+export { watchMongoAvailability, type Availability } from './availability.js';
 
 export interface MongoConnection {
   client: MongoClient;
   db: Db;
+  /** Up while the driver knows a data-bearing server; readiness and fast failure follow it. */
+  availability: Availability;
   close(): Promise<void>;
 }
 
-/** Connects to the service's own database (each service owns exactly one). */
-export async function connectMongo(url: string, dbName: string, appName: string): Promise<MongoConnection> {
-  // The driver's default pool (100). A small pool can deadlock against the embedded server's
-  // global transaction lock: waiters queued behind an open transaction hold every connection, and
-  // the transaction cannot send its next command.
-  const client = new MongoClient(url, { appName, serverSelectionTimeoutMS: 10_000, maxPoolSize: 100 });
-  await client.connect();
-  const db = client.db(dbName);
-  return { client, db, close: () => client.close() };
+export interface ConnectMongoOptions {
+  /**
+   * How long an operation waits for a reachable server before failing (ms). Short, so a call
+   * during an outage fails fast with UNAVAILABLE instead of hanging; the driver's monitor finds a
+   * server that came back within minHeartbeatFrequencyMS (500 ms) while an operation waits.
+   * Default 1500.
+   */
+  serverSelectionTimeoutMS?: number;
+  /** How often the driver checks the server when idle (ms); bounds how late an outage is noticed. Default 2000. */
+  heartbeatFrequencyMS?: number;
+  /** How long to keep trying to reach MongoDB at start before giving up (ms). Default 30 s. */
+  startupTimeoutMs?: number;
+}
+
+/**
+ * Connects to the service's own database (each service owns exactly one). At start, keeps
+ * trying for `startupTimeoutMs` (MongoDB may still be starting); after that the driver
+ * reconnects by itself, forever.
+ */
+export async function connectMongo(url: string, dbName: string, appName: string, opts: ConnectMongoOptions = {}): Promise<MongoConnection> {
+  const giveUpAt = Date.now() + (opts.startupTimeoutMs ?? 30_000);
+  for (let attempt = 1; ; attempt++) {
+    // The driver's default pool (100). A small pool can deadlock against the embedded server's
+    // global transaction lock: waiters queued behind an open transaction hold every connection, and
+    // the transaction cannot send its next command.
+    const client = new MongoClient(url, {
+      appName,
+      serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 1500,
+      heartbeatFrequencyMS: opts.heartbeatFrequencyMS ?? 2000,
+      maxPoolSize: 100,
+    });
+    const availability = watchMongoAvailability(client);
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if (Date.now() >= giveUpAt) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempt)));
+      continue;
+    }
+    const db = client.db(dbName);
+    return { client, db, availability, close: () => client.close() };
+  }
 }
 
 export type IndexPlan = Record<string, IndexDescription[]>;

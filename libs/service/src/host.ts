@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '@flix/logging';
 import { connectMongo, ensureIndexes, type IndexPlan, type MongoConnection } from '@flix/mongo';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import { Readiness } from './readiness.js';
 import { PeriodicTask, ShutdownPlan, type Closeable, type ShutdownPhase, type Stoppable } from './lifecycle.js';
 
 /** One gRPC service a process serves, with the options GrpcServer.add takes. */
@@ -89,13 +90,15 @@ export async function runService<C extends BaseServiceConfig, H extends object =
   const { name, config: cfg } = spec;
   const logger = createLogger(name, { level: cfg.LOG_LEVEL });
   const shutdown = new ShutdownPlan(logger);
-  let ready = false;
+  // Ready once composed and while MongoDB and NATS are reachable; /healthz and gRPC health follow it.
+  const readiness = new Readiness(logger);
   let grpc: GrpcServer | undefined;
+  readiness.onChange((ready) => grpc?.setServing(ready));
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       // Both probes answer "not serving" from the first moment, while timers and calls wind down.
-      ready = false;
+      readiness.stopping();
       grpc?.setServing(false);
       await shutdown.run();
       logger.info(`${name} stopped`);
@@ -104,10 +107,12 @@ export async function runService<C extends BaseServiceConfig, H extends object =
   };
 
   try {
-    const mongo = await connectMongo(cfg.MONGO_URL, cfg.MONGO_DB, name);
+    const mongo = await connectMongo(cfg.MONGO_URL, cfg.MONGO_DB, name, { serverSelectionTimeoutMS: cfg.FLIX_MONGO_SELECTION_TIMEOUT_MS });
+    readiness.watch('mongodb', mongo.availability);
     shutdown.add('connections', 'mongodb', () => mongo.close());
     await ensureIndexes(mongo.db, spec.indexes);
     const nats = await connectNats(cfg.NATS_URL, name);
+    readiness.watch('nats', nats.availability);
     shutdown.add('connections', 'nats', () => nats.drain());
     await ensureStreams(nats.jsm, spec.streams ?? FLIX_STREAMS);
     let outbox: Outbox | undefined;
@@ -115,6 +120,8 @@ export async function runService<C extends BaseServiceConfig, H extends object =
       const relay = new Outbox(mongo.db, { js: nats.js, logger, service: name });
       await relay.init();
       void relay.start();
+      // Back from an outage: publish what was committed meanwhile now, not at the relay's next backed-off poll.
+      nats.availability.onChange((up) => up && void relay.flush().catch(() => undefined));
       shutdown.add('outbox', 'outbox relay', () => relay.stop());
       outbox = relay;
     }
@@ -151,10 +158,10 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     const verifier =
       parts.verifier ??
       createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: requireJwks(cfg) } });
-    const server = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet() });
+    const server = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet(), maxInflightCalls: cfg.FLIX_MAX_INFLIGHT_CALLS });
     grpc = server;
     for (const service of parts.grpc) service.register(server);
-    const http = await startHttpServer({ service: name, port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => ready, routes: parts.routes });
+    const http = await startHttpServer({ service: name, port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => readiness.report(), routes: parts.routes });
     shutdown.add('serving', 'ops http server', () => http.close());
     const grpcPort = await server.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
     // Registered after the HTTP server, so it stops first: calls stop before the probes go.
@@ -163,8 +170,8 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     await parts.start?.(listening);
 
     for (const task of tasks) task.start();
-    ready = true;
-    server.setServing(true);
+    readiness.started();
+    server.setServing(readiness.ready);
     logger.info({ ...listening, ...parts.summary }, `${name} ready`);
     return { ...(parts.handle as H), ...listening, mongo, stop };
   } catch (err) {
