@@ -16,6 +16,7 @@ import { playbackHandlers } from './grpc/playback-handlers.js';
 import { MuxTokenSigner } from './mux/token-signer.js';
 import { PLAYBACK_INDEXES } from './storage/indexes.js';
 import { MongoPlaybackStore } from './storage/playback-store.js';
+import { FallbackProgressJournal, MongoProgressJournal } from './storage/fallback-journal.js';
 import { JetStreamProgressJournal } from './storage/progress-journal.js';
 
 export interface PlaybackOverrides {
@@ -41,7 +42,8 @@ export function startPlayback(env: Record<string, string | undefined> = process.
         entitlementRecheckSeconds: cfg.FLIX_ENTITLEMENT_RECHECK_SECONDS,
       };
       const store = new MongoPlaybackStore(mongo.client, mongo.db, playbackOutboxWriter(outbox));
-      const journal = await JetStreamProgressJournal.open(nats.nc, nats.js, nats.jsm);
+      // Heartbeats are journaled in JetStream, and in MongoDB while NATS is away, so they keep being answered.
+      const journal = new FallbackProgressJournal(await JetStreamProgressJournal.open(nats.nc, nats.js, nats.jsm), new MongoProgressJournal(mongo.db), () => nats.availability.up);
       const broadcast = client(new NatsSessionBroadcast(nats.nc, logger));
       const serviceToken = new ServiceTokenSource({ tokenUrl: cfg.IDENTITY_OAUTH_URL, clientId: cfg.FLIX_PLAYBACK_CLIENT_ID, clientSecret: cfg.FLIX_PLAYBACK_CLIENT_SECRET });
       const signer = await MuxTokenSigner.create(

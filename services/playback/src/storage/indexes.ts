@@ -10,4 +10,6 @@ export const PLAYBACK_INDEXES: IndexPlan = {
   ],
   // _id is "<profileId>:<movieId>": one record per profile and title.
   viewing: [{ key: { profileId: 1, lastWatchedAt: -1, movieId: 1 }, name: 'profile_recent' }],
+  // Heartbeats journaled while NATS was away (fallback-journal.ts); like the JetStream journal, kept a day.
+  progress_fallback: [{ key: { at: 1 }, name: 'at_ttl', expireAfterSeconds: 86_400 }],
 };
