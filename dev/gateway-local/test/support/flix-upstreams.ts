@@ -42,7 +42,7 @@ export async function startFlixUpstreams(descriptorSet: Uint8Array, services: st
   const server = new grpc.Server();
   for (const name of services) {
     const service = registry.getService(name)!;
-    const definition: grpc.ServiceDefinition = {};
+    const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const m of service.methods) {
       definition[m.name] = {
@@ -73,7 +73,17 @@ export async function startFlixUpstreams(descriptorSet: Uint8Array, services: st
     server.addService(definition, handlers);
   }
   server.addService(
-    { Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, ...{ requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize } } },
+    {
+      Check: {
+        path: '/grpc.health.v1.Health/Check',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: raw.serialize,
+        requestDeserialize: raw.deserialize,
+        responseSerialize: raw.serialize,
+        responseDeserialize: raw.deserialize,
+      },
+    },
     { Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from([0x08, 1])) },
   );
   const grpcPort = await new Promise<number>((resolve, reject) =>
