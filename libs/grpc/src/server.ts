@@ -19,6 +19,8 @@ import type { Logger } from '@flix/logging';
 import { checkResponseHeaderName, clientIpFrom, firstValue, type CallContext } from './context.js';
 import { classifyDependencyError } from './dependency-errors.js';
 import { InflightLimit, overloaded } from './load-shed.js';
+import { IdempotencyKeys, type IdempotencyOptions } from './idempotency.js';
+import { mutatingMethods } from './idempotency-rules.js';
 import { rpcDuration, rpcErrors, rpcRequests } from './metrics.js';
 import { internalError, toServiceError } from './status.js';
 
@@ -49,6 +51,8 @@ export interface GrpcServerOptions {
   maxCallMs?: number;
   /** Calls handled at once; beyond it a call is refused at once with UNAVAILABLE + RetryInfo. Default 256. */
   maxInflightCalls?: number;
+  /** Idempotency-Key support for the methods whose HTTP rule mutates (needs descriptorSet). */
+  idempotency?: IdempotencyOptions;
 }
 
 /**
@@ -62,10 +66,14 @@ export class GrpcServer {
   private readonly serviceNames: string[] = [];
   private readonly domain: string;
   private readonly inflight: InflightLimit;
+  private readonly idempotency?: IdempotencyKeys;
 
   constructor(private readonly opts: GrpcServerOptions) {
     this.domain = `flix.${opts.service}`;
     this.inflight = new InflightLimit(opts.service, opts.maxInflightCalls ?? 256);
+    if (opts.idempotency && opts.descriptorSet) {
+      this.idempotency = new IdempotencyKeys({ ...opts.idempotency, service: opts.service, mutating: mutatingMethods(opts.descriptorSet) });
+    }
     this.health.addToServer(this.server);
     if (opts.descriptorSet) {
       const reflection = new ReflectionService(loadFileDescriptorSetFromBuffer(Buffer.from(opts.descriptorSet)));
@@ -79,7 +87,8 @@ export class GrpcServer {
     const impl: UntypedServiceImplementation = {};
     for (const key of Object.keys(definition)) {
       const method = definition[key] as MethodDefinition<unknown, unknown>;
-      const handler = handlers[key as keyof D] as UnaryHandler<unknown, unknown>;
+      const given = handlers[key as keyof D] as UnaryHandler<unknown, unknown>;
+      const handler = this.idempotency?.wrap(method, given) ?? given;
       impl[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
         void this.handle(method.path, handler, !publicMethods.has(key), quietMethods.has(key), call, callback);
     }

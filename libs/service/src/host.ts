@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '@flix/logging';
 import { connectMongo, ensureIndexes, type IndexPlan, type MongoConnection } from '@flix/mongo';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import { IDEMPOTENCY_KEY_INDEXES, idempotencySettings, MongoIdempotencyKeyStore } from './idempotency-keys.js';
 import { Readiness } from './readiness.js';
 import { PeriodicTask, ShutdownPlan, type Closeable, type ShutdownPhase, type Stoppable } from './lifecycle.js';
 
@@ -110,7 +111,7 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     const mongo = await connectMongo(cfg.MONGO_URL, cfg.MONGO_DB, name, { serverSelectionTimeoutMS: cfg.FLIX_MONGO_SELECTION_TIMEOUT_MS });
     readiness.watch('mongodb', mongo.availability);
     shutdown.add('connections', 'mongodb', () => mongo.close());
-    await ensureIndexes(mongo.db, spec.indexes);
+    await ensureIndexes(mongo.db, { ...spec.indexes, ...IDEMPOTENCY_KEY_INDEXES });
     const nats = await connectNats(cfg.NATS_URL, name);
     readiness.watch('nats', nats.availability);
     shutdown.add('connections', 'nats', () => nats.drain());
@@ -158,7 +159,8 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     const verifier =
       parts.verifier ??
       createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: requireJwks(cfg) } });
-    const server = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet(), maxInflightCalls: cfg.FLIX_MAX_INFLIGHT_CALLS });
+    const idempotency = { store: new MongoIdempotencyKeyStore(mongo.db), ...idempotencySettings() };
+    const server = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet(), idempotency, maxInflightCalls: cfg.FLIX_MAX_INFLIGHT_CALLS });
     grpc = server;
     for (const service of parts.grpc) service.register(server);
     const http = await startHttpServer({ service: name, port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => readiness.report(), routes: parts.routes });
