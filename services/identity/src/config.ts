@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { bool, durationSeconds, loadConfig, serviceConfigShape, z } from '@flix/config';
 
 // Identity signs the tokens and verifies them with its own key ring: no JWKS URL to read.
@@ -42,6 +43,15 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
       FLIX_ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
       FLIX_ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
       FLIX_SEED_ADMIN: bool(true),
+      // Password hashing lanes (security/password-work.ts): a sign-up flood cannot starve sign-ins.
+      /** argon2 computations at once; more would only queue in libuv's pool of 4 threads. */
+      FLIX_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(4).default(Math.min(4, availableParallelism())),
+      /** Of those, how many registration may use; sign-ins keep the rest. */
+      FLIX_REGISTER_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(4).optional(),
+      /** Callers allowed to wait for a slot, per lane; more get 503 UNAVAILABLE with RetryInfo at once. */
+      FLIX_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(32),
+      /** The longest a caller waits for a slot before it gets 503 UNAVAILABLE with RetryInfo. */
+      FLIX_PASSWORD_HASH_MAX_WAIT_MS: z.coerce.number().int().min(1).default(2_000),
     },
     env,
   );

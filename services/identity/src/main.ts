@@ -6,6 +6,7 @@ import { readIdentityConfig } from './config.js';
 import { Accounts } from './domain/accounts.js';
 import { KeyRing } from './security/key-ring.js';
 import { argon2Hasher } from './security/password-hasher.js';
+import { PasswordWork } from './security/password-work.js';
 import { systemClock, type Clock } from './domain/ports.js';
 import { Sessions } from './domain/sessions.js';
 import { identityOutboxWriter } from './events/event-writer.js';
@@ -39,12 +40,19 @@ export function startIdentity(env: Record<string, string | undefined> = process.
         propagationSeconds: cfg.FLIX_SIGNING_KEY_PROPAGATION_SECONDS,
       });
       await keys.init();
-      const hasher = argon2Hasher({ memoryCost: cfg.FLIX_ARGON2_MEMORY_KIB, timeCost: cfg.FLIX_ARGON2_TIME_COST, parallelism: 1 });
+      const argon2 = argon2Hasher({ memoryCost: cfg.FLIX_ARGON2_MEMORY_KIB, timeCost: cfg.FLIX_ARGON2_TIME_COST, parallelism: 1 });
+      const concurrency = cfg.FLIX_PASSWORD_HASH_CONCURRENCY;
+      const passwordWork = new PasswordWork({
+        concurrency,
+        registerConcurrency: Math.min(concurrency, cfg.FLIX_REGISTER_HASH_CONCURRENCY ?? Math.max(1, Math.floor(concurrency / 2))),
+        maxQueued: cfg.FLIX_PASSWORD_HASH_QUEUE,
+        maxWaitMs: cfg.FLIX_PASSWORD_HASH_MAX_WAIT_MS,
+      });
       const sessions = new Sessions({
         users,
         refreshTokens: new MongoRefreshTokenRepository(mongo.client, mongo.db, writeEvents),
         attempts: new MongoLoginAttemptRepository(mongo.client, mongo.db, writeEvents),
-        hasher,
+        hasher: passwordWork.hasher(argon2, 'login'),
         keys,
         clock,
         clients: parseClients(cfg.FLIX_OAUTH_CLIENTS),
@@ -69,7 +77,7 @@ export function startIdentity(env: Record<string, string | undefined> = process.
             'many failed sign-ins on one account within the window (not locked; each address is delayed on its own)',
           ),
       });
-      const accounts = new Accounts({ users, hasher, sessions, clock });
+      const accounts = new Accounts({ users, hasher: passwordWork.hasher(argon2, 'register'), sessions, clock });
 
       if (cfg.FLIX_ADMIN_EMAIL && cfg.FLIX_ADMIN_PASSWORD) {
         const result = await accounts.ensureAdmin(cfg.FLIX_ADMIN_EMAIL, cfg.FLIX_ADMIN_PASSWORD);
