@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { DependencyUnavailableError } from './outbox.js';
 
 export interface NatsClients {
   nc: NatsConnection;
@@ -48,12 +49,13 @@ export async function connectNats(url: string, name: string, opts: ConnectNatsOp
   try {
     const timeout = opts.publishTimeoutMs ?? 5000;
     const jsm = await jetstreamManager(nc, { timeout });
-    const js = jetstream(nc, { timeout });
+    const availability = followStatus(nc);
+    const js = failFastWhileDisconnected(jetstream(nc, { timeout }), availability);
     return {
       nc,
       js,
       jsm,
-      availability: followStatus(nc),
+      availability,
       async drain() {
         if (!nc.isClosed() && !nc.isDraining()) await nc.drain();
       },
@@ -89,4 +91,15 @@ function followStatus(nc: NatsConnection): NatsAvailability {
       return () => listeners.delete(listener);
     },
   };
+}
+
+/**
+ * A JetStream publish made while disconnected would sit in the client's buffer until its ack
+ * timeout (5 s) and then fail; refused at once instead, the caller answers UNAVAILABLE quickly
+ * (and the outbox relay just tries again after NATS is back).
+ */
+function failFastWhileDisconnected(js: JetStreamClient, availability: NatsAvailability): JetStreamClient {
+  const publish: JetStreamClient['publish'] = (subject, payload, options) =>
+    availability.up ? js.publish(subject, payload, options) : Promise.reject(new DependencyUnavailableError('nats', `NATS is unreachable; nothing was published to ${subject}`));
+  return new Proxy(js, { get: (target, prop, receiver) => (prop === 'publish' ? publish : Reflect.get(target, prop, receiver)) });
 }
