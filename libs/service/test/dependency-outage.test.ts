@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceDefinition } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, type ServiceDefinition } from '@grpc/grpc-js';
 import { engagementEvents } from '@flix/contracts';
 import type { DomainError } from '@flix/errors';
 import { connectNats, on, runInTransaction, startConsumer } from '@flix/events';
@@ -169,6 +169,18 @@ async function healthBecomes(status: number, timeoutMs: number): Promise<{ healt
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+/** grpc.health.v1 status of the whole server: 1 SERVING, 2 NOT_SERVING. */
+async function grpcHealth(): Promise<number> {
+  const c = new Client(`127.0.0.1:${svc.grpcPort}`, credentials.createInsecure());
+  try {
+    const bytes = await new Promise<Buffer>((resolve, reject) =>
+      c.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new Metadata(), { deadline: Date.now() + 2000 }, (err, v) => (err ? reject(err) : resolve(v!))),
+    );
+    return bytes[1] ?? 0;
+  } finally {
+    c.close();
+  }
+}
 const livez = async () => (await fetch(`http://127.0.0.1:${svc.httpPort}/livez`)).status;
 
 async function timed<T>(p: Promise<T>): Promise<{ value: T | undefined; error: DomainError | undefined; ms: number }> {
@@ -202,6 +214,7 @@ describe('a service whose MongoDB goes away and comes back', () => {
     measured.mongoDownTo503 = down.ms;
     expect(down.health.body).toMatchObject({ status: 'NOT_SERVING', state: 'unavailable', dependencies: { mongodb: 'down', nats: 'up' } });
     expect(down.ms).toBeLessThan(5_000);
+    expect(await grpcHealth()).toBe(2);
     // Liveness stays: an outage of a dependency is no reason to restart this process.
     expect(await livez()).toBe(200);
 
@@ -216,6 +229,7 @@ describe('a service whose MongoDB goes away and comes back', () => {
     const up = await healthBecomes(200, 15_000);
     measured.mongoBackTo200 = up.ms;
     expect(up.health.body.dependencies).toEqual({ mongodb: 'up', nats: 'up' });
+    expect(await grpcHealth()).toBe(1);
     expect(await call('add', 'after-mongo-outage')).toBe('added');
     // Both acknowledged writes are there, the refused one is not; their events reached the consumer.
     expect(await call('count')).toBe('2');
@@ -232,6 +246,7 @@ describe('a service whose nats-server goes away and comes back', () => {
     measured.natsDownTo503 = down.ms;
     expect(down.health.body).toMatchObject({ state: 'unavailable', dependencies: { mongodb: 'up', nats: 'down' } });
     expect(down.ms).toBeLessThan(5_000);
+    expect(await grpcHealth()).toBe(2);
     expect(await livez()).toBe(200);
 
     // A write that goes to NATS through the outbox is accepted: the relay publishes it later.
