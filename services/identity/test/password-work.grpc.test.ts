@@ -80,4 +80,25 @@ describe('password hashing under a sign-up flood', () => {
       await db.close();
     }
   });
+
+  it('the OAuth password grant sheds a burst beyond the sign-in lane with 503 temporarily_unavailable and Retry-After', async () => {
+    const owner = `oauth-${Date.now()}@example.com`;
+    await register(owner);
+    // Distinct addresses: this is about CPU, not about the per-address throttle.
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        const res = await fetch(`http://127.0.0.1:${service.httpPort}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `192.0.2.${i + 1}` },
+          body: new URLSearchParams({ grant_type: 'password', username: owner, password: PASSWORD }).toString(),
+        });
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: string } };
+      }),
+    );
+    const shed = answers.filter((a) => a.status !== 200);
+    // Two hashing and two waiting at most: the others cannot all have been served.
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(2);
+    expect(shed.length).toBeGreaterThanOrEqual(1);
+    for (const a of shed) expect(a).toMatchObject({ status: 503, retryAfter: '1', body: { error: 'temporarily_unavailable' } });
+  });
 });

@@ -10,6 +10,10 @@ function oauthError(status: number, error: string, description: string, extra: R
   return { status, headers: { ...NO_STORE, ...extra }, body: { error, error_description: description } };
 }
 
+function retryAfter(e: DomainError): Record<string, string> {
+  return e.retryAfterSeconds ? { 'retry-after': String(Math.ceil(e.retryAfterSeconds)) } : {};
+}
+
 function fromDomain(e: DomainError): HttpResponse {
   switch (e.reason) {
     case 'INVALID_CLIENT':
@@ -17,10 +21,12 @@ function fromDomain(e: DomainError): HttpResponse {
     case 'INVALID_SCOPE':
       return oauthError(400, 'invalid_scope', e.message);
     case 'LOGIN_THROTTLED':
-      return oauthError(429, 'slow_down', e.message, e.retryAfterSeconds ? { 'retry-after': String(e.retryAfterSeconds) } : {});
+      return oauthError(429, 'slow_down', e.message, retryAfter(e));
   }
   if (e.kind === 'invalid_argument') return oauthError(400, 'invalid_request', e.message);
   if (e.kind === 'unauthenticated') return oauthError(400, 'invalid_grant', e.message);
+  // Shed load (password hashing full): the client may come back after the given delay.
+  if (e.kind === 'unavailable' && e.retryAfterSeconds) return oauthError(503, 'temporarily_unavailable', e.message, retryAfter(e));
   return oauthError(503, 'temporarily_unavailable', 'try again later');
 }
 
