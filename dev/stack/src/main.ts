@@ -75,16 +75,16 @@ function persistentSecrets<T extends object>(dataDir: string, file: string, make
 }
 
 /** The first admin: from FLIX_ADMIN_EMAIL/PASSWORD, or generated once and kept in the data dir. */
-function adminCredentials(dataDir: string): { email: string; password: string; generated: boolean } {
+function adminCredentials(dataDir: string): { email: string; password: string; generated: boolean; fromEnv: boolean } {
   const file = join(dataDir, 'admin-credentials.json');
   if (process.env.FLIX_ADMIN_EMAIL && process.env.FLIX_ADMIN_PASSWORD)
-    return { email: process.env.FLIX_ADMIN_EMAIL, password: process.env.FLIX_ADMIN_PASSWORD, generated: false };
+    return { email: process.env.FLIX_ADMIN_EMAIL, password: process.env.FLIX_ADMIN_PASSWORD, generated: false, fromEnv: true };
   const generated = !existsSync(file);
   const creds = persistentSecrets(dataDir, 'admin-credentials.json', () => ({
     email: process.env.FLIX_ADMIN_EMAIL ?? 'admin@flix.local',
     password: `flix-${randomBytes(12).toString('base64url')}`,
   }));
-  return { ...creds, generated };
+  return { ...creds, generated, fromEnv: false };
 }
 
 /** Stops whatever main() has started so far; a failed start must not leave children running. */
@@ -294,7 +294,8 @@ async function main(): Promise<void> {
     `Flix is up: ${gatewayUrl}  (GET /healthz → 200)`,
     '',
     webBuilt ? `  ▶ Web app: ${gatewayUrl}/   ← open this in a browser; log in as the admin below or sign up` : `  Web app:   not built (npm run build -w @flix/web, then restart)`,
-    `  admin:     ${admin.email} / ${admin.password}${admin.generated ? '   (generated; kept in admin-credentials.json in the data dir)' : ''}`,
+    // The password itself never goes to the output, which ends up in log collectors.
+    `  admin:     ${admin.email}   ${admin.fromEnv ? '(password: FLIX_ADMIN_PASSWORD)' : `(password: ${join(dataDir, 'admin-credentials.json')}${admin.generated ? ', generated now' : ''})`}`,
     '',
     `  data:      ${dataDir}   (${STATUS_FILE}: each process's state, pid and restarts)`,
     `  MongoDB:   ${mongoUrl}`,
@@ -303,7 +304,7 @@ async function main(): Promise<void> {
     ...(videoOrigin ? [`  Video:     ${videoOrigin.baseUrl}/{playbackId}.m3u8?token=…   (stands in for stream.mux.com and image.mux.com)`] : []),
     `  Stripe:    ${stripe.baseUrl ?? 'api.stripe.com (STRIPE_SECRET_KEY)'}${stripe.baseUrl ? '   (checkout pages: Pay / Decline)' : ''}`,
     ...(webBuilt ? [`  web:       ${webUrl}   (web/dist, behind the gateway's catch-all route)`] : []),
-    `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<password above>"}'`,
+    `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<admin password>"}'`,
     'Ctrl-C stops everything; the next `make run` finds the data where it was.',
     '',
   ];
