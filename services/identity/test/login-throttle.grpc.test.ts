@@ -181,6 +181,15 @@ describe('login throttling (per account and address, progressive, no lockout)', 
     for (const o of forKnown) if (!o.ok) expect(o.message).not.toContain(known);
   });
 
+  it('an IPv6 attacker rotating addresses within its /64 is still one address', async () => {
+    const email = uniqueEmail('v6-victim');
+    await register(email);
+    for (let i = 1; i <= 4; i++) expect(await login(email, `wrong-${i}`, `2001:db8:77:1::${i.toString(16)}`)).toMatchObject(WRONG);
+    expect(await login(email, 'wrong-from-a-new-host', '2001:db8:77:1:ffff::5')).toEqual(throttled(1));
+    // Another /64 is another address: the owner there signs in.
+    expect(await login(email, PASSWORD, '2001:db8:77:2::1')).toEqual({ ok: true });
+  });
+
   it('a second replica on the same database sees the same counters', async () => {
     await startReplica();
     const email = uniqueEmail('replicated');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFailure, delaySeconds, type LoginThrottlePolicy } from './login-throttle.js';
+import { countFailure, delaySeconds, throttledAddress, type LoginThrottlePolicy } from './login-throttle.js';
 
 const policy: LoginThrottlePolicy = { freeFailures: 3, baseDelaySeconds: 1, maxDelaySeconds: 900, ipFailureLimit: 50, accountAlertFailures: 100, windowSeconds: 900 };
 const at = (s: number) => new Date(Date.UTC(2030, 0, 1) + s * 1000);
@@ -27,5 +27,16 @@ describe('login throttle arithmetic', () => {
     const later = countFailure(first.next, at(899), ip, policy).next;
     expect(later).toMatchObject({ failures: 2, windowStart: at(0) });
     expect(countFailure(later, at(900), ip, policy).next).toMatchObject({ failures: 1, windowStart: at(900) });
+  });
+
+  it('counts IPv6 clients per /64 network (one host can rotate through it), IPv4 per address', () => {
+    expect(throttledAddress('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(throttledAddress('2001:0DB8:0001:0002:ffff:ffff:ffff:fffe')).toBe('2001:db8:1:2::/64');
+    expect(throttledAddress('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(throttledAddress('::1')).toBe('0:0:0:0::/64');
+    expect(throttledAddress('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(throttledAddress('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(throttledAddress('203.0.113.9')).toBe('203.0.113.9');
+    expect(throttledAddress('not-an-address')).toBe('not-an-address');
   });
 });

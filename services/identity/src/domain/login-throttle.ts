@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { DomainError } from '@flix/errors';
 import type { IdentityEvent } from './events.js';
 import type { LoginAttemptRepository, ThrottleCounter } from './ports.js';
@@ -94,6 +95,24 @@ export interface AccountUnderAttack {
   windowSeconds: number;
 }
 
+/**
+ * The address a counter is kept for. An IPv6 client usually holds a whole /64 and can pick a new
+ * address for every guess, so IPv6 counts per /64 network; an IPv4-mapped address is its IPv4.
+ */
+export function throttledAddress(clientIp: string): string {
+  const ip = clientIp.trim().toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
+  const bare = ip.split('%')[0]!;
+  if (!isIPv6(bare)) return ip;
+  const [head = '', tail] = bare.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  // An embedded IPv4 tail only occurs past the first 64 bits, which are all that is kept.
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
 // Counters are compare-and-set; this many lost races on one key in a row is itself a flood.
 const MAX_RACES = 8;
 
@@ -119,7 +138,8 @@ export class LoginThrottle {
   }
 
   static keys(email: string, clientIp: string): AttemptKeys {
-    return { pair: `pair:${clientIp}|${email}`, ip: `ip:${clientIp}`, account: `account:${email}` };
+    const from = throttledAddress(clientIp);
+    return { pair: `pair:${from}|${email}`, ip: `ip:${from}`, account: `account:${email}` };
   }
 
   /**
