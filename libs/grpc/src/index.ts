@@ -13,3 +13,4 @@ export {
   type IdempotencySettings,
   type NewClaim,
 } from './idempotency.js';
+export { classifyDependencyError, dependencyUnavailable, unavailableDependency, type Dependency } from './dependency-errors.js';

@@ -38,6 +38,21 @@ export interface HttpServerOptions {
    */
   ready: () => HealthReport;
   maxBodyBytes?: number;
+  /**
+   * Recognizes an error a route threw because a dependency is away (the host passes the same
+   * classifier the gRPC server uses): answered 503 with Retry-After and a google.rpc.Status
+   * body instead of 500.
+   */
+  classifyError?: (err: unknown) => UnavailableAnswer | undefined;
+}
+
+/** What a route's caller is told when a dependency is away. */
+export interface UnavailableAnswer {
+  message: string;
+  /** ErrorInfo reason, e.g. DEPENDENCY_UNAVAILABLE. */
+  reason: string;
+  metadata: Record<string, string>;
+  retryAfterSeconds: number;
 }
 
 /** Readiness as the host sees it; `dependencies` names each required dependency's state. */
@@ -72,7 +87,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
 
   const server = createServer((req, res) => {
-    void dispatch(req, res).catch((err) => {
+    void dispatch(req, res).catch((err: unknown) => {
+      const unavailable = opts.classifyError?.(err);
+      if (unavailable) {
+        opts.logger.warn({ path: req.url, reason: unavailable.reason, ...unavailable.metadata }, 'http route refused: a dependency is unavailable');
+        if (!res.headersSent) send(res, unavailableResponse(unavailable, opts.service));
+        return;
+      }
       opts.logger.error({ err, path: req.url }, 'http handler failed');
       if (!res.headersSent) send(res, { status: 500, body: { code: 13, message: 'internal error', details: [] } });
     });
@@ -135,6 +156,22 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** 503 with Retry-After and the google.rpc.Status JSON the gateway renders for gRPC errors. */
+function unavailableResponse(u: UnavailableAnswer, service: string): HttpResponse {
+  return {
+    status: 503,
+    headers: { 'retry-after': String(Math.ceil(u.retryAfterSeconds)) },
+    body: {
+      code: 14,
+      message: u.message,
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: u.reason, domain: `flix.${service}`, metadata: u.metadata },
+        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Math.ceil(u.retryAfterSeconds)}s` },
+      ],
+    },
   };
 }
 

@@ -2,8 +2,8 @@ import { createAccessTokenVerifier, type AccessTokenVerifier } from '@flix/auth'
 import type { BaseServiceConfig } from '@flix/config';
 import { FLIX_STREAMS } from '@flix/contracts';
 import { connectNats, ensureStreams, MongoIdempotencyStore, Outbox, type NatsClients, type StreamSpec } from '@flix/events';
-import { GrpcServer, type AddServiceOptions, type ServiceHandlers } from '@flix/grpc';
-import { startHttpServer, type HttpRoute } from '@flix/http';
+import { classifyDependencyError, GrpcServer, type AddServiceOptions, type ServiceHandlers } from '@flix/grpc';
+import { startHttpServer, type HttpRoute, type UnavailableAnswer } from '@flix/http';
 import { createLogger, type Logger } from '@flix/logging';
 
 import { connectMongo, ensureIndexes, type IndexPlan, type MongoConnection } from '@flix/mongo';
@@ -163,7 +163,7 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     const server = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet(), idempotency, maxInflightCalls: cfg.FLIX_MAX_INFLIGHT_CALLS });
     grpc = server;
     for (const service of parts.grpc) service.register(server);
-    const http = await startHttpServer({ service: name, port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => readiness.report(), routes: parts.routes });
+    const http = await startHttpServer({ service: name, port: cfg.HTTP_PORT, host: cfg.GRPC_HOST, logger, ready: () => readiness.report(), routes: parts.routes, classifyError: unavailableAnswer });
     shutdown.add('serving', 'ops http server', () => http.close());
     const grpcPort = await server.start(cfg.GRPC_HOST, cfg.GRPC_PORT);
     // Registered after the HTTP server, so it stops first: calls stop before the probes go.
@@ -180,6 +180,12 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     await stop();
     throw err;
   }
+}
+
+/** Plain-HTTP routes (webhooks, OAuth) get the same outage classification as gRPC calls. */
+function unavailableAnswer(err: unknown): UnavailableAnswer | undefined {
+  const e = classifyDependencyError(err);
+  return e && { message: e.message, reason: e.reason, metadata: e.metadata, retryAfterSeconds: e.retryAfterSeconds ?? 1 };
 }
 
 function requireJwks(cfg: BaseServiceConfig): string {

@@ -95,6 +95,8 @@ beforeAll(async () => {
       const titles = mongo.db.collection<{ _id: string }>('titles');
       return {
         verifier: async () => Promise.reject(new Error('no tokens in this test')),
+        // A plain-HTTP route (as webhooks and OAuth are) that needs MongoDB.
+        routes: [{ method: 'GET', path: '/titles/count', handle: async () => ({ status: 200, body: { count: await titles.countDocuments() } }) }],
         grpc: [
           grpcService(
             definition,
@@ -224,6 +226,18 @@ describe('a service whose MongoDB goes away and comes back', () => {
       expect(r.error, `${m} during the outage`).toMatchObject({ kind: 'unavailable', reason: 'DEPENDENCY_UNAVAILABLE', metadata: { dependency: 'mongodb' }, retryAfterSeconds: 1 });
       expect(r.ms).toBeLessThan(2_500);
     }
+    const started = Date.now();
+    const route = await fetch(`http://127.0.0.1:${svc.httpPort}/titles/count`);
+    measured.mongoDown_httpRoute = Date.now() - started;
+    expect(route.status).toBe(503);
+    expect(route.headers.get('retry-after')).toBe('1');
+    expect(await route.json()).toMatchObject({
+      code: 14,
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'DEPENDENCY_UNAVAILABLE', metadata: { dependency: 'mongodb' } },
+        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1s' },
+      ],
+    });
 
     await startMongoServer();
     const up = await healthBecomes(200, 15_000);
