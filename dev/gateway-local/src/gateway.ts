@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '@flix/logging';
 import {
   type AccessLogFilter,
   type CorsPolicy,
+  type FractionalPercent,
   type GatewayConfig,
   type HttpFilter,
   type HeaderMutationEntry,
@@ -44,6 +45,12 @@ export interface LocalGatewayOptions {
   /** Cluster name → "host:port" for local runs; other clusters keep their YAML address. */
   upstreams: Record<string, string>;
   logger?: Logger;
+  /**
+   * Envoy runtime overrides, by runtime key: a percentage for a RuntimeFractionalPercent (e.g.
+   * `{ 'flix.rate_limit.enforced': 0 }` counts but does not enforce the rate limits, as setting
+   * that key in Envoy's runtime would).
+   */
+  runtime?: Record<string, number>;
 }
 
 export interface LocalGateway {
@@ -224,6 +231,7 @@ class Gateway {
     private readonly registry: Registry,
     upstreams: Record<string, string>,
     private readonly logger: Logger,
+    private readonly runtime: Record<string, number> = {},
   ) {
     this.clusters = new ClusterManager(config.clusters, upstreams, logger);
     this.filters = config.hcm.filters.map((f, i) => this.buildFilter(f, i));
@@ -299,6 +307,13 @@ class Gateway {
     ex.vhost = best;
     const input = ex.matchInput();
     ex.route = best?.routes.find((r) => matchRoute(r.match, input));
+  }
+
+  /** Whether this request falls in a RuntimeFractionalPercent, runtime overrides first. */
+  private sampled(p: FractionalPercent): boolean {
+    const override = p.runtimeKey !== undefined ? this.runtime[p.runtimeKey] : undefined;
+    const fraction = override !== undefined ? Math.min(1, Math.max(0, override / 100)) : p.fraction;
+    return fraction >= 1 || Math.random() < fraction;
   }
 
   private perFilter(ex: Exchange, name: string): PerFilterConfig | undefined {
@@ -405,7 +420,7 @@ class Gateway {
           decode: async (ex) => {
             const per = this.perFilter(ex, f.name);
             const origin = ex.header('origin');
-            if (per?.type !== 'cors' || !origin || Math.random() >= per.policy.enabled.fraction) return true;
+            if (per?.type !== 'cors' || !origin || !this.sampled(per.policy.enabled)) return true;
             const policy = per.policy;
             const allowed = policy.allowOrigins.some((m) => matchString(m, origin) || (m.kind === 'exact' && m.value === '*'));
             if (!allowed) return true;
@@ -436,7 +451,7 @@ class Gateway {
           decode: async (ex) => {
             const per = this.perFilter(ex, f.name);
             const cfg = per?.type === 'local_ratelimit' ? per.config : f.config;
-            if (Math.random() >= cfg.enabled.fraction) return true;
+            if (!this.sampled(cfg.enabled)) return true;
             let limiter = this.limiters.get(cfg);
             if (!limiter) {
               limiter = new LocalRateLimiter(cfg);
@@ -452,7 +467,7 @@ class Gateway {
             });
             const decision = limiter.decide(descriptors);
             if (cfg.xRateLimitHeaders && decision.bucket) ex.rateLimitState.set(index, decision.bucket);
-            if (decision.allowed || Math.random() >= cfg.enforced.fraction) return true;
+            if (decision.allowed || !this.sampled(cfg.enforced)) return true;
             const headers: Headers = { 'x-envoy-ratelimited': 'true' };
             for (const h of cfg.responseHeadersToAdd) headers[h.key] = h.value;
             // Envoy passes its own 429 through this filter's encode too (the x-ratelimit-* headers).
@@ -775,7 +790,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const logger = options.logger ?? createLogger('gateway-local');
   const config = loadEnvoyConfig(options.envoyConfig);
   const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, options.descriptorSet));
-  const gateway = new Gateway(config, registry, options.upstreams, logger);
+  const gateway = new Gateway(config, registry, options.upstreams, logger, options.runtime);
   const { requestHeadersMs, requestMs, idleMs } = config.hcm.timeouts;
   // Envoy's timeouts from the HCM: trickled headers, slow bodies and idle sockets are not held forever.
   const server = http.createServer(

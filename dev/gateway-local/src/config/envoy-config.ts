@@ -23,6 +23,8 @@ export { EnvoyConfigError } from './reader.js';
 export interface FractionalPercent {
   /** 0..1 */
   fraction: number;
+  /** Envoy runtime key whose value (a percentage) overrides the default. */
+  runtimeKey?: string;
 }
 
 export interface TokenBucket {
@@ -287,7 +289,7 @@ function parsePercent(n: Node | undefined, fallback: number): FractionalPercent 
   d.only(['numerator', 'denominator']);
   const denominators = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const;
   const den = denominators[d.enumValue('denominator', ['HUNDRED', 'TEN_THOUSAND', 'MILLION'] as const, 'HUNDRED')];
-  return { fraction: Math.min(1, d.num('numerator', 0) / den) };
+  return { fraction: Math.min(1, d.num('numerator', 0) / den), runtimeKey: n.optStr('runtime_key') || undefined };
 }
 
 function parseHeaderValueOptions(list: Node[]): HeaderValue[] {
