@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createFileRegistry, fromBinary, type Registry } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { createLogger, type Logger } from '@flix/logging';
@@ -173,14 +174,15 @@ interface LocalReplyOptions {
   closeConnection?: boolean;
 }
 
-function matchAccessLogFilter(f: AccessLogFilter, ex: Exchange, status: number): boolean {
+/** `ex` is absent for a codec error (no request was parsed): only status filters can match. */
+function matchAccessLogFilter(f: AccessLogFilter, ex: Exchange | undefined, status: number): boolean {
   switch (f.kind) {
     case 'status':
       return f.op === 'EQ' ? status === f.value : f.op === 'GE' ? status >= f.value : status <= f.value;
     case 'header':
-      return matchHeader(f.matcher, ex.matchInput());
+      return ex !== undefined && matchHeader(f.matcher, ex.matchInput());
     case 'flags':
-      return f.flags.length === 0 ? ex.flags.length > 0 : f.flags.some((fl) => ex.flags.includes(fl));
+      return ex !== undefined && (f.flags.length === 0 ? ex.flags.length > 0 : f.flags.some((fl) => ex.flags.includes(fl)));
     case 'and':
       return f.filters.every((x) => matchAccessLogFilter(x, ex, status));
     case 'or':
@@ -378,6 +380,39 @@ class Gateway {
       headers['content-type'] = rendered.contentType;
     } else if (text) headers['content-type'] = 'text/plain';
     this.send(ex, from, status, headers, Buffer.from(out), { closeConnection: opts.closeConnection });
+  }
+
+  /**
+   * A reply to a request the HTTP codec refused (headers too large, malformed, too slow): Envoy
+   * sends these as local replies too, through the status mappers of local_reply_config.
+   */
+  codecErrorReply(status: number, message: string): { headers: Record<string, string>; body: string } {
+    const lr = this.config.hcm.localReply;
+    const mapper = lr.mappers.find((m) => m.filter.kind === 'status' && matchAccessLogFilter(m.filter, undefined, status));
+    const format = mapper?.bodyFormat ?? lr.bodyFormat;
+    const headers: Record<string, string> = { server: this.config.hcm.serverName, connection: 'close' };
+    for (const h of mapper?.headersToAdd ?? []) headers[h.key] = h.value;
+    const text = mapper?.body ?? message;
+    if (!format) return { headers: { ...headers, 'content-type': 'text/plain' }, body: text };
+    const ctx: FormatContext = {
+      startTime: new Date(),
+      protocol: 'HTTP/1.1',
+      requestHeaders: {},
+      method: '',
+      path: '',
+      responseHeaders: {},
+      responseCode: status,
+      responseFlags: [],
+      responseCodeDetails: 'codec_error',
+      bytesReceived: 0,
+      bytesSent: 0,
+      durationMs: 0,
+      localReplyBody: text,
+      downstreamAddress: '',
+      downstreamPort: 0,
+    };
+    const rendered = renderBody(format, ctx);
+    return { headers: { ...headers, 'content-type': rendered.contentType }, body: rendered.body };
   }
 
   // --------------------------------------------------------------------------------- filters
@@ -797,6 +832,17 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     { headersTimeout: requestHeadersMs, requestTimeout: requestMs, keepAliveTimeout: idleMs, connectionsCheckingInterval: 1_000 },
     gateway.handle,
   );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const { headers, body } = gateway.codecErrorReply(status, http.STATUS_CODES[status] ?? 'Bad Request');
+    headers['content-length'] = String(Buffer.byteLength(body));
+    const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n${head}\r\n${body}`);
+  });
   const limit = config.listener.connectionLimit;
   if (limit) {
     // envoy.filters.network.connection_limit: a connection beyond max_connections is closed

@@ -175,6 +175,16 @@ describe('gRPC framing on the JSON API', () => {
   });
 });
 
+describe('requests the HTTP codec refuses', () => {
+  it('answers headers over the limit with 431 Status JSON, not an empty body', async () => {
+    const gw = await gatewayWith();
+    const r = await send(gw, 'GET', `/v1/movies?q=${'a'.repeat(20_000)}`);
+    expect(r.status).toBe(431);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.json()).toEqual({ code: 8, message: 'Request Header Fields Too Large' });
+  });
+});
+
 describe('rate limit buckets refill', () => {
   it('lets a refused address in again after the fill interval', async () => {
     const gw = await gatewayWith((doc) => {
