@@ -43,6 +43,8 @@ export interface TestStackWebOptions {
 }
 
 export interface TestStackOptions {
+  /** Refuse over-limit requests with 429 as production does (default: count them only). */
+  enforceRateLimits?: boolean;
   /** Extra environment for the catalog (e.g. MUX_BASE_URL of an emulator). */
   catalog?: Record<string, string>;
   /** Extra environment for billing (e.g. STRIPE_API_BASE and keys of the Stripe emulator). */
@@ -172,6 +174,9 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     descriptorSet: readDescriptorSet(),
     upstreams,
     logger: createLogger('gateway', { level: 'silent' }),
+    // Every test client is 127.0.0.1, so per-address limits would make suites refuse each other;
+    // limits still count (x-ratelimit-* headers) and dev/gateway-local/test/limits.test.ts enforces them.
+    runtime: options.enforceRateLimits ? {} : { 'flix.rate_limit.enforced': 0 },
   });
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const deadline = Date.now() + 20_000;
