@@ -10,6 +10,12 @@ export interface NatsClients {
   /** Up while connected; down from a disconnect until the client has reconnected. */
   availability: NatsAvailability;
   /**
+   * Durable consumers on this client hold each message (kept in progress, not failed) while
+   * `dependency` is down, instead of failing it over and over into the dead-letter queue;
+   * they carry on when it is back. The host passes MongoDB's availability.
+   */
+  holdConsumersWhileDown(dependency: NatsAvailability): void;
+  /**
    * Clean shutdown: flushes what was published and waits for subscriptions to finish, then
    * closes. Stop consumers and outbox relays first so they can still ack and publish.
    */
@@ -56,6 +62,7 @@ export async function connectNats(url: string, name: string, opts: ConnectNatsOp
       js,
       jsm,
       availability,
+      holdConsumersWhileDown: (dependency) => void consumerGates.set(js, dependency),
       async drain() {
         if (!nc.isClosed() && !nc.isDraining()) await nc.drain();
       },
@@ -64,6 +71,13 @@ export async function connectNats(url: string, name: string, opts: ConnectNatsOp
     await nc.close();
     throw err;
   }
+}
+
+const consumerGates = new WeakMap<JetStreamClient, NatsAvailability>();
+
+/** What consumers on `js` must wait for before handling a message (see holdConsumersWhileDown). */
+export function consumerGate(js: JetStreamClient): NatsAvailability | undefined {
+  return consumerGates.get(js);
 }
 
 /** Follows the connection's status events: down on disconnect, up again on reconnect. */

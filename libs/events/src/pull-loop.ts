@@ -2,6 +2,7 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstrea
 import { ClosedConnectionError, DrainingConnectionError } from '@nats-io/nats-core';
 import type { Logger } from '@flix/logging';
 import { errMessage } from './error-message.js';
+import { consumerGate, type NatsAvailability } from './nats.js';
 
 export interface PullLoopOptions {
   js: JetStreamClient;
@@ -31,7 +32,8 @@ export async function runPullLoop(o: PullLoopOptions): Promise<void> {
       const messages = await consumer.consume({ max_messages: o.batchSize });
       o.subscribed(messages);
       if (o.stopping()) void messages.close(); // stop() came while subscribing
-      await o.consume(messages, () => (failures = 0));
+      const gate = consumerGate(o.js);
+      await o.consume(gate ? heldWhileDown(messages, gate, o) : messages, () => (failures = 0));
       if (!o.stopping()) throw new Error('message iterator ended');
     } catch (err) {
       if (o.stopping()) break;
@@ -47,6 +49,43 @@ export async function runPullLoop(o: PullLoopOptions): Promise<void> {
       await Promise.race([new Promise((r) => setTimeout(r, wait).unref()), o.stopSignal]);
     }
   }
+}
+
+/** How often a held message is reported in progress (well inside any ack wait). */
+const HOLD_TICK_MS = 5_000;
+
+/**
+ * Hands messages over only while `gate` is up. While it is down (MongoDB away: every handler
+ * and the idempotency check would fail), the next message is held in progress (`working()`,
+ * which does not count as a delivery) rather than handled and failed: failing it repeatedly
+ * would run through its attempts into the dead-letter queue during a long outage.
+ */
+function heldWhileDown(messages: ConsumerMessages, gate: NatsAvailability, o: Pick<PullLoopOptions, 'stopping' | 'stopSignal' | 'log'>): ConsumerMessages {
+  const iterate = async function* (): AsyncGenerator<JsMsg> {
+    for await (const m of messages) {
+      if (!gate.up && !o.stopping()) o.log.warn({ seq: m.info.streamSequence }, 'holding events until the database is back');
+      while (!gate.up && !o.stopping()) {
+        m.working();
+        await untilUp(gate, HOLD_TICK_MS, o.stopSignal);
+      }
+      yield m;
+    }
+  };
+  return new Proxy(messages, { get: (target, prop, receiver) => (prop === Symbol.asyncIterator ? iterate : Reflect.get(target, prop, receiver)) });
+}
+
+/** Resolves when `gate` comes up, after `ms`, or on stop, whichever is first. */
+function untilUp(gate: NatsAvailability, ms: number, stopSignal: Promise<void>): Promise<void> {
+  let off = () => undefined as unknown;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    new Promise<void>((r) => (off = gate.onChange((up) => up && r()))),
+    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    stopSignal,
+  ]).finally(() => {
+    off();
+    clearTimeout(timer);
+  });
 }
 
 /** One message at a time, in order. */

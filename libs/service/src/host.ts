@@ -114,6 +114,7 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     await ensureIndexes(mongo.db, { ...spec.indexes, ...IDEMPOTENCY_KEY_INDEXES });
     const nats = await connectNats(cfg.NATS_URL, name);
     readiness.watch('nats', nats.availability);
+    nats.holdConsumersWhileDown(mongo.availability);
     shutdown.add('connections', 'nats', () => nats.drain());
     await ensureStreams(nats.jsm, spec.streams ?? FLIX_STREAMS);
     let outbox: Outbox | undefined;

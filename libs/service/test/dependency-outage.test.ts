@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client, credentials, Metadata, type ServiceDefinition } from '@grpc/grpc-js';
 import { engagementEvents } from '@flix/contracts';
 import type { DomainError } from '@flix/errors';
-import { connectNats, on, runInTransaction, startConsumer } from '@flix/events';
+import { connectNats, on, publishEvent, runInTransaction, startConsumer } from '@flix/events';
 import { createClient } from '@flix/grpc';
 import { startEmbeddedMongo, type EmbeddedMongo } from '@flix/mongo-embedded';
 import { freePort, waitForPort } from '@flix/testkit';
@@ -133,6 +133,9 @@ beforeAll(async () => {
               handlers: { 'engagement.watchlist.added': on(engagementEvents.watchlistAdded, async (e) => void added.push(e.movieId)) },
               idempotency,
               logger,
+              // Few attempts, quickly: an event failed during a MongoDB outage would be dead-lettered within seconds.
+              maxDeliver: 2,
+              backoffMs: [200],
             }),
           );
         },
@@ -239,6 +242,14 @@ describe('a service whose MongoDB goes away and comes back', () => {
       ],
     });
 
+    // An event arriving while MongoDB is away is held, not failed into the dead-letter queue:
+    // with two attempts 200 ms apart it would be parked long before MongoDB is back.
+    const publisher = await connectNats(`nats://127.0.0.1:${natsPort}`, 'outage-publisher');
+    await publishEvent(publisher.js, engagementEvents.watchlistAdded, { userId: 'u1', profileId: 'p1', movieId: 'published-during-mongo-outage' });
+    await publisher.drain();
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(svc.added).not.toContain('published-during-mongo-outage');
+
     await startMongoServer();
     const up = await healthBecomes(200, 15_000);
     measured.mongoBackTo200 = up.ms;
@@ -247,7 +258,12 @@ describe('a service whose MongoDB goes away and comes back', () => {
     expect(await call('add', 'after-mongo-outage')).toBe('added');
     // Both acknowledged writes are there, the refused one is not; their events reached the consumer.
     expect(await call('count')).toBe('2');
-    await eventually(async () => [...svc.added].sort(), (a) => a.includes('after-mongo-outage') && a.includes('before-mongo-outage'), 15_000);
+    await eventually(
+      async () => [...svc.added].sort(),
+      (a) => a.includes('after-mongo-outage') && a.includes('before-mongo-outage') && a.includes('published-during-mongo-outage'),
+      15_000,
+    );
+    expect(svc.added.filter((m) => m === 'published-during-mongo-outage')).toHaveLength(1);
     expect(svc.added).not.toContain('during-mongo-outage');
   }, 60_000);
 });
