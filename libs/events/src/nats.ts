@@ -35,6 +35,11 @@ export const NATS_RECONNECT = { maxReconnectAttempts: -1, reconnectTimeWait: 100
 export interface ConnectNatsOptions {
   /** How long to wait for a JetStream publish acknowledgement (ms). Default 5000. */
   publishTimeoutMs?: number;
+  /**
+   * How long to keep trying to reach NATS at start (ms). Default 30 s: a service restarted while
+   * nats-server is itself restarting waits for it instead of crash-looping.
+   */
+  startupTimeoutMs?: number;
 }
 
 /**
@@ -43,15 +48,25 @@ export interface ConnectNatsOptions {
  * connections` shows who is who.
  */
 export async function connectNats(url: string, name: string, opts: ConnectNatsOptions = {}): Promise<NatsClients> {
-  const nc = await connect({
-    servers: url.split(',').map((s) => s.trim()),
-    name,
-    ...NATS_RECONNECT,
-    // A silently dropped connection (no FIN from a dead host) is noticed after ~2 missed pings,
-    // not the default 4 minutes.
-    pingInterval: 10_000,
-    maxPingOut: 2,
-  });
+  const giveUpAt = Date.now() + (opts.startupTimeoutMs ?? 30_000);
+  let nc: NatsConnection;
+  for (;;) {
+    try {
+      nc = await connect({
+        servers: url.split(',').map((s) => s.trim()),
+        name,
+        ...NATS_RECONNECT,
+        // A silently dropped connection (no FIN from a dead host) is noticed after ~2 missed pings,
+        // not the default 4 minutes.
+        pingInterval: 10_000,
+        maxPingOut: 2,
+      });
+      break;
+    } catch (err) {
+      if (Date.now() >= giveUpAt) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   try {
     const timeout = opts.publishTimeoutMs ?? 5000;
     const jsm = await jetstreamManager(nc, { timeout });

@@ -123,7 +123,7 @@ export async function runService<C extends BaseServiceConfig, H extends object =
       await relay.init();
       void relay.start();
       // Back from an outage: publish what was committed meanwhile now, not at the relay's next backed-off poll.
-      nats.availability.onChange((up) => up && void relay.flush().catch(() => undefined));
+      for (const dependency of [nats.availability, mongo.availability]) dependency.onChange((up) => up && void relay.flush().catch(() => undefined));
       shutdown.add('outbox', 'outbox relay', () => relay.stop());
       outbox = relay;
     }

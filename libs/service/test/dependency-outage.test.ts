@@ -303,7 +303,7 @@ describe('a service whose nats-server goes away and comes back', () => {
     expect(await call('count')).toBe('3');
   }, 60_000);
 
-  it('connects with unlimited reconnect attempts a second apart', async () => {
+  it('connects with unlimited reconnect attempts a second apart, and waits for NATS at start', async () => {
     const own = await connectNats(`nats://127.0.0.1:${natsPort}`, 'outage-reconnect-probe');
     const options = (own.nc as unknown as { options: { maxReconnectAttempts: number; reconnectTimeWait: number } }).options;
     expect(options).toMatchObject({ maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
@@ -314,5 +314,14 @@ describe('a service whose nats-server goes away and comes back', () => {
     await startNatsServer();
     await eventually(async () => own.availability.up, (u) => u, 15_000);
     await own.drain();
-  }, 30_000);
+
+    // A service starting while nats-server is still down waits for it instead of crashing.
+    await killNatsServer();
+    const connecting = connectNats(`nats://127.0.0.1:${natsPort}`, 'outage-late-start');
+    await new Promise((r) => setTimeout(r, 1_500));
+    await startNatsServer();
+    const late = await connecting;
+    expect(late.availability.up).toBe(true);
+    await late.drain();
+  }, 40_000);
 });
