@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make run` (the whole system on its embedded defaults)
 # and `make test` (every test). Both install what is missing first.
-.PHONY: run test setup generate web lint typecheck bench bench-start clean-data
+.PHONY: run test setup generate web lint typecheck bench bench-start clean-data test-faults soak
 
 # Debian installs nats-server in /usr/sbin, which is not on a non-root user's PATH.
 export PATH := $(PATH):/usr/sbin
@@ -36,6 +36,17 @@ bench: setup
 # `make run` from start to healthy, cold and warm, compiled and through tsx (bench/stack-start.ts).
 bench-start: setup
 	@node --import tsx bench/stack-start.ts
+
+# The long fault-injection variant (test/faults): every process of the stack SIGKILLed in turn,
+# heavier journey load, several rounds (FLIX_FAULTS_ROUNDS, FLIX_FAULTS_VUS). `make test` runs
+# the same file's short variant (FLIX_FAULTS unset), so the long one never runs there.
+test-faults: setup
+	@FLIX_FAULTS=long npx vitest run --project system test/faults/
+
+# 10 minutes of journey load on the multi-process stack (FLIX_SOAK_MINUTES): RSS per process at
+# start and end (fails beyond the bound it prints) and p50/p99 latency per minute.
+soak: setup
+	@node --import tsx bench/soak.ts
 
 clean-data:
 	rm -rf .data

@@ -60,7 +60,7 @@ beforeAll(async () => {
   } finally {
     await journey.stop();
   }
-  verification = await verify({ gatewayUrl: stack.gatewayUrl, mongoUrl: stack.mongoUrl, adminEmail: stack.admin.email, accounts: journey.accounts, recorder, maxConcurrentStreams: MAX_STREAMS });
+  verification = await verify({ gatewayUrl: stack.gatewayUrl, mongoUrl: stack.mongoUrl, accounts: journey.accounts, recorder, maxConcurrentStreams: MAX_STREAMS });
   report = buildReport({ variant: LONG ? `long, ${ROUNDS} rounds` : 'short', virtualUsers: VUS, attempts: recorder.attempts, kills, gaveUp: journey.gaveUp, verification });
   console.log(formatReport(report));
   writeFileSync(join(resolve(stack.dataDir, '..'), 'report.json'), JSON.stringify({ report, lost: verification.lost }, null, 2));

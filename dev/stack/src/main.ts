@@ -124,6 +124,7 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    up = false; // processes stopping on purpose are no status news
     log.info('stopping');
     await gateway?.close().catch(() => {});
     // Services first (they drain consumers and the outbox), then NATS and Mongo.

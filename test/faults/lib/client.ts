@@ -3,8 +3,11 @@
  * on 503/429 (waiting what Retry-After or RetryInfo asks, else backing off), on 502/504 and on
  * connection errors and timeouts, within a time budget; every mutation carries an
  * Idempotency-Key that its retries repeat. Every attempt is recorded with its outcome.
+ * Each virtual user connects from its own loopback address (127.0.0.<10+vu>), so the gateway's
+ * per-client limits see one client per user, as they would see people on their own networks.
  */
 import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
 
 export interface Attempt {
   vu: number;
@@ -50,7 +53,7 @@ export class GaveUp extends Error {
 
 export class Recorder {
   readonly attempts: Attempt[] = [];
-  /** Calls whose retry, after an attempt that may have been applied, was answered 409: the key was not honoured. */
+  /** Calls whose retry (same Idempotency-Key) was finally answered 409: the key did not make the retry safe. */
   readonly conflictsAfterRetry: { vu: number; op: string; path: string; key?: string; body: string }[] = [];
   record(a: Attempt): void {
     this.attempts.push(a);
@@ -84,12 +87,20 @@ export function retryHintMs(headers: Headers, body: unknown): number | undefined
 }
 
 export class Client {
+  private readonly agent: Agent;
+
   constructor(
     private readonly base: string,
     private readonly recorder: Recorder,
     readonly vu: number,
     private readonly defaults: { timeoutMs: number; budgetMs: number } = { timeoutMs: 15_000, budgetMs: 60_000 },
-  ) {}
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: 4, localAddress: vu >= 0 ? `127.0.0.${10 + (vu % 240)}` : undefined });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
 
   /** One logical call, retried as described above; throws GaveUp when the budget runs out. */
   async call<T = Record<string, unknown>>(op: string, method: string, path: string, opts: CallOptions = {}): Promise<CallResult<T>> {
@@ -108,14 +119,8 @@ export class Client {
       let wait: number;
       let last: Pick<Attempt, 'status' | 'error'>;
       try {
-        const res = await fetch(url, {
-          method,
-          headers,
-          body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
-          redirect: 'manual',
-          signal: AbortSignal.timeout(opts.timeoutMs ?? this.defaults.timeoutMs),
-        });
-        const text = await res.text();
+        const res = await send(this.agent, url, method, headers, opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)), opts.timeoutMs ?? this.defaults.timeoutMs);
+        const text = res.text;
         let body: unknown = text;
         try {
           body = text ? JSON.parse(text) : {};
@@ -123,14 +128,18 @@ export class Client {
           // Not JSON (the emulator's HTML pages): the text is the body.
         }
         const ms = performance.now() - t0;
-        const hint = RETRY_STATUSES.has(res.status) ? retryHintMs(res.headers, body) : undefined;
+        // A 409 that says when to retry (ABORTED, e.g. IDEMPOTENCY_KEY_IN_USE: the first attempt's
+        // claim is still held) is retried as asked; a bare 409 is an answer.
+        const hint = RETRY_STATUSES.has(res.status) || res.status === 409 ? retryHintMs(res.headers, body) : undefined;
+        const retry = RETRY_STATUSES.has(res.status) || (res.status === 409 && hint !== undefined);
         this.recorder.record({
           vu: this.vu, op, method, path: redact(path), attempt, at, ms, status: res.status, key,
-          ...(res.status === 503 || res.status === 429 ? { retryHint: hint !== undefined } : {}),
-          ...(res.status >= 500 ? { errorBody: text.slice(0, 300) } : {}),
+          ...(res.status === 503 || res.status === 429 || res.status === 409 ? { retryHint: hint !== undefined } : {}),
+          ...(res.status >= 400 && res.status !== 404 ? { errorBody: text.slice(0, 300) } : {}),
         });
-        if (res.status === 409 && ambiguous) this.recorder.conflictsAfterRetry.push({ vu: this.vu, op, path: redact(path), key, body: text.slice(0, 300) });
-        if (!RETRY_STATUSES.has(res.status)) return { status: res.status, body: body as T, headers: res.headers, attempts: attempt, ambiguousBefore: ambiguous };
+        // A retry carries the first attempt's key: a final conflict means the key did not make it safe.
+        if (res.status === 409 && !retry && attempt > 1) this.recorder.conflictsAfterRetry.push({ vu: this.vu, op, path: redact(path), key, body: text.slice(0, 300) });
+        if (!retry) return { status: res.status, body: body as T, headers: res.headers, attempts: attempt, ambiguousBefore: ambiguous };
         // A 502/504 may have been applied upstream; a 503/429 was refused before it was.
         if (res.status === 502 || res.status === 504) ambiguous = true;
         last = { status: res.status };
@@ -151,6 +160,24 @@ export class Client {
   }
 }
 
+/** One HTTP exchange (redirects are answers, not followed). */
+function send(agent: Agent, url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number; headers: Headers; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve({ status: res.statusCode ?? 0, headers: h, text: Buffer.concat(chunks).toString() });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Paths carry ids, never secrets; query strings are cut (they could). */
 function redact(path: string): string {
   return path.replace(/\?.*$/, '');
@@ -158,6 +185,6 @@ function redact(path: string): string {
 
 function errorCode(err: unknown): string {
   const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } };
-  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return 'timeout';
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.cause?.name === 'TimeoutError') return 'timeout';
   return e?.cause?.code ?? e?.code ?? e?.name ?? 'error';
 }

@@ -90,6 +90,7 @@ export function startJourney(opts: JourneyOptions): Journey {
       }
       await think();
     }
+    client.close();
   };
   const users = Promise.all(Array.from({ length: opts.virtualUsers }, (_, vu) => user(vu)));
   return {

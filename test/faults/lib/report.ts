@@ -11,6 +11,8 @@ export interface FaultReport {
   requestsTotal: number;
   /** Non-2xx/3xx answers and errors the clients saw during the faults, by status or error code. */
   errorsByStatus: Record<string, number>;
+  /** The same by step and status, e.g. "rate 503" (a "subscription 404" is the poll before the webhook lands). */
+  errorsByOp: Record<string, number>;
   /** Logical calls that ran out of retries, by step. */
   gaveUp: Record<string, number>;
   kills: { name: string; restartedMs?: number; healthyMs?: number; healthzSawIt: boolean; statusSawIt: boolean }[];
@@ -25,10 +27,12 @@ export function buildReport(args: { variant: string; virtualUsers: number; attem
   const load = args.attempts.filter((a) => a.vu >= 0);
   const during = load.filter((a) => a.at >= first && a.at <= last);
   const errorsByStatus: Record<string, number> = {};
+  const errorsByOp: Record<string, number> = {};
   for (const a of during) {
     if (a.status !== undefined && a.status < 400) continue;
     const k = String(a.status ?? a.error);
     errorsByStatus[k] = (errorsByStatus[k] ?? 0) + 1;
+    errorsByOp[`${a.op} ${k}`] = (errorsByOp[`${a.op} ${k}`] ?? 0) + 1;
   }
   return {
     variant: args.variant,
@@ -36,6 +40,7 @@ export function buildReport(args: { variant: string; virtualUsers: number; attem
     requestsDuringFaults: during.length,
     requestsTotal: load.length,
     errorsByStatus,
+    errorsByOp,
     gaveUp: Object.fromEntries(args.gaveUp),
     kills: args.kills.map(({ name, restartedMs, healthyMs, healthzSawIt, statusSawIt }) => ({ name, restartedMs, healthyMs, healthzSawIt, statusSawIt })),
     acknowledged: args.verification.checked,
@@ -48,6 +53,7 @@ export function formatReport(r: FaultReport): string {
   const lines = [
     `fault suite (${r.variant}, ${r.virtualUsers} virtual users): ${r.requestsTotal} requests, ${r.requestsDuringFaults} during the faults`,
     `errors seen by clients during the faults: ${Object.entries(r.errorsByStatus).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`,
+    `  by step: ${Object.entries(r.errorsByOp).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`,
     `gave up after retries: ${Object.entries(r.gaveUp).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`,
     '| killed | running again (s) | healthy (s) | /healthz saw it down | status file saw it down |',
     '| --- | ---: | ---: | --- | --- |',
