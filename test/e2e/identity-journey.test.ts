@@ -61,7 +61,8 @@ const counts = async () => ({
 
 beforeAll(async () => {
   // A short key propagation delay; the gateway has cached the JWKS well before it ends.
-  stack = await startTestStack({ FLIX_SIGNING_KEY_PROPAGATION_SECONDS: '6', FLIX_OAUTH_CLIENTS: 'svc-billing:billing-secret-0123456789:catalog.read entitlements.check' });
+  // A long first login delay: the gateway test runs on the real clock, however slow the machine.
+  stack = await startTestStack({ FLIX_SIGNING_KEY_PROPAGATION_SECONDS: '6', FLIX_LOGIN_BASE_DELAY_SECONDS: '120', FLIX_OAUTH_CLIENTS: 'svc-billing:billing-secret-0123456789:catalog.read entitlements.check' });
   mongo = new MongoClient(stack.mongo.url);
   db = mongo.db(stack.identity.db);
 });
@@ -128,14 +129,16 @@ describe('the identity journey through the gateway', () => {
       gwFrom('127.0.0.2', '/v1/auth/login', { email: user.email, password }, { 'x-forwarded-for': '127.0.0.1' });
     const seen: number[] = [];
     for (let i = 0; i < 12; i++) seen.push((await stranger(`wrong-password-${i}`)).status);
-    // Three free failures, a fourth that earns a one-second wait, refusals while it runs.
+    // Three free failures, a fourth that earns a wait (120 s here), refusals while it runs.
     expect(seen).toEqual([401, 401, 401, 401, 429, 429, 429, 429, 429, 429, 429, 429]);
     const throttled = await stranger(PASSWORD);
     expect(throttled.status).toBe(429);
     expect(throttled.body.code).toBe(8);
-    expect(throttled.body.message).toMatch(/^too many failed sign-in attempts; try again in 1 second$/);
+    const [, left] = /^too many failed sign-in attempts; try again in (\d+) seconds$/.exec(throttled.body.message) ?? [];
+    expect(Number(left)).toBeGreaterThan(90);
+    expect(Number(left)).toBeLessThanOrEqual(120);
     const retry = throttled.body.details.find((d: { '@type': string }) => d['@type'] === 'type.googleapis.com/google.rpc.RetryInfo');
-    expect(retry.retryDelay).toBe('1s');
+    expect(retry.retryDelay).toBe(`${left}s`);
     expect(JSON.stringify(throttled.body)).not.toContain(user.email);
 
     // The owner, from 127.0.0.1, is not held back by any of it.
