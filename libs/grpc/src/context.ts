@@ -50,6 +50,10 @@ export function firstValue(md: Metadata, key: string): string | undefined {
 
 /** Envoy (use_remote_address) appends the real peer, so the trustworthy entry is the last one. */
 export function clientIpFrom(md: Metadata, peer: string): string {
+  // The gateway's trusted view: right even when xff_num_trusted_hops makes the last X-Forwarded-For
+  // entry a proxy's address rather than the client's.
+  const external = firstValue(md, 'x-envoy-external-address')?.trim();
+  if (external) return external;
   const xff = firstValue(md, 'x-forwarded-for');
   if (xff) {
     const parts = xff.split(',').map((s) => s.trim()).filter(Boolean);

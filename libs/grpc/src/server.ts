@@ -23,6 +23,7 @@ import { IdempotencyKeys, type IdempotencyOptions } from './idempotency.js';
 import { mutatingMethods } from './idempotency-rules.js';
 import { rpcDuration, rpcErrors, rpcRequests } from './metrics.js';
 import { internalError, toServiceError } from './status.js';
+import { RequestDecoding, UndecodableRequest } from './undecodable.js';
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
 
@@ -67,10 +68,12 @@ export class GrpcServer {
   private readonly domain: string;
   private readonly inflight: InflightLimit;
   private readonly idempotency?: IdempotencyKeys;
+  private readonly decoding: RequestDecoding;
 
   constructor(private readonly opts: GrpcServerOptions) {
     this.domain = `flix.${opts.service}`;
     this.inflight = new InflightLimit(opts.service, opts.maxInflightCalls ?? 256);
+    this.decoding = new RequestDecoding(opts.descriptorSet);
     if (opts.idempotency && opts.descriptorSet) {
       this.idempotency = new IdempotencyKeys({ ...opts.idempotency, service: opts.service, mutating: mutatingMethods(opts.descriptorSet) });
     }
@@ -85,14 +88,16 @@ export class GrpcServer {
     const publicMethods = new Set<string>(options.publicMethods ?? []);
     const quietMethods = new Set<string>(options.quietMethods ?? []);
     const impl: UntypedServiceImplementation = {};
+    const decoded: Record<string, MethodDefinition<unknown, unknown>> = {};
     for (const key of Object.keys(definition)) {
       const method = definition[key] as MethodDefinition<unknown, unknown>;
+      decoded[key] = this.decoding.wrap(method);
       const given = handlers[key as keyof D] as UnaryHandler<unknown, unknown>;
       const handler = this.idempotency?.wrap(method, given) ?? given;
       impl[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
         void this.handle(method.path, handler, !publicMethods.has(key), quietMethods.has(key), call, callback);
     }
-    this.server.addService(definition, impl);
+    this.server.addService(decoded, impl);
     this.serviceNames.push(options.name);
     this.health.setStatus(options.name, 'NOT_SERVING');
   }
@@ -140,6 +145,7 @@ export class GrpcServer {
       const accessToken = bearerToken(firstValue(md, 'authorization'));
       if (accessToken) caller = { principal: await this.opts.verifier(accessToken), accessToken };
       else if (requiresAuth) throw unauthenticated('this call needs an access token: send "authorization: Bearer <token>"');
+      if (call.request instanceof UndecodableRequest) throw call.request.error;
       const ctx: CallContext = {
         method: path,
         principal: caller?.principal,

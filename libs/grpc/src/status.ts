@@ -62,6 +62,9 @@ export function toServiceError(err: DomainError, domain: string): Partial<Servic
     );
   }
   const metadata = new Metadata();
+  // Envoy's transcoder passes it on as an HTTP header (a trailers-only answer's trailers are headers);
+  // it does not derive Retry-After from RetryInfo itself.
+  if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
   metadata.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message: err.message, details }).finish()));
   return { code, details: err.message, metadata };
 }

@@ -9,7 +9,7 @@ export interface HttpRequest {
   headers: IncomingMessage['headers'];
   /** Raw body bytes (webhook signatures are computed over them). */
   body: Buffer;
-  /** Peer address, or the last x-forwarded-for entry when behind the gateway. */
+  /** The gateway's x-envoy-external-address, else the last x-forwarded-for entry, else the peer. */
   clientIp: string;
 }
 
@@ -137,7 +137,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       query: url.searchParams,
       headers: req.headers,
       body: Buffer.concat(chunks),
-      clientIp: xff.length > 0 ? xff[xff.length - 1]! : (req.socket.remoteAddress ?? ''),
+      clientIp: externalAddress(req) ?? (xff.length > 0 ? xff[xff.length - 1]! : (req.socket.remoteAddress ?? '')),
     });
     send(res, response);
   }
@@ -182,4 +182,11 @@ function send(res: ServerResponse, r: HttpResponse): void {
   if (r.body !== undefined && !isText && !headers['content-type']) headers['content-type'] = 'application/json';
   res.writeHead(r.status, headers);
   res.end(payload);
+}
+
+/** The client address the gateway vouches for (it overwrites whatever a client sent). */
+function externalAddress(req: IncomingMessage): string | undefined {
+  const value = req.headers['x-envoy-external-address'];
+  const first = (Array.isArray(value) ? value[0] : value)?.trim();
+  return first || undefined;
 }
