@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, port, serviceEnv } from './index.js';
+import { ConfigError, loadConfig, port, resilienceEnv, serviceEnv } from './index.js';
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
@@ -18,5 +18,14 @@ describe('loadConfig', () => {
       expect((e as Error).message).toContain('MONGO_URL is required');
       expect((e as Error).message).toContain('NATS_URL is invalid');
     }
+  });
+});
+
+describe('resilienceEnv', () => {
+  it('defaults Idempotency-Key retention to 24 h and the lease to 60 s, and names a bad variable', () => {
+    expect(loadConfig(resilienceEnv, {})).toMatchObject({ FLIX_IDEMPOTENCY_RETENTION_SECONDS: 86_400, FLIX_IDEMPOTENCY_LEASE_SECONDS: 60 });
+    expect(loadConfig(resilienceEnv, { FLIX_IDEMPOTENCY_RETENTION_SECONDS: '3600' }).FLIX_IDEMPOTENCY_RETENTION_SECONDS).toBe(3600);
+    expect(() => loadConfig(resilienceEnv, { FLIX_IDEMPOTENCY_LEASE_SECONDS: 'soon' })).toThrow(ConfigError);
+    expect(() => loadConfig(resilienceEnv, { FLIX_IDEMPOTENCY_LEASE_SECONDS: 'soon' })).toThrow(/FLIX_IDEMPOTENCY_LEASE_SECONDS/);
   });
 });

@@ -59,6 +59,10 @@ export const resilienceEnv = {
   FLIX_MAX_INFLIGHT_CALLS: z.coerce.number().int().positive().default(256),
   /** How long a MongoDB operation waits for a reachable server before the call fails with UNAVAILABLE (ms). */
   FLIX_MONGO_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
+  /** How long a completed Idempotency-Key answers with its stored response. */
+  FLIX_IDEMPOTENCY_RETENTION_SECONDS: durationSeconds(24 * 3600),
+  /** How long an unfinished call's key blocks duplicates before it counts as abandoned (a crash mid-call). */
+  FLIX_IDEMPOTENCY_LEASE_SECONDS: durationSeconds(60),
 } as const;
 
 /** The settings every service has once read: serviceEnv, its database and (all but identity) the JWKS URL. */

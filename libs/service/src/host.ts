@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '@flix/logging';
 import { connectMongo, ensureIndexes, type IndexPlan, type MongoConnection } from '@flix/mongo';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { IDEMPOTENCY_KEY_INDEXES, idempotencySettings, MongoIdempotencyKeyStore } from './idempotency-keys.js';
+import { IDEMPOTENCY_KEY_INDEXES, MongoIdempotencyKeyStore } from './idempotency-keys.js';
 import { Readiness } from './readiness.js';
 import { PeriodicTask, ShutdownPlan, type Closeable, type ShutdownPhase, type Stoppable } from './lifecycle.js';
 
@@ -160,7 +160,11 @@ export async function runService<C extends BaseServiceConfig, H extends object =
     const verifier =
       parts.verifier ??
       createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: requireJwks(cfg) } });
-    const idempotency = { store: new MongoIdempotencyKeyStore(mongo.db), ...idempotencySettings() };
+    const idempotency = {
+      store: new MongoIdempotencyKeyStore(mongo.db),
+      retentionSeconds: cfg.FLIX_IDEMPOTENCY_RETENTION_SECONDS,
+      leaseSeconds: cfg.FLIX_IDEMPOTENCY_LEASE_SECONDS,
+    };
     const server = new GrpcServer({ service: name, logger, verifier, descriptorSet: readDescriptorSet(), idempotency, maxInflightCalls: cfg.FLIX_MAX_INFLIGHT_CALLS });
     grpc = server;
     for (const service of parts.grpc) service.register(server);

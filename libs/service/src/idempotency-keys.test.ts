@@ -1,9 +1,8 @@
 import { startMongo, type MongoHandle } from '@flix/testkit';
-import { ConfigError } from '@flix/config';
 import { ensureIndexes } from '@flix/mongo';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDEMPOTENCY_KEY_INDEXES, IDEMPOTENCY_KEYS_COLLECTION, idempotencySettings, MongoIdempotencyKeyStore } from './idempotency-keys.js';
+import { IDEMPOTENCY_KEY_INDEXES, IDEMPOTENCY_KEYS_COLLECTION, MongoIdempotencyKeyStore } from './idempotency-keys.js';
 
 let mongo: MongoHandle;
 let client: MongoClient;
@@ -69,14 +68,5 @@ describe('MongoIdempotencyKeyStore', () => {
   it('has a TTL index on expiresAt', async () => {
     const indexes = await db.collection(IDEMPOTENCY_KEYS_COLLECTION).indexes();
     expect(indexes.find((i) => i.name === 'expiresAt_ttl')).toMatchObject({ key: { expiresAt: 1 }, expireAfterSeconds: 0 });
-  });
-});
-
-describe('idempotencySettings', () => {
-  it('defaults to 24 h retention and a 60 s lease, and names a bad variable', () => {
-    expect(idempotencySettings({})).toEqual({ retentionSeconds: 86_400, leaseSeconds: 60 });
-    expect(idempotencySettings({ FLIX_IDEMPOTENCY_RETENTION_SECONDS: '3600' }).retentionSeconds).toBe(3600);
-    expect(() => idempotencySettings({ FLIX_IDEMPOTENCY_LEASE_SECONDS: 'soon' })).toThrow(ConfigError);
-    expect(() => idempotencySettings({ FLIX_IDEMPOTENCY_LEASE_SECONDS: 'soon' })).toThrow(/FLIX_IDEMPOTENCY_LEASE_SECONDS/);
   });
 });

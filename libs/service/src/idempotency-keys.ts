@@ -1,5 +1,4 @@
-import { durationSeconds, loadConfig } from '@flix/config';
-import type { IdempotencyKeyStore, IdempotencyRecord, IdempotencySettings, NewClaim } from '@flix/grpc';
+import type { IdempotencyKeyStore, IdempotencyRecord, NewClaim } from '@flix/grpc';
 import { isDuplicateKey, type IndexPlan } from '@flix/mongo';
 import type { Binary, Collection, Db } from 'mongodb';
 
@@ -10,17 +9,6 @@ export const IDEMPOTENCY_KEYS_COLLECTION = 'idempotency_keys';
 export const IDEMPOTENCY_KEY_INDEXES: IndexPlan = {
   [IDEMPOTENCY_KEYS_COLLECTION]: [{ key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 }],
 };
-
-/** Read from the process environment at start, like the rest of a service's settings. */
-export const idempotencyEnv = {
-  FLIX_IDEMPOTENCY_RETENTION_SECONDS: durationSeconds(24 * 3600),
-  FLIX_IDEMPOTENCY_LEASE_SECONDS: durationSeconds(60),
-} as const;
-
-export function idempotencySettings(env: Record<string, string | undefined> = process.env): Required<IdempotencySettings> {
-  const cfg = loadConfig(idempotencyEnv, env);
-  return { retentionSeconds: cfg.FLIX_IDEMPOTENCY_RETENTION_SECONDS, leaseSeconds: cfg.FLIX_IDEMPOTENCY_LEASE_SECONDS };
-}
 
 interface KeyDocument {
   /** Hash of (method, subject, key): the key itself is never stored. */
