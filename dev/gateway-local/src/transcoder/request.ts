@@ -93,6 +93,8 @@ export function findField(message: DescMessage, name: string): DescField | undef
 }
 
 function render(v: JsonValue): string {
+  // JSON.stringify writes Infinity (from 1e309) as "null", which would misreport what was sent.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 

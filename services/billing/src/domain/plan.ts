@@ -44,6 +44,9 @@ export interface PlanInput {
   active?: boolean;
 }
 
+/** The shape of a plan id (a slug such as standard-monthly). */
+export const PLAN_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
 export const PLAN_FIELDS = ['displayName', 'tier', 'interval', 'price', 'maxConcurrentStreams', 'maxQuality', 'features', 'trialDays', 'active'] as const;
 export type PlanField = (typeof PLAN_FIELDS)[number];
 
@@ -51,7 +54,7 @@ export type PlanField = (typeof PLAN_FIELDS)[number];
 export function validatePlan(input: PlanInput, fields: readonly PlanField[] | 'all'): void {
   const v = new Violations();
   const has = (f: PlanField) => fields === 'all' || fields.includes(f);
-  if (fields === 'all' && !/^[a-z0-9][a-z0-9-]{1,62}$/.test(input.id ?? '')) v.add('plan.id', 'must be 2-63 lower-case letters, digits or dashes');
+  if (fields === 'all' && !PLAN_ID.test(input.id ?? '')) v.add('plan.id', 'must be 2-63 lower-case letters, digits or dashes');
   if (has('displayName') && !(input.displayName && input.displayName.trim().length >= 1 && input.displayName.length <= 80)) v.add('plan.displayName', 'must be 1-80 characters');
   if (has('tier') && !(input.tier && TIERS.includes(input.tier))) v.add('plan.tier', `must be one of ${TIERS.join(', ')}`);
   if (has('interval') && !(input.interval && INTERVALS.includes(input.interval))) v.add('plan.interval', 'must be BILLING_INTERVAL_MONTHLY or BILLING_INTERVAL_YEARLY');

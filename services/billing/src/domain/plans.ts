@@ -2,7 +2,7 @@ import { requireAdmin, type Principal } from '@flix/auth';
 import { DomainError, notFound } from '@flix/errors';
 import { invalidField, type BillingDeps } from './common.js';
 import type { PlanRecord } from './model.js';
-import { defaultPlans, validatePlan, type PlanField, type PlanInput } from './plan.js';
+import { defaultPlans, PLAN_ID, validatePlan, type PlanField, type PlanInput } from './plan.js';
 
 const TIER_ORDER = { BASIC: 0, STANDARD: 1, PREMIUM: 2 } as const;
 
@@ -63,8 +63,9 @@ export class Plans {
     requireAdmin(principal);
     if (!id) throw invalidField('plan.id', 'is required');
     if (mask.length === 0) throw invalidField('updateMask', 'name at least one field to update');
-    const current = await this.deps.store.plan(id);
-    if (!current) throw notFound('plan', id);
+    // A path id no plan can have is not looked up (nor echoed back whole).
+    const current = PLAN_ID.test(id) ? await this.deps.store.plan(id) : null;
+    if (!current) throw notFound('plan', id.length > 40 ? `${id.slice(0, 40)}…` : id);
     const merged: PlanInput = {
       displayName: mask.includes('displayName') ? input.displayName : current.displayName,
       tier: mask.includes('tier') ? input.tier : current.tier,
@@ -102,8 +103,9 @@ export class Plans {
   async deactivate(principal: Principal | undefined, id: string): Promise<PlanRecord> {
     requireAdmin(principal);
     if (!id) throw invalidField('planId', 'is required');
-    const current = await this.deps.store.plan(id);
-    if (!current) throw notFound('plan', id);
+    // A path id no plan can have is not looked up (nor echoed back whole).
+    const current = PLAN_ID.test(id) ? await this.deps.store.plan(id) : null;
+    if (!current) throw notFound('plan', id.length > 40 ? `${id.slice(0, 40)}…` : id);
     if (!current.active) return current;
     return this.deps.store.replacePlan({ ...current, active: false, updatedAt: this.deps.clock.now() }, current.version);
   }

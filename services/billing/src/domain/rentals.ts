@@ -36,6 +36,8 @@ export class Rentals {
     const user = requireUser(principal);
     const v = new Violations();
     if (!input.movieId.trim()) v.add('movieId', 'is required');
+    // Title ids are short; a long one is refused here rather than echoed back from the catalog.
+    else if (input.movieId.length > 200) v.add('movieId', 'at most 200 characters');
     checkUrl(v, 'successUrl', input.successUrl);
     checkUrl(v, 'cancelUrl', input.cancelUrl);
     v.throwIfAny();

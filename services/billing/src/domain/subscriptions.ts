@@ -5,6 +5,7 @@ import type { Customers } from './customers.js';
 import type { BillingEvent } from './events.js';
 import type { CheckoutRecord, Money, OfferRecord, PlanRecord, SubscriptionRecord } from './model.js';
 import { bestOffer, discounted } from './offer.js';
+import { PLAN_ID } from './plan.js';
 import type { SubscriptionSnapshot } from './stripe-events.js';
 import { applySnapshot, isLive } from './subscription.js';
 
@@ -128,6 +129,8 @@ export class Subscriptions {
 
   /** The plan a caller may subscribe or switch to: it exists and is still offered. */
   private async offeredPlan(planId: string): Promise<PlanRecord> {
+    // Plan ids are short slugs; anything else is refused before it is looked up or echoed back.
+    if (!PLAN_ID.test(planId)) throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'planId: is not a plan id (2-63 lower-case letters, digits or dashes)', [{ field: 'planId', description: 'is not a plan id' }]);
     const plan = await this.deps.store.plan(planId);
     if (!plan) throw new DomainError('not_found', 'PLAN_NOT_FOUND', `planId: no plan ${planId}`, [{ field: 'planId', description: 'no such plan' }]);
     if (!plan.active) throw new DomainError('failed_precondition', 'PLAN_INACTIVE', `planId: plan ${plan.id} is no longer offered`, [{ field: 'planId', description: 'no longer offered' }]);

@@ -10,6 +10,7 @@ import type { Clock, MovieRepository, PartnerTitleRepository, ProfileDirectory }
 import { canonicalGenre, checkMovieFields, checkMovieRecord, checkPublishable, MOVIE_FIELDS, type MovieField, type MovieInput } from './validation.js';
 import { fold } from './text.js';
 import { aboveMaturityLimit, checkMovieIds, withinMaturityLimit } from './maturity-limit.js';
+import { quoted, shortId } from './quoted.js';
 
 /** Filters as the client sends them (strings straight from the query). */
 export interface BrowseParams {
@@ -63,7 +64,7 @@ export class Catalog {
   async list(caller: Caller | undefined, params: BrowseParams, orderBy: string, page: PageParams): Promise<Page> {
     const v = new Violations();
     const order = (orderBy.trim().toLowerCase() || 'newest') as MovieOrder;
-    if (!MOVIE_ORDERS.includes(order)) v.add('orderBy', `unknown order "${orderBy}" (${MOVIE_ORDERS.join(', ')})`);
+    if (!MOVIE_ORDERS.includes(order)) v.add('orderBy', `unknown order ${quoted(orderBy)} (${MOVIE_ORDERS.join(', ')})`);
     const filter = await this.filter(caller, params, v);
     const fingerprint = hashQuery({ params, order });
     let after: ListPosition | undefined;
@@ -105,7 +106,7 @@ export class Catalog {
     if (id.trim() === '') throw new DomainError('invalid_argument', 'INVALID_ARGUMENT', 'movieId: is required', [{ field: 'movieId', description: 'is required' }]);
     const limit = profileId.trim() ? await this.profileLimit(caller, profileId) : undefined;
     const m = id.startsWith(PARTNER_ID_PREFIX) ? await this.deps.partners.findById(id) : await this.deps.movies.findById(id);
-    if (!m || (!isPrivileged(caller?.principal) && !isVisible(m, this.deps.clock.now()))) throw notFound('movie', id);
+    if (!m || (!isPrivileged(caller?.principal) && !isVisible(m, this.deps.clock.now()))) throw notFound('movie', shortId(id));
     if (limit && !withinMaturityLimit(m, limit)) throw aboveMaturityLimit(m, limit);
     return m;
   }
@@ -241,7 +242,7 @@ export class Catalog {
       v.throwIfAny();
     }
     const current = await this.deps.movies.findById(id);
-    if (!current) throw notFound('movie', id);
+    if (!current) throw notFound('movie', shortId(id));
     assertUploadable(current);
     const upload = await this.deps.mux.createDirectUpload({ movieId: id, corsOrigin: corsOrigin || this.deps.defaultCorsOrigin });
     const movie = await this.mutate(id, (m) => {
@@ -294,7 +295,7 @@ export class Catalog {
     }
     if (p.language.trim()) {
       const l = p.language.trim().toLowerCase();
-      if (!(KNOWN_LANGUAGES as readonly string[]).includes(l)) v.add('language', `unknown language "${p.language}" (ISO 639-1, e.g. en, fr)`);
+      if (!(KNOWN_LANGUAGES as readonly string[]).includes(l)) v.add('language', `unknown language ${quoted(p.language)} (ISO 639-1, e.g. en, fr)`);
       filter.language = l;
     }
     if (p.releaseYearMin) filter.yearMin = p.releaseYearMin;
@@ -304,7 +305,7 @@ export class Catalog {
     if (p.releaseYearMin && p.releaseYearMax && p.releaseYearMin > p.releaseYearMax) v.add('releaseYearMax', 'must not be before releaseYearMin');
     if (p.maturity.trim()) {
       const m = parseMaturity(p.maturity);
-      if (!m) v.add('maturity', `unknown rating "${p.maturity}" (${MATURITY_LEVELS.join(', ')})`);
+      if (!m) v.add('maturity', `unknown rating ${quoted(p.maturity)} (${MATURITY_LEVELS.join(', ')})`);
       else filter.maxMaturityRank = maturityRank(m);
     }
     // Asking for titles viewers cannot see (or for their video's state) is an admin's question.
@@ -318,13 +319,13 @@ export class Catalog {
     }
     if (status) {
       const s = status.toLowerCase().replace(/^movie_status_/, '');
-      if (!(MOVIE_STATUSES as readonly string[]).includes(s)) v.add('status', `unknown status "${p.status}" (${MOVIE_STATUSES.join(', ')})`);
+      if (!(MOVIE_STATUSES as readonly string[]).includes(s)) v.add('status', `unknown status ${quoted(p.status)} (${MOVIE_STATUSES.join(', ')})`);
       else filter.status = s as MovieStatus;
     }
     if (videoStatus) {
       const s = videoStatus.toLowerCase().replace(/^asset_status_/, '');
       const known = ['none', ...ASSET_STATUSES];
-      if (!known.includes(s)) v.add('videoStatus', `unknown video status "${p.videoStatus}" (${known.join(', ')})`);
+      if (!known.includes(s)) v.add('videoStatus', `unknown video status ${quoted(p.videoStatus)} (${known.join(', ')})`);
       else filter.videoStatus = s as AssetStatus | 'none';
     }
     if (p.profileId.trim() && v.empty) {
@@ -348,7 +349,7 @@ export class Catalog {
     if (src === 'all') return { kind: 'all' };
     const partners = this.deps.partnerIds();
     if (partners.includes(src)) return { kind: 'partner', partnerId: src };
-    v.add('source', `unknown source "${s}" (${[OWN_SOURCE, 'partners', 'all', ...partners].join(', ')})`);
+    v.add('source', `unknown source ${quoted(s)} (${[OWN_SOURCE, 'partners', 'all', ...partners].join(', ')})`);
     return { kind: 'own' };
   }
 
@@ -358,7 +359,7 @@ export class Catalog {
       throw new DomainError('failed_precondition', 'PARTNER_TITLE', `movie ${id} is a partner title; it changes only through the partner's feed`);
     for (let attempt = 0; ; attempt++) {
       const current = await this.deps.movies.findById(id);
-      if (!current) throw notFound('movie', id);
+      if (!current) throw notFound('movie', shortId(id));
       const result = change(current);
       if (!result) return current;
       try {
@@ -400,8 +401,8 @@ function resolveMask(mask: string[], input: MovieInput): MovieField[] {
     else if (path === 'artwork.backdropUrl') fields.add('backdropUrl');
     else if ((MOVIE_FIELDS as readonly string[]).includes(path) && path !== 'thumbnailUrl' && path !== 'backdropUrl') fields.add(path as MovieField);
     else if (['status', 'video', 'rating', 'id', 'source', 'partner', 'popularity', 'version', 'createTime', 'updateTime', 'publishTime'].includes(path))
-      v.add('updateMask', `"${path}" cannot be updated directly${path === 'status' ? ' (use :publish or :archive)' : path === 'video' ? ' (use :createUpload)' : ''}`);
-    else v.add('updateMask', `unknown field "${path}"`);
+      v.add('updateMask', `${quoted(path)} cannot be updated directly${path === 'status' ? ' (use :publish or :archive)' : path === 'video' ? ' (use :createUpload)' : ''}`);
+    else v.add('updateMask', `unknown field ${quoted(path)}`);
   }
   v.throwIfAny();
   return [...fields];

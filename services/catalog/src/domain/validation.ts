@@ -1,6 +1,7 @@
 import { Violations } from '@flix/errors';
 import { KNOWN_GENRES, KNOWN_LANGUAGES, MATURITY_LEVELS, PLAN_TIERS, type Maturity, type MovieRecord, type PlanTier, type Price } from './model.js';
 import { fold } from './text.js';
+import { quoted } from './quoted.js';
 
 /** What an admin may set on a title; field names are the public (lowerCamelCase) ones. */
 export interface MovieInput {
@@ -56,7 +57,7 @@ function checkNames(v: Violations, field: string, list: string[], max: number, r
 function checkLanguages(v: Violations, field: string, list: string[], required: boolean): void {
   if (required && list.length === 0) v.add(field, 'must name at least one language');
   list.forEach((l, i) => {
-    if (!LANGUAGES.has(l)) v.add(`${field}[${i}]`, `unknown language "${l}" (ISO 639-1, e.g. en, fr, ja)`);
+    if (!LANGUAGES.has(l)) v.add(`${field}[${i}]`, `unknown language ${quoted(l)} (ISO 639-1, e.g. en, fr, ja)`);
   });
   if (new Set(list).size !== list.length) v.add(field, 'lists a language twice');
 }
@@ -85,7 +86,7 @@ export function checkMovieFields(v: Violations, input: MovieInput, fields: reado
     if (genres.length === 0) v.add('genres', 'must name at least one genre');
     if (genres.length > 5) v.add('genres', 'at most 5 genres');
     genres.forEach((g, i) => {
-      if (!canonicalGenre(g)) v.add(`genres[${i}]`, `unknown genre "${g}" (known: ${KNOWN_GENRES.join(', ')})`);
+      if (!canonicalGenre(g)) v.add(`genres[${i}]`, `unknown genre ${quoted(g)} (known: ${KNOWN_GENRES.join(', ')})`);
     });
   }
   if (has('directors')) checkNames(v, 'directors', input.directors ?? [], 10, false);
@@ -102,13 +103,13 @@ export function checkMovieFields(v: Violations, input: MovieInput, fields: reado
   if (has('maturityRating') || creating) {
     const m = input.maturityRating;
     if (!m) v.add('maturityRating', `is required (${MATURITY_LEVELS.join(', ')})`);
-    else if (!MATURITY_LEVELS.includes(m as Maturity)) v.add('maturityRating', `unknown rating "${m}" (${MATURITY_LEVELS.join(', ')})`);
+    else if (!MATURITY_LEVELS.includes(m as Maturity)) v.add('maturityRating', `unknown rating ${quoted(m)} (${MATURITY_LEVELS.join(', ')})`);
   }
   if (has('audioLanguages') || creating) checkLanguages(v, 'audioLanguages', input.audioLanguages ?? [], true);
   if (has('subtitleLanguages')) checkLanguages(v, 'subtitleLanguages', input.subtitleLanguages ?? [], false);
   for (const f of ['thumbnailUrl', 'backdropUrl', 'trailerUrl'] as const) if (has(f)) checkUrl(v, PUBLIC_NAME[f], input[f] ?? '');
   if (has('requiredPlan') && input.requiredPlan != null && !PLAN_TIERS.includes(input.requiredPlan as PlanTier))
-    v.add('requiredPlan', `unknown plan tier "${input.requiredPlan}" (${PLAN_TIERS.join(', ')})`);
+    v.add('requiredPlan', `unknown plan tier ${quoted(input.requiredPlan)} (${PLAN_TIERS.join(', ')})`);
   if (has('rentalPrice') && input.rentalPrice) {
     const p = input.rentalPrice;
     if (!Number.isInteger(p.amountMinor) || p.amountMinor <= 0 || p.amountMinor > 100_000)

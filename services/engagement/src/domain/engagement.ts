@@ -127,6 +127,8 @@ export class Engagement {
   async removeFromList(caller: Caller | undefined, list: ListKind, profileId: string, movieId: string): Promise<boolean> {
     const user = await this.viewer(caller, profileId);
     const id = required('movieId', movieId);
+    // Removing what is not listed is harmless, but an id no title can have ("../") is a mistake.
+    if (!TITLE_ID.test(id)) throw invalidArgument('movieId', 'is not a title id (1 to 128 letters, digits, ".", "_" or "-")');
     return this.deps.store.transact(async (tx) => {
       const removed = await tx.removeListed(list, user.profileId, id);
       if (removed) await tx.emit([{ subject: LIST_SUBJECTS[list].removed, payload: { userId: user.userId, profileId: user.profileId, movieId: id } }]);
@@ -171,6 +173,9 @@ export class Engagement {
     }
   }
 }
+
+/** The shape of every title id (ours, demo and partner). */
+const TITLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function required(field: string, value: string): string {
   const v = value.trim();

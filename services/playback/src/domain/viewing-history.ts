@@ -68,9 +68,13 @@ export class ViewingHistory {
   }
 }
 
+/** The shape of every title id (ours, demo and partner): what is not shaped so names no entry. */
+const TITLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 function checkEntryRequest(req: ViewingEntryRequest): void {
   const v = new Violations();
   if (!req.profileId) v.add('profileId', 'is required');
   if (!req.movieId) v.add('movieId', 'is required');
+  else if (!TITLE_ID.test(req.movieId)) v.add('movieId', 'is not a title id (1 to 128 letters, digits, ".", "_" or "-")');
   v.throwIfAny();
 }
