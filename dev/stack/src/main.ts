@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
+import { MongoClient } from 'mongodb';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import { supervise, type Supervised, type SupervisorEvents } from './process.js';
 import { prepareRuntime, repoRoot, stackRuntime } from './runtime.js';
@@ -24,6 +25,14 @@ function envPort(name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 65535) fail(`${name} must be a port number (1-65535), got "${raw}"`);
+  return n;
+}
+
+function envSeconds(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 3600) fail(`${name} must be a whole number of seconds (1-3600), got "${raw}"`);
   return n;
 }
 
@@ -57,6 +66,21 @@ const tcpOpen = (port: number) => () =>
       s.once('error', () => res(false));
     });
   });
+
+/**
+ * The embedded MongoDB runs one transaction at a time (a global gate); a transaction left open by
+ * a process that was killed holds it until mongod's transactionLifetimeLimitSeconds (60 s) passes,
+ * stalling every service's writes that long. Transactions here take milliseconds, so the stack
+ * lowers the limit (FLIX_MONGO_TXN_LIFETIME_SECONDS, default 15) after every start of the server.
+ */
+async function limitTransactionLifetime(url: string, seconds: number): Promise<void> {
+  const client = await MongoClient.connect(url, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.db('admin').command({ setParameter: 1, transactionLifetimeLimitSeconds: seconds });
+  } finally {
+    await client.close();
+  }
+}
 
 /** The value of a settled start, or its error thrown. */
 function settled<T>(result: PromiseSettledResult<T>): T {
@@ -120,6 +144,8 @@ async function main(): Promise<void> {
     else log.warn({ down: now.down }, `stack status: ${line}`);
   });
   let stopping = false;
+  /** Set once the embedded MongoDB is up: re-applies its settings after a restart. */
+  let onMongoRestart: (() => void) | undefined;
   let gateway: { close(): Promise<void> } | undefined;
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -147,6 +173,7 @@ async function main(): Promise<void> {
   const restartLog: SupervisorEvents = {
     started: ({ name, pid, restarts }) => {
       if (restarts > 0) log.info({ process: name, pid, restarts }, `${name} started again`);
+      if (restarts > 0 && name === 'mongo') onMongoRestart?.();
       status.changed();
     },
     restarting: ({ name, code, signal, restarts, delayMs }) => {
@@ -169,7 +196,16 @@ async function main(): Promise<void> {
     await assertPortFree(port, 'FLIX_MONGO_PORT');
     watch(supervise('mongo', process.execPath, [...node('mongo-embedded'), '--port', String(port), '--dir', join(dataDir, 'mongo')], process.env, root, restartLog));
     await waitFor('embedded MongoDB', tcpOpen(port), 30_000);
-    return `mongodb://127.0.0.1:${port}/?directConnection=true`;
+    const url = `mongodb://127.0.0.1:${port}/?directConnection=true`;
+    const lifetime = envSeconds('FLIX_MONGO_TXN_LIFETIME_SECONDS', 15);
+    await limitTransactionLifetime(url, lifetime);
+    onMongoRestart = () => {
+      void waitFor('embedded MongoDB (restarted)', tcpOpen(port), 60_000)
+        .then(() => limitTransactionLifetime(url, lifetime))
+        .then(() => log.info({ transactionLifetimeLimitSeconds: lifetime }, 'embedded MongoDB restarted; transaction lifetime limit applied'))
+        .catch((err: unknown) => !stopping && log.warn({ err: (err as Error).message }, 'could not set the restarted MongoDB\'s transaction lifetime limit'));
+    };
+    return url;
   };
 
   /** nats-server with JetStream, unless NATS_URL points at one. */

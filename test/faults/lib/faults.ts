@@ -1,6 +1,7 @@
 /**
  * One fault: SIGKILL a child of the stack (found with `ps --ppid`), then measure how long until
- * the supervisor has it running again and the gateway's /healthz answers 200.
+ * the supervisor has it running again and the gateway's /healthz and every service's own
+ * /healthz answer 200.
  */
 import type { ChildName, FaultStack } from './stack.js';
 
@@ -10,8 +11,10 @@ export interface KillResult {
   at: number;
   /** ms from the kill until the status file showed it running again (new pid) with one more restart. */
   restartedMs?: number;
-  /** ms from the kill until that and /healthz 200 together. */
+  /** ms from the kill until that, the gateway's /healthz 200 and every service's own /healthz 200 together. */
   healthyMs?: number;
+  /** The services still not ready when the bound ran out. */
+  notReady?: string[];
   /** /healthz answered something other than 200 at least once while it was down. */
   healthzSawIt: boolean;
   /** The status file named it as down at least once. */
@@ -33,9 +36,13 @@ export async function killAndRecover(stack: FaultStack, name: ChildName, boundMs
     if (now && now.state !== 'running') result.statusSawIt = true;
     const restarted = now?.state === 'running' && now.pid !== pid && now.restarts === before.restarts + 1;
     if (restarted && result.restartedMs === undefined) result.restartedMs = Date.now() - at;
-    const healthy = await stack.healthy();
-    if (!healthy) result.healthzSawIt = true;
-    if (restarted && healthy) {
+    const gateway = await stack.healthy();
+    if (!gateway) result.healthzSawIt = true;
+    // The gateway's view can lag (it checks upstreams periodically): each service is asked too.
+    const notReady = await stack.servicesNotReady();
+    result.notReady = notReady;
+    if (restarted && gateway && notReady.length === 0) {
+      delete result.notReady;
       result.healthyMs = Date.now() - at;
       break;
     }

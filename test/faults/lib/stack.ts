@@ -38,6 +38,8 @@ export interface FaultStack {
   stackPid: number;
   /** Whether the gateway's /healthz answers 200 right now. */
   healthy(): Promise<boolean>;
+  /** The services whose own /healthz (on their HTTP port) does not answer 200 right now. */
+  servicesNotReady(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -178,6 +180,19 @@ export async function startFaultStack(opts: StartOptions = {}): Promise<FaultSta
       } catch {
         return false;
       }
+    },
+    async servicesNotReady() {
+      const down = await Promise.all(
+        SERVICES.map(async (s) => {
+          try {
+            const r = await fetch(`http://127.0.0.1:${ports[`FLIX_${s.toUpperCase()}_HTTP_PORT`]}/healthz`, { signal: AbortSignal.timeout(3_000) });
+            return r.status === 200 ? null : s;
+          } catch {
+            return s;
+          }
+        }),
+      );
+      return down.filter((s): s is string => s !== null);
     },
     async stop() {
       await stop();
