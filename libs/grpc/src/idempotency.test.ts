@@ -175,6 +175,27 @@ describe('Idempotency-Key on a mutating method', () => {
     expect(t.runs()).toBe(2);
   });
 
+  it('a release that fails in the same outage as the call is retried, so a retry runs once the store is back', async () => {
+    const t = setup({ leaseSeconds: 60 });
+    let storeDown = true;
+    const release = t.store.release.bind(t.store);
+    t.store.release = async (id, claim) => {
+      if (storeDown) throw new Error('MongoServerSelectionError: connection refused');
+      return release(id, claim);
+    };
+    t.behave(async () => {
+      throw new DomainError('unavailable', 'DEPENDENCY_UNAVAILABLE', 'mongodb is unavailable', [], {}, 1);
+    });
+    expect((await failure(t.create('r', fakeCall({ key: 'k-6' })))).reason).toBe('DEPENDENCY_UNAVAILABLE');
+    // Still held while the store cannot be written: the claim is there, pending.
+    expect((await failure(t.create('r', fakeCall({ key: 'k-6' })))).reason).toBe('IDEMPOTENCY_KEY_IN_USE');
+    storeDown = false;
+    await until(() => t.store.records.size === 0);
+    t.behave(async () => Buffer.from('applied once'));
+    expect((await t.create('r', fakeCall({ key: 'k-6' }))).toString()).toBe('applied once');
+    expect(t.runs()).toBe(2); // the failed call and the retry; the refused one in between ran nothing
+  });
+
   it('a claim whose holder crashed blocks until its lease passes, then a retry takes over', async () => {
     const t = setup({ leaseSeconds: 60 });
     t.behave(() => new Promise(() => {})); // never answers: the process "crashed"

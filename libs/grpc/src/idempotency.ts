@@ -245,7 +245,7 @@ export class IdempotencyKeys {
       response = await handler(request, inner);
     } catch (err) {
       // A refused or failed call is not stored: it changed nothing, so a retry may run it again.
-      await this.opts.store.release(id, claim).catch((e: unknown) => ctx.logger.warn({ err: e }, 'idempotency key not released; it expires with its lease'));
+      await this.opts.store.release(id, claim).catch((e: unknown) => this.releaseLater(id, claim, ctx, e));
       throw err;
     }
     // Runs to the end even when the client has stopped waiting (the gateway's 504): the retry
@@ -258,6 +258,29 @@ export class IdempotencyKeys {
       ctx.logger.warn({ err }, 'idempotency key not completed; a retry after the lease runs the call again');
     }
     return response;
+  }
+
+  /**
+   * The call failed and so did the release, typically because MongoDB is away — the very outage
+   * that failed the call. Until the release lands, the client's retry would be refused as "in
+   * use" for the whole lease, so keep trying (the store's own claim check keeps this safe if the
+   * lease has passed and another call holds the key by then).
+   */
+  private releaseLater(id: string, claim: string, ctx: CallContext, first: unknown): void {
+    ctx.logger.warn({ err: first }, 'idempotency key not released yet; retrying until the store answers');
+    const giveUpAt = this.now().getTime() + this.leaseMs;
+    let delayMs = 250;
+    const attempt = () => {
+      this.opts.store.release(id, claim).catch((err: unknown) => {
+        if (this.now().getTime() + delayMs >= giveUpAt) {
+          ctx.logger.warn({ err }, 'idempotency key not released; it expires with its lease');
+          return;
+        }
+        delayMs = Math.min(delayMs * 2, 2_000);
+        setTimeout(attempt, delayMs).unref();
+      });
+    };
+    setTimeout(attempt, delayMs).unref();
   }
 
   private replay(method: MethodDefinition<unknown, unknown>, ctx: CallContext, plain: Buffer): unknown {

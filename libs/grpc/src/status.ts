@@ -31,7 +31,8 @@ const pack = (typeName: string, value: Uint8Array): Any => ({ typeUrl: TYPE_PREF
  * google.rpc.Status with ErrorInfo (reason), BadRequest (field violations) and RetryInfo — what
  * Envoy's convert_grpc_status renders as the JSON error body.
  */
-export function toServiceError(err: DomainError, domain: string): Partial<ServiceError> {
+export function toServiceError(given: DomainError, domain: string): Partial<ServiceError> {
+  const err = bounded(given);
   const code = CODE_BY_KIND[err.kind];
   const details: Any[] = [
     pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason: err.reason, domain, metadata: err.metadata }).finish()),
@@ -67,6 +68,31 @@ export function toServiceError(err: DomainError, domain: string): Partial<Servic
   if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
   metadata.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message: err.message, details }).finish()));
   return { code, details: err.message, metadata };
+}
+
+/**
+ * Messages often quote what the client sent. Unbounded, a huge value makes the trailers exceed
+ * HTTP/2's header-list limit: they are never delivered and the caller waits for its deadline.
+ */
+const MAX_MESSAGE = 1024;
+const MAX_DESCRIPTION = 512;
+const MAX_METADATA_VALUE = 256;
+const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+function bounded(err: DomainError): DomainError {
+  const tooLong =
+    err.message.length > MAX_MESSAGE ||
+    err.fieldViolations.some((v) => v.field.length > MAX_DESCRIPTION || v.description.length > MAX_DESCRIPTION) ||
+    Object.values(err.metadata).some((v) => v.length > MAX_METADATA_VALUE);
+  if (!tooLong) return err;
+  return new DomainError(
+    err.kind,
+    err.reason,
+    cut(err.message, MAX_MESSAGE),
+    err.fieldViolations.map((v) => ({ field: cut(v.field, MAX_DESCRIPTION), description: cut(v.description, MAX_DESCRIPTION) })),
+    Object.fromEntries(Object.entries(err.metadata).map(([k, v]) => [k, cut(v, MAX_METADATA_VALUE)])),
+    err.retryAfterSeconds,
+  );
 }
 
 export const internalError = (): Partial<ServiceError> => ({ code: Code.INTERNAL, details: 'internal error' });

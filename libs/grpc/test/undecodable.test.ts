@@ -1,4 +1,5 @@
 import { Client, credentials, Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
+import { invalidArgument } from '@flix/errors';
 import { createLogger } from '@flix/logging';
 import { BillingServiceService, UpdatePlanRequest } from '@flix/proto/flix/billing/v1/billing_service';
 import { Plan } from '@flix/proto/flix/billing/v1/resources';
@@ -55,5 +56,38 @@ describe('a request the generated decoder refuses', () => {
     const err = await updatePlan(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
     expect(err?.code).toBe(Code.INVALID_ARGUMENT);
     expect(fromServiceError(err!).reason).toBe('MALFORMED_REQUEST');
+  });
+});
+
+describe('an error message quoting a huge client value', () => {
+  it('is cut so its trailers fit HTTP/2 limits and the caller gets the answer, not its deadline', async () => {
+    const huge = 'x'.repeat(100_000);
+    const quoting = new GrpcServer({ service: 'test', logger: createLogger('test', { level: 'silent' }), verifier: async () => Promise.reject(new Error('no tokens')) });
+    const method = {
+      path: '/test.Echo/Fail',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (b: Buffer) => b,
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (b: Buffer) => b,
+      responseDeserialize: (b: Buffer) => b,
+    };
+    quoting.add({ fail: method }, { fail: async () => Promise.reject(invalidArgument('genres', `unknown genre "${huge}"`)) }, { name: 'test.Echo', publicMethods: ['fail'] });
+    const echo = new Client(`127.0.0.1:${await quoting.start('127.0.0.1', 0)}`, credentials.createInsecure());
+    try {
+      const started = Date.now();
+      const err = await new Promise<ServiceError | null>((resolve) =>
+        echo.makeUnaryRequest(method.path, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new Metadata(), { deadline: Date.now() + 5_000 }, (e) => resolve(e)),
+      );
+      expect(err?.code).toBe(Code.INVALID_ARGUMENT);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      const domain = fromServiceError(err!);
+      expect(domain.message.length).toBeLessThanOrEqual(1024);
+      expect(domain.message).toMatch(/^genres: unknown genre "x+…$/);
+      expect(domain.fieldViolations[0]?.field).toBe('genres');
+    } finally {
+      echo.close();
+      await quoting.stop(100);
+    }
   });
 });
