@@ -9,7 +9,7 @@
  * says which answers are right. Asserted: never a 5xx; the status is one the fault allows; every
  * 4xx is a google.rpc.Status whose code matches it; and no service database changed.
  *
- * Runs: FLIX_FUZZ_RUNS per route × fault × identity (default 1: about 1,800 requests in `make
+ * Runs: FLIX_FUZZ_RUNS per route × fault × identity (default 1: about 1,400 requests in `make
  * test`); the fault target sets a larger count. Seed: FLIX_FUZZ_SEED (default below; property n
  * of a service uses seed + n). A failure lists the exact request, so it can be replayed by hand.
  */
