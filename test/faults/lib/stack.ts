@@ -183,7 +183,7 @@ export async function startFaultStack(opts: StartOptions = {}): Promise<FaultSta
     },
     async servicesNotReady() {
       const down = await Promise.all(
-        SERVICES.map(async (s) => {
+        SERVICES.map(async (s): Promise<string | null> => {
           try {
             const r = await fetch(`http://127.0.0.1:${ports[`FLIX_${s.toUpperCase()}_HTTP_PORT`]}/healthz`, { signal: AbortSignal.timeout(3_000) });
             return r.status === 200 ? null : s;
