@@ -174,7 +174,15 @@ class EmbeddedMongoServer {
       }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      // This server runs one transaction at a time. A client killed mid-transaction (its sockets
+      // close) would otherwise hold every other client's writes until the lifetime limit; the
+      // driver answers a later statement's NoSuchTransaction as a transient error and retries.
+      for (const session of this.sessions.values()) {
+        if (session.txn?.state === 'active' && session.txn.connectionId === conn.id) this.abortTxn(session, session.txn, 'client connection closed');
+      }
+    });
   }
 
   private async onMessage(socket: Socket, conn: ConnectionInfo, msg: Buffer): Promise<void> {
@@ -334,6 +342,7 @@ class EmbeddedMongoServer {
         throw this.notInTxn(name);
       }
     }
+    txn.connectionId = conn.id;
     const ctx = this.context(body.$db as string, txn.batch, session, conn);
     let reply: Doc;
     try {

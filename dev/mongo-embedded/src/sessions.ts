@@ -10,6 +10,8 @@ export class Transaction {
   timer: NodeJS.Timeout | null = null;
   /** Set once commit has handed the batch to the journal; a retried commit awaits the same sync. */
   durable: Promise<void> | null = null;
+  /** The connection that sent its latest statement. */
+  connectionId = -1;
   constructor(readonly txnNumber: number) {}
 }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 /**
  * Wire-protocol details the driver relies on but does not expose: the legacy OP_QUERY handshake,
  * fire-and-forget (moreToCome) messages, and retryable-write de-duplication. Embedded-only.
@@ -139,6 +140,36 @@ describe.skipIf(REAL_MONGO_URL)('wire protocol', () => {
       // Serialized after the transaction: both increments applied.
       expect((await c.findOne({ _id: 'x' as never }))?.n).toBe(11);
       expect(await client.db('wire').collection('created_in_txn').countDocuments()).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('aborts the transaction of a client killed mid-way (its connection closes) so other writes go on', async () => {
+    const client = await new MongoClient(server.url).connect();
+    try {
+      const c = client.db('wire').collection('killed');
+      await c.insertOne({ _id: 'k' as never, n: 0 });
+      // Another process opens a transaction, writes, says so, and is then SIGKILLed: no endSessions.
+      const script = `
+        import { MongoClient } from 'mongodb';
+        const client = await new MongoClient(${JSON.stringify(server.url)}).connect();
+        const session = client.startSession();
+        session.startTransaction();
+        await client.db('wire').collection('killed').updateOne({ _id: 'k' }, { $set: { n: 1 } }, { session });
+        console.log('in transaction');
+        setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('in transaction') && resolve());
+        child.on('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+      child.kill('SIGKILL');
+      // With the lifetime at its 60 s default, this write would wait a minute behind the dead transaction.
+      const started = Date.now();
+      await c.updateOne({ _id: 'k' as never }, { $inc: { n: 10 } }, { timeoutMS: 10_000 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await c.findOne({ _id: 'k' as never }))?.n).toBe(10); // the killed client's write rolled back
     } finally {
       await client.close();
     }
