@@ -8,16 +8,9 @@ import type { CallContext } from './context.js';
 import { IdempotencyKeys, MemoryIdempotencyKeyStore, idempotencyReplays, parseIdempotencyKey } from './idempotency.js';
 import { mutatingMethods } from './idempotency-rules.js';
 import { GrpcServer } from './server.js';
+import { rawMethod } from '../test/raw-method.js';
 
-const raw = (path: string): MethodDefinition<Buffer, Buffer> => ({
-  path,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (b: Buffer) => b,
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: (b: Buffer) => b,
-});
+const raw = (path: string): MethodDefinition<Buffer, Buffer> => rawMethod(path);
 const CREATE = raw('/test.Things/Create');
 const READ = raw('/test.Things/Read');
 const logger = createLogger('test', { level: 'silent' });

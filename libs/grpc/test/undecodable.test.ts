@@ -6,6 +6,7 @@ import { Plan } from '@flix/proto/flix/billing/v1/resources';
 import { readDescriptorSet } from '@flix/proto/descriptor';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawMethod } from './raw-method.js';
 import { fromServiceError, GrpcServer, type ServiceHandlers } from '../src/index.js';
 
 // The real billing definition and descriptor: the generated decoder reads int64 as a JS number.
@@ -63,15 +64,7 @@ describe('an error message quoting a huge client value', () => {
   it('is cut so its trailers fit HTTP/2 limits and the caller gets the answer, not its deadline', async () => {
     const huge = 'x'.repeat(100_000);
     const quoting = new GrpcServer({ service: 'test', logger: createLogger('test', { level: 'silent' }), verifier: async () => Promise.reject(new Error('no tokens')) });
-    const method = {
-      path: '/test.Echo/Fail',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (b: Buffer) => b,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => b,
-    };
+    const method = rawMethod('/test.Echo/Fail');
     quoting.add({ fail: method }, { fail: async () => Promise.reject(invalidArgument('genres', `unknown genre "${huge}"`)) }, { name: 'test.Echo', publicMethods: ['fail'] });
     const echo = new Client(`127.0.0.1:${await quoting.start('127.0.0.1', 0)}`, credentials.createInsecure());
     try {
