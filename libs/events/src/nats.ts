@@ -1,4 +1,5 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AvailabilitySignal, type Availability } from '@flix/mongo';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { DependencyUnavailableError } from './outbox.js';
@@ -23,11 +24,7 @@ export interface NatsClients {
 }
 
 /** Whether NATS is connected now, and a way to hear when that changes. */
-export interface NatsAvailability {
-  readonly up: boolean;
-  /** Called on every change (not repeated for the same state); returns an unsubscribe. */
-  onChange(listener: (up: boolean) => void): () => void;
-}
+export type NatsAvailability = Availability;
 
 /** The client's reconnect policy: forever, a second apart (plus the client's jitter). */
 export const NATS_RECONNECT = { maxReconnectAttempts: -1, reconnectTimeWait: 1000 } as const;
@@ -97,29 +94,15 @@ export function consumerGate(js: JetStreamClient): NatsAvailability | undefined 
 
 /** Follows the connection's status events: down on disconnect, up again on reconnect. */
 function followStatus(nc: NatsConnection): NatsAvailability {
-  let up = !nc.isClosed();
-  const listeners = new Set<(up: boolean) => void>();
-  const set = (next: boolean) => {
-    if (next === up) return;
-    up = next;
-    for (const l of listeners) l(up);
-  };
+  const signal = new AvailabilitySignal(!nc.isClosed());
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') set(false);
-      else if (s.type === 'reconnect') set(true);
+      if (s.type === 'disconnect') signal.set(false);
+      else if (s.type === 'reconnect') signal.set(true);
     }
   })().catch(() => undefined);
-  void nc.closed().then(() => set(false));
-  return {
-    get up() {
-      return up;
-    },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
+  void nc.closed().then(() => signal.set(false));
+  return signal;
 }
 
 /**

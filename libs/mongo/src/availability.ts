@@ -14,23 +14,31 @@ export interface Availability {
  * traffic of its own beyond the driver's heartbeats.
  */
 export function watchMongoAvailability(client: MongoClient): Availability {
-  let up = true;
-  const listeners = new Set<(up: boolean) => void>();
-  const set = (next: boolean) => {
-    if (next === up) return;
-    up = next;
-    for (const l of listeners) l(up);
-  };
-  client.on('topologyDescriptionChanged', (event) => set(event.newDescription.hasDataBearingServers));
+  const signal = new AvailabilitySignal(true);
+  client.on('topologyDescriptionChanged', (event) => signal.set(event.newDescription.hasDataBearingServers));
   // A closed client is not coming back.
-  client.on('topologyClosed', () => set(false));
-  return {
-    get up() {
-      return up;
-    },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
+  client.on('topologyClosed', () => signal.set(false));
+  return signal;
+}
+
+/** An Availability that its watcher sets: listeners hear each change once. */
+export class AvailabilitySignal implements Availability {
+  private readonly listeners = new Set<(up: boolean) => void>();
+
+  constructor(private state: boolean) {}
+
+  get up(): boolean {
+    return this.state;
+  }
+
+  set(next: boolean): void {
+    if (next === this.state) return;
+    this.state = next;
+    for (const l of this.listeners) l(next);
+  }
+
+  onChange(listener: (up: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }

@@ -2,7 +2,7 @@ import { MongoClient, MongoServerError, type Collection, type Db, type Document,
 import { DomainError } from '@flix/errors';
 import { watchMongoAvailability, type Availability } from './availability.js';
 
-export { watchMongoAvailability, type Availability } from './availability.js';
+export { AvailabilitySignal, watchMongoAvailability, type Availability } from './availability.js';
 
 export interface MongoConnection {
   client: MongoClient;
