@@ -10,6 +10,7 @@ import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/prot
 import { anyPack, DurationSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { rawGrpcMethod } from './upstream.js';
 
 export interface SeenCall {
   path: string;
@@ -30,7 +31,6 @@ export interface FlixUpstreams {
   close(): Promise<void>;
 }
 
-const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
 
 export async function startFlixUpstreams(descriptorSet: Uint8Array, services: string[]): Promise<FlixUpstreams> {
   const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet));
@@ -45,15 +45,7 @@ export async function startFlixUpstreams(descriptorSet: Uint8Array, services: st
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const m of service.methods) {
-      definition[m.name] = {
-        path: `/${service.typeName}/${m.name}`,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: raw.serialize,
-        requestDeserialize: raw.deserialize,
-        responseSerialize: raw.serialize,
-        responseDeserialize: raw.deserialize,
-      };
+      definition[m.name] = rawGrpcMethod(`/${service.typeName}/${m.name}`);
       handlers[m.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const metadata: Record<string, string> = {};
         for (const [k, v] of Object.entries(call.metadata.getMap())) if (typeof v === 'string') metadata[k] = v;
@@ -74,15 +66,7 @@ export async function startFlixUpstreams(descriptorSet: Uint8Array, services: st
   }
   server.addService(
     {
-      Check: {
-        path: '/grpc.health.v1.Health/Check',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: raw.serialize,
-        requestDeserialize: raw.deserialize,
-        responseSerialize: raw.serialize,
-        responseDeserialize: raw.deserialize,
-      },
+      Check: rawGrpcMethod('/grpc.health.v1.Health/Check'),
     },
     { Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from([0x08, 1])) },
   );

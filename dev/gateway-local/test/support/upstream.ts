@@ -57,10 +57,16 @@ export interface GrpcUpstream {
   close(): Promise<void>;
 }
 
-const raw = {
-  serialize: (b: Buffer) => b,
-  deserialize: (b: Buffer) => b,
-};
+/** A unary method passing bytes through untouched: the test servers decode with the registry themselves. */
+export const rawGrpcMethod = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({
+  path,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: (b: Buffer) => b,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (b: Buffer) => b,
+  responseDeserialize: (b: Buffer) => b,
+});
 
 /** Every EchoService RPC answers with what it received; Fail fails as asked. */
 export async function startGrpcUpstream(descriptor: Uint8Array): Promise<GrpcUpstream> {
@@ -73,15 +79,7 @@ export async function startGrpcUpstream(descriptor: Uint8Array): Promise<GrpcUps
   const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const m of service.methods) {
-    definition[m.name] = {
-      path: `/${service.typeName}/${m.name}`,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: raw.serialize,
-      requestDeserialize: raw.deserialize,
-      responseSerialize: raw.serialize,
-      responseDeserialize: raw.deserialize,
-    };
+    definition[m.name] = rawGrpcMethod(`/${service.typeName}/${m.name}`);
     handlers[m.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const request = fromBinary(m.input, call.request);
       const requestJson = toJson(m.input, request, { registry }) as Record<string, JsonValue>;
@@ -115,15 +113,7 @@ export async function startGrpcUpstream(descriptor: Uint8Array): Promise<GrpcUps
   server.addService(definition, handlers);
   server.addService(
     {
-      Check: {
-        path: '/grpc.health.v1.Health/Check',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: raw.serialize,
-        requestDeserialize: raw.deserialize,
-        responseSerialize: raw.serialize,
-        responseDeserialize: raw.deserialize,
-      },
+      Check: rawGrpcMethod('/grpc.health.v1.Health/Check'),
     },
     {
       Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
