@@ -1,11 +1,17 @@
 import { defineEvent } from '@flix/events';
 import {
+  EmailChanged,
+  EmailVerificationRequested,
+  EmailVerified,
   LoggedOut,
   LoginFailed,
   LoginSucceeded,
+  PasswordChanged,
+  PasswordResetRequested,
   ProfileCreated,
   ProfileDeleted,
   RefreshReuseDetected,
+  UserDeleted,
   UserRegistered,
   UserRolesChanged,
   UserUpdated,
@@ -26,6 +32,12 @@ export const identityEvents = producedBy('identity', {
   loginFailed: defineEvent({ subject: 'identity.auth.login_failed', type: 'flix.identity.v1.LoginFailed', codec: LoginFailed }),
   loggedOut: defineEvent({ subject: 'identity.auth.logged_out', type: 'flix.identity.v1.LoggedOut', codec: LoggedOut }),
   refreshReuseDetected: defineEvent({ subject: 'identity.auth.refresh_reuse_detected', type: 'flix.identity.v1.RefreshReuseDetected', codec: RefreshReuseDetected }),
+  emailVerificationRequested: defineEvent({ subject: 'identity.user.email_verification_requested', type: 'flix.identity.v1.EmailVerificationRequested', codec: EmailVerificationRequested }),
+  emailVerified: defineEvent({ subject: 'identity.user.email_verified', type: 'flix.identity.v1.EmailVerified', codec: EmailVerified }),
+  emailChanged: defineEvent({ subject: 'identity.user.email_changed', type: 'flix.identity.v1.EmailChanged', codec: EmailChanged }),
+  passwordResetRequested: defineEvent({ subject: 'identity.user.password_reset_requested', type: 'flix.identity.v1.PasswordResetRequested', codec: PasswordResetRequested }),
+  passwordChanged: defineEvent({ subject: 'identity.user.password_changed', type: 'flix.identity.v1.PasswordChanged', codec: PasswordChanged }),
+  userDeleted: defineEvent({ subject: 'identity.user.deleted', type: 'flix.identity.v1.UserDeleted', codec: UserDeleted }),
 });
 
 /** Stream that holds identity's events. */

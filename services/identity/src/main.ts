@@ -10,7 +10,10 @@ import { PasswordWork } from './security/password-work.js';
 import { systemClock, type Clock } from './domain/ports.js';
 import { Sessions } from './domain/sessions.js';
 import { identityOutboxWriter } from './events/event-writer.js';
+import { accountHandlers } from './grpc/account-handlers.js';
 import { identityHandlers } from './grpc/identity-handlers.js';
+import { oauthConsentHandlers } from './grpc/oauth-handlers.js';
+import { privacyHandlers } from './grpc/privacy-handlers.js';
 import { refreshCookiePolicy } from './grpc/refresh-cookie.js';
 import { oauthRoutes } from './http/oauth-routes.js';
 import { IDENTITY_INDEXES } from './storage/indexes.js';
@@ -86,11 +89,19 @@ export function startIdentity(env: Record<string, string | undefined> = process.
       // Picks up keys other instances created, and rotates when the newest key is due.
       every('signing key refresh', 30_000, () => keys.init());
 
+      const cookie = refreshCookiePolicy(cfg.FLIX_PUBLIC_URL, cfg.FLIX_REFRESH_TOKEN_TTL_DAYS);
+      const handlers = {
+        ...identityHandlers({ accounts, sessions, keys, cookie }),
+        ...accountHandlers(),
+        ...oauthConsentHandlers(),
+        ...privacyHandlers(),
+      };
       return {
         grpc: [
-          grpcService(IdentityServiceService, identityHandlers({ accounts, sessions, keys, cookie: refreshCookiePolicy(cfg.FLIX_PUBLIC_URL, cfg.FLIX_REFRESH_TOKEN_TTL_DAYS) }), {
+          grpcService(IdentityServiceService, handlers, {
             name: 'flix.identity.v1.IdentityService',
-            publicMethods: ['register', 'login', 'refresh'],
+            // Recovery and verification links are followed by people who are not signed in.
+            publicMethods: ['register', 'login', 'refresh', 'requestPasswordReset', 'resetPassword', 'verifyEmail'],
           }),
         ],
         routes: oauthRoutes({ sessions, keys, issuer: cfg.FLIX_JWT_ISSUER, publicUrl: cfg.FLIX_PUBLIC_URL }),

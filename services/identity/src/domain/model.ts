@@ -29,6 +29,8 @@ export interface UserRecord {
   profiles: ProfileRecord[];
   createdAt: Date;
   updatedAt: Date;
+  /** When the current address was proven; absent until then (accounts from before verification existed too). */
+  emailVerifiedAt?: Date | null;
   /** Compare-and-set version; every write bumps it. */
   version: number;
 }

@@ -7,6 +7,9 @@ import type { Accounts } from '../domain/accounts.js';
 import type { KeyRing } from '../security/key-ring.js';
 import type { RequestMeta } from '../domain/model.js';
 import type { Sessions } from '../domain/sessions.js';
+import type { accountHandlers } from './account-handlers.js';
+import type { oauthConsentHandlers } from './oauth-handlers.js';
+import type { privacyHandlers } from './privacy-handlers.js';
 import { maskToFields, maturityFromProto, profileToProto, roleFromProto, sessionToProto, userDetailToProto, userToProto } from './mappers.js';
 import { clearedRefreshCookie, refreshCookie, refreshTokenFromCookies, type RefreshCookiePolicy } from './refresh-cookie.js';
 
@@ -24,8 +27,10 @@ function deliver<T extends { refreshToken: string }>(ctx: CallContext, cookie: R
   return { ...tokens, refreshToken: '' };
 }
 
-/** The gRPC face of identity: translate messages, call the domain, translate back. */
-export function identityHandlers(deps: { accounts: Accounts; sessions: Sessions; keys: KeyRing; cookie: RefreshCookiePolicy }): ServiceHandlers<IdentityServiceService> {
+type OwnMethods = Exclude<keyof IdentityServiceService, keyof ReturnType<typeof accountHandlers> | keyof ReturnType<typeof oauthConsentHandlers> | keyof ReturnType<typeof privacyHandlers>>;
+
+/** The gRPC face of identity's accounts, sessions and profiles: translate messages, call the domain, translate back. */
+export function identityHandlers(deps: { accounts: Accounts; sessions: Sessions; keys: KeyRing; cookie: RefreshCookiePolicy }): Pick<ServiceHandlers<IdentityServiceService>, OwnMethods> {
   const { accounts, sessions, keys, cookie } = deps;
   return {
     async register(req, ctx) {

@@ -25,6 +25,7 @@ export function userToProto(u: UserRecord): User {
     createTime: u.createdAt,
     updateTime: u.updatedAt,
     favouriteGenres: u.favouriteGenres,
+    emailVerified: u.emailVerifiedAt != null,
   };
 }
 
