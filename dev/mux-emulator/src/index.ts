@@ -9,7 +9,7 @@ import { MuxEngine, type CompleteUploadOptions } from './engine.js';
 import type { MuxAssetJson } from './model.js';
 import { createMuxHandler } from './server.js';
 import { silentLogger, type Logger } from './types.js';
-import { DEFAULT_RETRY, type WebhookDelivery, type WebhookRetryPolicy } from './webhooks.js';
+import { MUX_RETRY, retryPolicy, type WebhookDelivery, type WebhookRetryPolicy } from './webhooks.js';
 
 export { MuxApiError, type CompleteUploadOptions } from './engine.js';
 export type { MaxStoredResolution, MuxAssetJson, MuxSigningKeyJson, MuxUploadJson, MuxWebhookEnvelope, MuxWebhookAssetJson, PlaybackId } from './model.js';
@@ -34,6 +34,7 @@ export interface MuxEmulatorOptions {
   dataDir?: string | null;
   /** Base of the upload URLs handed out, when clients reach the emulator by another address. */
   publicUrl?: string;
+  /** Overrides MUX_RETRY: backoff 1 s doubling to 60 s, given up 24 hours after the event (`giveUpAfterMs`); `maxAttempts` optionally caps attempts (tests). */
   webhookRetry?: Partial<WebhookRetryPolicy>;
   logger?: Logger;
 }
@@ -78,7 +79,7 @@ export async function startMuxEmulator(options: MuxEmulatorOptions): Promise<Mux
       autoCompleteMs: options.autoCompleteMs ?? null,
       processingMs: options.processingMs ?? 0,
       dataDir: options.dataDir ?? null,
-      retry: { ...DEFAULT_RETRY, ...options.webhookRetry },
+      retry: retryPolicy(MUX_RETRY, options.webhookRetry),
       logger,
     });
   } catch (e) {

@@ -12,7 +12,7 @@ import { CHECKOUT_ORDER, DEFAULT_DUNNING, StripeEngine, type DunningPolicy } fro
 import { DEFAULT_API_VERSION, type CheckoutSessionJson, type InvoiceJson } from './model.js';
 import { createStripeHandler } from './server.js';
 import { silentLogger, type Logger } from './types.js';
-import { DEFAULT_RETRY, type ReleaseOrder, type SignatureMode, type WebhookDelivery, type WebhookRetryPolicy } from './webhooks.js';
+import { retryPolicy, STRIPE_RETRY, type ReleaseOrder, type SignatureMode, type WebhookDelivery, type WebhookRetryPolicy } from './webhooks.js';
 
 export { StripeApiError } from './errors.js';
 export { DEFAULT_DUNNING, type DunningPolicy } from './engine.js';
@@ -36,6 +36,7 @@ export interface StripeEmulatorOptions {
   publicUrl?: string;
   /** Echoed as events' `api_version`; defaults to the version stripe@23 pins. */
   apiVersion?: string;
+  /** Overrides STRIPE_RETRY: backoff 1 s doubling to 60 s, given up 3 days after the event (`giveUpAfterMs`); `maxAttempts` optionally caps attempts (tests). */
   webhookRetry?: Partial<WebhookRetryPolicy>;
   /** Retry schedule for failed renewals and what happens when it runs out. */
   dunning?: Partial<DunningPolicy>;
@@ -96,7 +97,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
       publicUrl,
       apiVersion,
       dataDir: options.dataDir ?? null,
-      retry: { ...DEFAULT_RETRY, ...options.webhookRetry },
+      retry: retryPolicy(STRIPE_RETRY, options.webhookRetry),
       dunning,
       logger,
     });

@@ -2,15 +2,26 @@
  * Webhook signing and delivery as Stripe does it: each attempt POSTs the raw event JSON with
  * `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, signed afresh
  * per attempt with the wall clock (the emulator clock may be months ahead, and receivers check
- * the timestamp against their own clock). Queueing, retries with exponential backoff and ordering
- * come from @flix/webhook-delivery.
+ * the timestamp against their own clock). Queueing, retries with exponential backoff for up to 3
+ * days (as Stripe) and ordering come from @flix/webhook-delivery.
  *
  * Test controls: hold() parks new deliveries and release() sends the parked batch in a chosen
  * order; a delivery can carry a deliberately bad signature (forged, stale, missing).
  */
-import { signTimestamped, WebhookDeliveryQueue, type WebhookDelivery as BaseDelivery, type WebhookQueueOptions } from '@flix/webhook-delivery';
+import {
+  DEFAULT_RETRY,
+  signTimestamped,
+  STRIPE_GIVE_UP_AFTER_MS,
+  WebhookDeliveryQueue,
+  type WebhookDelivery as BaseDelivery,
+  type WebhookQueueOptions,
+  type WebhookRetryPolicy,
+} from '@flix/webhook-delivery';
 
-export { DEFAULT_RETRY, type WebhookAttempt, type WebhookRetryPolicy } from '@flix/webhook-delivery';
+export { retryPolicy, type WebhookAttempt, type WebhookRetryPolicy } from '@flix/webhook-delivery';
+
+/** Stripe's schedule: retried with exponential backoff for up to 3 days (the backoff capped at 60 s here, see DEFAULT_RETRY). */
+export const STRIPE_RETRY: WebhookRetryPolicy = { ...DEFAULT_RETRY, giveUpAfterMs: STRIPE_GIVE_UP_AFTER_MS };
 
 /** How a delivery is signed: correctly, or wrongly on purpose for negative tests. */
 export type SignatureMode = 'valid' | 'forged' | 'stale' | 'missing' | { header: string };

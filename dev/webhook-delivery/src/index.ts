@@ -1,15 +1,23 @@
 /**
  * The webhook delivery loop the provider emulators share: each delivery is recorded, POSTed with a
- * timeout, and a non-2xx answer (or none) is retried with exponential backoff, a bounded number of
- * times. First attempts go out one at a time in the order they were sent, so the happy path is
- * deterministic; retries run on their own schedule, so (as with the real providers) a retried event
- * can arrive after later ones. Closing cancels timers and in-flight attempts and settles waiters.
+ * timeout, and a non-2xx answer (or none) is retried with exponential backoff (doubling from 1 s,
+ * capped at 60 s) until it is accepted or it is older than the provider's `giveUpAfterMs` (Stripe
+ * retries for 3 days, Mux for 24 hours), as the real providers do. A receiver that was down for an
+ * hour therefore still gets every event, within a minute of coming back. First attempts go out one
+ * at a time in the order they were sent, so the happy path is deterministic; retries run on their
+ * own schedule, so (as with the real providers) a retried event can arrive after later ones.
+ * Closing cancels timers and in-flight attempts and settles waiters.
+ *
+ * Deliveries are persisted by their owner (snapshot()/restore()): a pending one is attempted again
+ * at once after a restart, its age still counted from `createdAt` and its backoff continuing from
+ * `attemptCount`, so a restart neither resets nor extends how long it is retried.
  *
  * What differs per provider is a parameter: the headers (signature included) built afresh for each
  * attempt, the log prefix, retry settings and history size, and the record's own fields. A subclass
  * says how a delivery is made (send()) and adds provider-only controls on top.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 
 export interface Logger {
   info(fields: object, msg: string): void;
@@ -26,6 +34,13 @@ export interface WebhookAttempt {
 }
 
 /**
+ * Attempt records kept per delivery. A delivery retried for 3 days makes ~4,300 attempts; keeping
+ * every record would grow memory and the state file without bound, and the latest ones say why it
+ * is failing. `attemptCount` keeps the total.
+ */
+export const MAX_ATTEMPT_RECORDS = 20;
+
+/**
  * One delivery. `Parked` names extra statuses a provider uses for deliveries that wait outside the
  * queue (only `pending` ones are attempted; only delivered/failed/no_endpoint ones are dropped from history).
  */
@@ -40,27 +55,78 @@ export interface WebhookDelivery<Parked extends string = never> {
   /** The raw body, byte for byte what was signed and sent. */
   body: string;
   status: 'pending' | 'delivered' | 'failed' | 'no_endpoint' | Parked;
+  /** The last MAX_ATTEMPT_RECORDS attempts, oldest first. */
   attempts: WebhookAttempt[];
+  /** Attempts made in all (the records of older ones are dropped). */
+  attemptCount: number;
+  /** When the next retry is due, while one is scheduled; null otherwise. */
+  nextAttemptAt: string | null;
+  /** Retries stop once a delivery is `giveUpAfterMs` older than this, restarts or not. */
   createdAt: string;
 }
 
 export interface WebhookRetryPolicy {
-  /** Attempts in all, the first included. */
-  maxAttempts: number;
+  /** A delivery still not accepted this long after it was created is given up on (status `failed`). */
+  giveUpAfterMs: number;
+  /** Optional cap on attempts in all, the first included (tests use it to fail fast); none by default. */
+  maxAttempts?: number;
   /** Delay before the second attempt; doubles for each further one. */
   initialDelayMs: number;
+  /** Backoff cap: a receiver that comes back is served within this long. */
   maxDelayMs: number;
   /** How long one attempt waits for the receiver's answer. */
   attemptTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: WebhookRetryPolicy = { maxAttempts: 8, initialDelayMs: 1_000, maxDelayMs: 60_000, attemptTimeoutMs: 10_000 };
+const HOUR_MS = 3_600_000;
+
+/**
+ * Backoff doubling from 1 s, capped at 60 s so a local receiver that comes back (a restarted
+ * service) is served within a minute; real providers back off to hours, which would leave a dev
+ * stack waiting. Given up after 24 hours, Mux's window; Stripe uses STRIPE_GIVE_UP_AFTER_MS.
+ */
+export const DEFAULT_RETRY: WebhookRetryPolicy = { giveUpAfterMs: 24 * HOUR_MS, initialDelayMs: 1_000, maxDelayMs: 60_000, attemptTimeoutMs: 10_000 };
+
+/** Stripe retries an undelivered webhook for up to 3 days. */
+export const STRIPE_GIVE_UP_AFTER_MS = 72 * HOUR_MS;
+/** Mux retries an undelivered webhook for up to 24 hours. */
+export const MUX_GIVE_UP_AFTER_MS = 24 * HOUR_MS;
+
+/** The policy with `overrides` applied, checked; an invalid value throws naming `webhookRetry.<field>`. */
+export function retryPolicy(base: WebhookRetryPolicy, overrides: Partial<WebhookRetryPolicy> = {}): WebhookRetryPolicy {
+  const p: WebhookRetryPolicy = { ...base, ...overrides };
+  const check = (field: keyof WebhookRetryPolicy, ok: boolean, what: string) => {
+    if (!ok) throw new Error(`webhookRetry.${field} must be ${what} (got ${String(p[field])})`);
+  };
+  check('giveUpAfterMs', Number.isFinite(p.giveUpAfterMs) && p.giveUpAfterMs > 0, 'a positive number of milliseconds');
+  check('initialDelayMs', Number.isFinite(p.initialDelayMs) && p.initialDelayMs >= 0, 'a non-negative number of milliseconds');
+  check('maxDelayMs', Number.isFinite(p.maxDelayMs) && p.maxDelayMs >= p.initialDelayMs, 'a number of milliseconds no smaller than initialDelayMs');
+  check('attemptTimeoutMs', Number.isFinite(p.attemptTimeoutMs) && p.attemptTimeoutMs > 0, 'a positive number of milliseconds');
+  check('maxAttempts', p.maxAttempts === undefined || (Number.isInteger(p.maxAttempts) && p.maxAttempts >= 1), 'a whole number of at least 1, or absent');
+  return p;
+}
 
 /** `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<payload>")>`, the scheme both Stripe and Mux sign with; `t` in unix seconds. */
 export function signTimestamped(secret: string, payload: string, t = Math.floor(Date.now() / 1000)): string {
   const v1 = createHmac('sha256', secret).update(`${t}.${payload}`).digest('hex');
   return `t=${t},v1=${v1}`;
 }
+
+/** Time as the queue sees it: ages, record times and retry timers. Tests inject virtual time. */
+export interface QueueClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Runs `fn` after `ms`; returns what cancels it. */
+  schedule(fn: () => void, ms: number): () => void;
+}
+
+export const systemClock: QueueClock = {
+  now: () => Date.now(),
+  schedule(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
 
 export interface WebhookQueueOptions<D> {
   /** Read per attempt, so changing it redirects retries too. */
@@ -75,34 +141,64 @@ export interface WebhookQueueOptions<D> {
   headers: (d: D) => Record<string, string>;
   /** Called after every state change, so the owner can persist. */
   changed: () => void;
+  /** Defaults to the wall clock and setTimeout. */
+  clock?: QueueClock;
 }
 
 type OwnFields<D> = Omit<D, keyof WebhookDelivery<string>> & { status: D extends WebhookDelivery<infer P> ? 'pending' | P : never };
 
+/** Failed attempts logged one by one; past these, one line every LOG_EVERY, so days of retries do not flood the log. */
+const LOG_FIRST_FAILURES = 8;
+const LOG_EVERY = 10;
+
 export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
   protected readonly list: D[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  protected readonly clock: QueueClock;
+  private readonly cancels = new Set<() => void>();
   private readonly inflight = new Set<AbortController>();
   private readonly settledWaiters = new Map<string, Array<(d: D) => void>>();
   private idleWaiters: Array<() => void> = [];
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(protected readonly opts: WebhookQueueOptions<D>) {}
+  constructor(protected readonly opts: WebhookQueueOptions<D>) {
+    retryPolicy(opts.retry);
+    this.clock = opts.clock ?? systemClock;
+  }
 
   /** Queues `body` for delivery; the promise settles when it is delivered or given up on. */
   abstract send(body: string): Promise<D>;
 
-  /** Deliveries restored from a previous run; pending ones are attempted again, others stay as they are. */
+  /**
+   * Deliveries restored from a previous run; others stay as they are. A pending one is attempted
+   * again at once (its age still counts from createdAt), unless it is already older than
+   * giveUpAfterMs: then it is failed without another attempt.
+   */
   restore(saved: D[]): void {
     for (const d of saved) {
+      // State files written before attemptCount existed hold every attempt.
+      d.attemptCount ??= d.attempts.length;
+      d.nextAttemptAt ??= null;
+      if (d.attempts.length > MAX_ATTEMPT_RECORDS) d.attempts.splice(0, d.attempts.length - MAX_ATTEMPT_RECORDS);
       this.list.push(d);
-      if (d.status === 'pending') this.enqueue(d);
+      if (d.status !== 'pending') continue;
+      if (this.ageMs(d) >= this.opts.retry.giveUpAfterMs) {
+        this.giveUp(d, { deliveryId: d.id, eventId: d.eventId, type: d.type, attempts: d.attemptCount }, 'older than giveUpAfterMs when the emulator started again');
+        continue;
+      }
+      d.nextAttemptAt = null;
+      this.enqueue(d);
     }
   }
 
+  /** Every delivery, oldest first, as copies. */
   snapshot(): D[] {
     return structuredClone(this.list);
+  }
+
+  /** The deliveries themselves, for an owner that serialises them at once (no copy: saves are frequent). */
+  persisted(): readonly D[] {
+    return this.list;
   }
 
   pendingCount(): number {
@@ -123,8 +219,8 @@ export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    for (const cancel of this.cancels) cancel();
+    this.cancels.clear();
     for (const c of this.inflight) c.abort();
     // Nobody should wait forever on a closed emulator: settle the waiters with what stands (pending).
     for (const [id, waiters] of this.settledWaiters) {
@@ -146,7 +242,18 @@ export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
     } catch {
       // Raw bodies that are not JSON are allowed: tests use them to probe receivers.
     }
-    const d = { id: randomUUID(), eventId, type, url: this.opts.url() ?? null, body, ...own, attempts: [], createdAt: new Date().toISOString() } as unknown as D;
+    const d = {
+      id: randomUUID(),
+      eventId,
+      type,
+      url: this.opts.url() ?? null,
+      body,
+      ...own,
+      attempts: [],
+      attemptCount: 0,
+      nextAttemptAt: null,
+      createdAt: new Date(this.clock.now()).toISOString(),
+    } as unknown as D;
     this.list.push(d);
     // Bounded history: drop the oldest finished deliveries.
     while (this.list.length > this.opts.maxKept) {
@@ -184,6 +291,7 @@ export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
   }
 
   private settle(d: D): void {
+    d.nextAttemptAt = null;
     this.opts.changed();
     const waiters = this.settledWaiters.get(d.id) ?? [];
     this.settledWaiters.delete(d.id);
@@ -191,8 +299,19 @@ export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
     if (!this.list.some((x) => x.status === 'pending')) for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  private ageMs(d: D): number {
+    return this.clock.now() - Date.parse(d.createdAt);
+  }
+
+  private giveUp(d: D, log: object, why: string): void {
+    d.status = 'failed';
+    this.opts.logger.warn({ ...log, ageMs: this.ageMs(d) }, `${this.opts.logPrefix}: webhook given up: ${why}`);
+    this.settle(d);
+  }
+
   private async attempt(d: D): Promise<void> {
     if (this.closed || d.status !== 'pending') return;
+    d.nextAttemptAt = null;
     const url = this.opts.url();
     if (!url) {
       d.status = 'no_endpoint';
@@ -201,7 +320,8 @@ export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
       return;
     }
     d.url = url;
-    const started = Date.now();
+    const at = this.clock.now();
+    const started = performance.now();
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.opts.retry.attemptTimeoutMs);
     this.inflight.add(abort);
@@ -221,8 +341,10 @@ export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
     }
     // Closing mid-attempt leaves the delivery pending, so a persisted emulator resumes it.
     if (this.closed) return;
-    d.attempts.push({ at: new Date(started).toISOString(), statusCode, error, durationMs: Date.now() - started });
-    const log = { deliveryId: d.id, eventId: d.eventId, type: d.type, url, attempt: d.attempts.length, statusCode };
+    d.attemptCount += 1;
+    d.attempts.push({ at: new Date(at).toISOString(), statusCode, error, durationMs: Math.round(performance.now() - started) });
+    if (d.attempts.length > MAX_ATTEMPT_RECORDS) d.attempts.splice(0, d.attempts.length - MAX_ATTEMPT_RECORDS);
+    const log = { deliveryId: d.id, eventId: d.eventId, type: d.type, url, attempt: d.attemptCount, statusCode };
     const prefix = this.opts.logPrefix;
     if (error === null) {
       d.status = 'delivered';
@@ -230,20 +352,22 @@ export abstract class WebhookDeliveryQueue<D extends WebhookDelivery<string>> {
       this.settle(d);
       return;
     }
-    const { maxAttempts, initialDelayMs, maxDelayMs } = this.opts.retry;
-    if (d.attempts.length >= maxAttempts) {
-      d.status = 'failed';
-      this.opts.logger.warn({ ...log, error }, `${prefix}: webhook given up after the last attempt`);
-      this.settle(d);
-      return;
+    const { maxAttempts, giveUpAfterMs, initialDelayMs, maxDelayMs } = this.opts.retry;
+    if (maxAttempts !== undefined && d.attemptCount >= maxAttempts) return this.giveUp(d, { ...log, error }, `no attempts left (webhookRetry.maxAttempts ${maxAttempts})`);
+    const left = giveUpAfterMs - this.ageMs(d);
+    if (left <= 0) return this.giveUp(d, { ...log, error }, `not accepted within ${Math.round(giveUpAfterMs / 60_000)} min of being sent`);
+    // The exponent is capped: a delivery retried for days makes thousands of attempts. The last
+    // retry falls due exactly when the delivery reaches its give-up age.
+    const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(d.attemptCount - 1, 30), left);
+    d.nextAttemptAt = new Date(this.clock.now() + delay).toISOString();
+    if (d.attemptCount <= LOG_FIRST_FAILURES || d.attemptCount % LOG_EVERY === 0) {
+      this.opts.logger.warn({ ...log, error, retryInMs: delay, ageMs: this.ageMs(d) }, `${prefix}: webhook not accepted; will retry`);
     }
-    const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** (d.attempts.length - 1));
-    this.opts.logger.warn({ ...log, error, retryInMs: delay }, `${prefix}: webhook not accepted; will retry`);
     this.opts.changed();
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+    const cancel = this.clock.schedule(() => {
+      this.cancels.delete(cancel);
       void this.attempt(d);
     }, delay);
-    this.timers.add(t);
+    this.cancels.add(cancel);
   }
 }
