@@ -667,6 +667,7 @@ class Gateway {
     try {
       if (cluster.http2) {
         const res = await this.clusters.pool.request(target, this.h2Headers(ex, action.timeoutMs), this.h2Body(ex), action.timeoutMs);
+        cluster.reportRequest(host, null);
         if (ex.transcode) {
           const out = ex.transcode.transcoder.response(ex.transcode.match, res);
           if (out.kind === 'local') {
@@ -683,9 +684,12 @@ class Gateway {
         }
       } else {
         await this.proxyHttp1(ex, index, target, action);
+        cluster.reportRequest(host, null);
       }
     } catch (err) {
       if (!(err instanceof UpstreamFailure)) throw err;
+      // Passive health checking: the host could not be reached (outlier_detection ejects it).
+      cluster.reportRequest(host, err.kind);
       if (err.kind === 'timeout') this.localReply(ex, index, 504, err.message, { flag: 'UT', details: 'upstream_response_timeout' });
       else this.localReply(ex, index, 503, err.message, { flag: err.kind === 'reset' ? 'UR' : 'UF', details: `upstream_reset_before_response_started{${err.kind}}` });
     }

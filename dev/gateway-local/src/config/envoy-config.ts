@@ -228,12 +228,32 @@ export interface HealthCheck {
   grpc: { serviceName: string; authority?: string };
 }
 
+/**
+ * Envoy's passive health checking (`outlier_detection`), the part the local gateway runs:
+ * locally originated failures (connect refused or timed out, reset, request timeout) in a row
+ * eject a host; with active health checks, the next passing check brings it back.
+ */
+export interface OutlierDetection {
+  /** consecutive_local_origin_failure (Envoy's default 5). */
+  consecutiveLocalOriginFailure: number;
+  /** enforcing_consecutive_local_origin_failure, percent (default 100). */
+  enforcingLocalOriginPercent: number;
+  /** base_ejection_time (default 30 s); the n-th ejection lasts n times as long, up to maxEjectionTimeMs. */
+  baseEjectionTimeMs: number;
+  maxEjectionTimeMs: number;
+  /** max_ejection_percent (default 10; Envoy ejects at least one host whatever it says). */
+  maxEjectionPercent: number;
+  /** successful_active_health_check_uneject_host (default true). */
+  unejectOnActiveSuccess: boolean;
+}
+
 export interface Cluster {
   name: string;
   connectTimeoutMs: number;
   endpoints: { host: string; port: number }[];
   http2: boolean;
   healthChecks: HealthCheck[];
+  outlierDetection?: OutlierDetection;
 }
 
 /** The connection manager's timeouts (Envoy's defaults: none, except 5 min of stream idleness). */
@@ -855,7 +875,7 @@ function parseHcm(n: Node): ConnectionManager {
 }
 
 function parseCluster(n: Node): Cluster {
-  n.only(['name', 'type', 'connect_timeout', 'load_assignment', 'typed_extension_protocol_options', 'health_checks'], ['lb_policy', 'dns_lookup_family', 'dns_refresh_rate']);
+  n.only(['name', 'type', 'connect_timeout', 'load_assignment', 'typed_extension_protocol_options', 'health_checks', 'outlier_detection'], ['lb_policy', 'dns_lookup_family', 'dns_refresh_rate']);
   const name = n.str('name');
   n.enumValue('type', ['STRICT_DNS', 'LOGICAL_DNS', 'STATIC'] as const, 'STATIC');
   n.enumValue('lb_policy', ['ROUND_ROBIN'] as const, 'ROUND_ROBIN');
@@ -893,7 +913,57 @@ function parseCluster(n: Node): Cluster {
     };
   });
   if (healthChecks.length && !http2) throw new EnvoyConfigError(`${n.path}: gRPC health checks need an HTTP/2 cluster`);
-  return { name, connectTimeoutMs: n.optDurationMs('connect_timeout') ?? 5000, endpoints, http2, healthChecks };
+  const od = n.obj('outlier_detection');
+  const outlierDetection = od ? parseOutlierDetection(od) : undefined;
+  return { name, connectTimeoutMs: n.optDurationMs('connect_timeout') ?? 5000, endpoints, http2, healthChecks, ...(outlierDetection ? { outlierDetection } : {}) };
+}
+
+/**
+ * Only locally originated ejection is run here, so a config must keep the rest switched off
+ * rather than have the local gateway silently differ from Envoy: split_external_local_origin_errors
+ * true and no 5xx / gateway-failure ejection. Success-rate ejection needs at least
+ * success_rate_minimum_hosts (5) hosts and never applies to the local gateway's one host per cluster.
+ */
+function parseOutlierDetection(od: Node): OutlierDetection {
+  od.only(
+    [
+      'split_external_local_origin_errors',
+      'consecutive_local_origin_failure',
+      'enforcing_consecutive_local_origin_failure',
+      'enforcing_consecutive_5xx',
+      'enforcing_consecutive_gateway_failure',
+      'base_ejection_time',
+      'max_ejection_time',
+      'max_ejection_percent',
+      'successful_active_health_check_uneject_host',
+    ],
+    ['interval', 'enforcing_success_rate', 'enforcing_local_origin_success_rate', 'success_rate_minimum_hosts'],
+  );
+  if (!od.bool('split_external_local_origin_errors')) {
+    throw new EnvoyConfigError(`${od.at('split_external_local_origin_errors')}: the local gateway runs only locally originated ejection; set it to true`);
+  }
+  for (const key of ['enforcing_consecutive_5xx', 'enforcing_consecutive_gateway_failure']) {
+    // Envoy's defaults: 5xx ejection on (100), gateway-failure ejection off (0).
+    if (od.num(key, key === 'enforcing_consecutive_5xx' ? 100 : 0) !== 0) {
+      throw new EnvoyConfigError(`${od.at(key)}: the local gateway does not eject on upstream 5xx answers; set it to 0`);
+    }
+  }
+  const percent = (key: string, fallback: number) => {
+    const v = od.num(key, fallback);
+    if (v < 0 || v > 100) throw new EnvoyConfigError(`${od.at(key)}: a percentage, 0 to 100`);
+    return v;
+  };
+  const consecutive = od.num('consecutive_local_origin_failure', 5);
+  if (!Number.isInteger(consecutive) || consecutive < 1) throw new EnvoyConfigError(`${od.at('consecutive_local_origin_failure')}: a whole number of at least 1`);
+  const baseEjectionTimeMs = od.optDurationMs('base_ejection_time') ?? 30_000;
+  return {
+    consecutiveLocalOriginFailure: consecutive,
+    enforcingLocalOriginPercent: percent('enforcing_consecutive_local_origin_failure', 100),
+    baseEjectionTimeMs,
+    maxEjectionTimeMs: Math.max(baseEjectionTimeMs, od.optDurationMs('max_ejection_time') ?? 300_000),
+    maxEjectionPercent: percent('max_ejection_percent', 10),
+    unejectOnActiveSuccess: od.bool('successful_active_health_check_uneject_host', true),
+  };
 }
 
 // ---------------------------------------------------------------------------------------- entry

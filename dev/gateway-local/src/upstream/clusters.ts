@@ -3,21 +3,38 @@
  * round-robin over healthy hosts with Envoy's panic mode, and active gRPC health checks that
  * follow Envoy's rules (a new host is unhealthy until its first successful check; a non-SERVING
  * answer ejects at once, network failures after unhealthy_threshold in a row).
+ *
+ * With `outlier_detection`, requests are checks too (passive health checking): requests that
+ * could not reach the host (connect refused or timed out, reset, request timeout: Envoy's locally
+ * originated errors) `consecutive_local_origin_failure` times in a row eject it at once, so
+ * /healthz names a service that died between two active checks from the first request that
+ * found it gone. The next passing active check un-ejects it; without active checks the ejection
+ * lasts base_ejection_time × the number of ejections so far (up to max_ejection_time).
  */
 import type { Logger } from '@flix/logging';
 import type { Cluster, HealthCheck } from '../config/envoy-config.js';
 import { EnvoyConfigError } from '../config/reader.js';
-import { H2Pool } from './h2.js';
+import { H2Pool, type FailureKind } from './h2.js';
 
 export interface Host {
   host: string;
   port: number;
+  /** As the active health checks see it. */
   healthy: boolean;
   /** No check has succeeded yet. */
   pending: boolean;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
+  /** Ejected by outlier detection (passive health checking); counts as unhealthy. */
+  ejected: boolean;
+  /** Requests in a row that failed with a locally originated error. */
+  localOriginFailures: number;
+  /** Times ejected so far: the n-th ejection lasts n × base_ejection_time (no active checks). */
+  ejections: number;
 }
+
+/** Usable for load balancing and /healthz: passing active checks and not ejected. */
+export const isHealthy = (h: Host): boolean => h.healthy && !h.ejected;
 
 /** Below this share of healthy hosts Envoy ignores health and uses all hosts (panic mode). */
 const PANIC_THRESHOLD = 0.5;
@@ -53,7 +70,16 @@ export class RuntimeCluster {
   ) {
     const addresses = override !== undefined ? [parseAddress(override, `upstreams.${config.name}`)] : config.endpoints;
     const checked = config.healthChecks.length > 0;
-    this.hosts = addresses.map((a) => ({ ...a, healthy: !checked, pending: checked, consecutiveFailures: 0, consecutiveSuccesses: 0 }));
+    this.hosts = addresses.map((a) => ({
+      ...a,
+      healthy: !checked,
+      pending: checked,
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      ejected: false,
+      localOriginFailures: 0,
+      ejections: 0,
+    }));
   }
 
   get name(): string {
@@ -65,18 +91,57 @@ export class RuntimeCluster {
   }
 
   membership(): { total: number; healthy: number } {
-    return { total: this.hosts.length, healthy: this.hosts.filter((h) => h.healthy).length };
+    return { total: this.hosts.length, healthy: this.hosts.filter(isHealthy).length };
   }
 
   /** The next host for a request, or undefined when the cluster has none. */
   pick(): Host | undefined {
     this.carriedTraffic = true;
     if (this.hosts.length === 0) return undefined;
-    const healthy = this.hosts.filter((h) => h.healthy);
+    const healthy = this.hosts.filter(isHealthy);
     const candidates = healthy.length / this.hosts.length < PANIC_THRESHOLD ? this.hosts : healthy;
     const host = candidates[this.next % candidates.length]!;
     this.next++;
     return host;
+  }
+
+  /**
+   * What a request to `host` came to, for outlier detection: a locally originated failure (it
+   * never got an answer from the host), or an answer, whatever its status (a service's own 503 is
+   * not a dead host). Does nothing for a cluster without outlier_detection.
+   */
+  reportRequest(host: Host, failure: FailureKind | null): void {
+    const od = this.config.outlierDetection;
+    if (!od) return;
+    if (failure === null) {
+      host.localOriginFailures = 0;
+      return;
+    }
+    host.localOriginFailures++;
+    if (host.ejected || host.localOriginFailures < od.consecutiveLocalOriginFailure) return;
+    if (od.enforcingLocalOriginPercent < 100 && Math.random() * 100 >= od.enforcingLocalOriginPercent) return;
+    // Envoy ejects at least one host whatever max_ejection_percent says.
+    const ejected = this.hosts.filter((h) => h.ejected).length;
+    if (ejected > 0 && ((ejected + 1) / this.hosts.length) * 100 > od.maxEjectionPercent) return;
+    host.ejected = true;
+    host.ejections++;
+    host.localOriginFailures = 0;
+    this.logger.info({ cluster: this.name, host: `${host.host}:${host.port}`, reason: failure }, 'upstream host ejected (outlier detection)');
+    const checked = this.config.healthChecks.length > 0 && od.unejectOnActiveSuccess;
+    if (!checked) {
+      const timer = setTimeout(() => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        this.uneject(host, 'ejection time over');
+      }, Math.min(od.maxEjectionTimeMs, od.baseEjectionTimeMs * host.ejections));
+      timer.unref();
+      this.timers.push(timer);
+    }
+  }
+
+  private uneject(host: Host, why: string): void {
+    if (!host.ejected) return;
+    host.ejected = false;
+    this.logger.info({ cluster: this.name, host: `${host.host}:${host.port}`, why }, 'upstream host back (outlier detection)');
   }
 
   startHealthChecks(): void {
@@ -133,6 +198,7 @@ export class RuntimeCluster {
   private record(hc: HealthCheck, host: Host, outcome: 'ok' | 'active' | 'network'): void {
     const was = host.healthy;
     if (outcome === 'ok') {
+      if (this.config.outlierDetection?.unejectOnActiveSuccess) this.uneject(host, 'active health check passed');
       host.consecutiveFailures = 0;
       host.consecutiveSuccesses++;
       // The first success ever is enough; afterwards healthy_threshold successes in a row.

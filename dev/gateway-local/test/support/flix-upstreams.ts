@@ -32,7 +32,8 @@ export interface FlixUpstreams {
 }
 
 
-export async function startFlixUpstreams(descriptorSet: Uint8Array, services: string[]): Promise<FlixUpstreams> {
+/** `opts.grpcPort` binds the gRPC server to that port (a stand-in started again where one was stopped); 0 (default) picks one. */
+export async function startFlixUpstreams(descriptorSet: Uint8Array, services: string[], opts: { grpcPort?: number } = {}): Promise<FlixUpstreams> {
   const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet));
   const statusSchema = registry.getMessage('google.rpc.Status')!;
   const retryInfoSchema = registry.getMessage('google.rpc.RetryInfo')!;
@@ -71,7 +72,7 @@ export async function startFlixUpstreams(descriptorSet: Uint8Array, services: st
     { Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from([0x08, 1])) },
   );
   const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`127.0.0.1:${opts.grpcPort ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
 
   const { publicKey, privateKey } = await generateKeyPair('RS256');
