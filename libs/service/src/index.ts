@@ -6,3 +6,16 @@
 export type { BaseServiceConfig } from '@flix/config';
 export { grpcService, runService, type GrpcRegistration, type Listening, type ServiceContext, type ServiceHandle, type ServiceParts, type ServiceSpec } from './host.js';
 export { PeriodicTask, SHUTDOWN_PHASES, ShutdownPlan, type Closeable, type ShutdownPhase, type Stoppable } from './lifecycle.js';
+export {
+  ErasedUsers,
+  ERASED_USERS_COLLECTION,
+  forgetPublishedEvents,
+  jsonSafe,
+  personalDataService,
+  pseudonymOf,
+  refuseErasedUsers,
+  startUserDeletedConsumer,
+  userDeletedHandler,
+  type EraseUser,
+  type ExportPersonalData,
+} from './privacy.js';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { bool, durationSeconds, loadConfig, serviceConfigShape, z } from '@flix/config';
+import { bool, durationSeconds, grpcAddress, loadConfig, serviceConfigShape, z } from '@flix/config';
 
 // Identity signs the tokens and verifies them with its own key ring: no JWKS URL to read.
 const { FLIX_JWKS_URL: _jwks, ...base } = serviceConfigShape({ database: 'identity', grpcPort: 50051, httpPort: 8081 });
@@ -43,6 +43,17 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
       FLIX_ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
       FLIX_ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
       FLIX_SEED_ADMIN: bool(true),
+      // Data export (ExportMyData) asks each service that holds personal data for its part.
+      /** Billing's gRPC address (subscriptions, payments, rentals). */
+      BILLING_GRPC_ADDR: grpcAddress('127.0.0.1:50053'),
+      /** Playback's gRPC address (sessions, viewing history). */
+      PLAYBACK_GRPC_ADDR: grpcAddress('127.0.0.1:50054'),
+      /** Engagement's gRPC address (ratings, reviews, lists). */
+      ENGAGEMENT_GRPC_ADDR: grpcAddress('127.0.0.1:50055'),
+      /** Recommendations' gRPC address (interaction signals, preferences). */
+      RECOMMENDATIONS_GRPC_ADDR: grpcAddress('127.0.0.1:50056'),
+      /** Analytics' gRPC address (the event store's records about the account). */
+      ANALYTICS_GRPC_ADDR: grpcAddress('127.0.0.1:50057'),
       // Password hashing lanes (security/password-work.ts): a sign-up flood cannot starve sign-ins.
       /** argon2 computations at once; more would only queue in libuv's pool of 4 threads. */
       FLIX_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(4).default(Math.min(4, availableParallelism())),

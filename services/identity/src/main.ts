@@ -13,7 +13,8 @@ import { identityOutboxWriter } from './events/event-writer.js';
 import { accountHandlers } from './grpc/account-handlers.js';
 import { identityHandlers } from './grpc/identity-handlers.js';
 import { oauthConsentHandlers } from './grpc/oauth-handlers.js';
-import { privacyHandlers } from './grpc/privacy-handlers.js';
+import { refuseDeletedAccounts } from './grpc/privacy-handlers.js';
+import { identityPrivacy } from './privacy/wiring.js';
 import { refreshCookiePolicy } from './grpc/refresh-cookie.js';
 import { oauthRoutes } from './http/oauth-routes.js';
 import { IDENTITY_INDEXES } from './storage/indexes.js';
@@ -33,7 +34,7 @@ export function startIdentity(env: Record<string, string | undefined> = process.
     name: 'identity',
     config: readIdentityConfig(env),
     indexes: IDENTITY_INDEXES,
-    async build({ cfg, logger, mongo, outbox, every }) {
+    async build({ cfg, logger, mongo, nats, outbox, idempotency, every, consumer, client }) {
       const writeEvents = identityOutboxWriter(outbox);
       const clock = overrides.clock ?? systemClock;
       const users = new MongoUserRepository(mongo.client, mongo.db, writeEvents);
@@ -90,20 +91,26 @@ export function startIdentity(env: Record<string, string | undefined> = process.
       every('signing key refresh', 30_000, () => keys.init());
 
       const cookie = refreshCookiePolicy(cfg.FLIX_PUBLIC_URL, cfg.FLIX_REFRESH_TOKEN_TTL_DAYS);
+      const privacy = await identityPrivacy({ cfg, mongo, nats, outbox, idempotency, logger, writeEvents, users, hasher: passwordWork.hasher(argon2, 'login'), clock, cookie, client });
+      // Another instance's deletions reach this one's refusal of the deleted account's tokens.
+      every('erased accounts refresh', 2_000, () => privacy.erased.refresh());
       const handlers = {
         ...identityHandlers({ accounts, sessions, keys, cookie }),
         ...accountHandlers(),
         ...oauthConsentHandlers(),
-        ...privacyHandlers(),
+        ...privacy.handlers,
       };
       return {
         grpc: [
-          grpcService(IdentityServiceService, handlers, {
+          grpcService(IdentityServiceService, refuseDeletedAccounts(handlers, privacy.erased), {
             name: 'flix.identity.v1.IdentityService',
             // Recovery and verification links are followed by people who are not signed in.
             publicMethods: ['register', 'login', 'refresh', 'requestPasswordReset', 'resetPassword', 'verifyEmail'],
           }),
         ],
+        async start() {
+          consumer(await privacy.startConsumer());
+        },
         routes: oauthRoutes({ sessions, keys, issuer: cfg.FLIX_JWT_ISSUER, publicUrl: cfg.FLIX_PUBLIC_URL }),
         // Identity verifies tokens with its own key ring: no HTTP round trip to itself.
         verifier: createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { getKey: keys.getKey } }),
