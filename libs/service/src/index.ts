@@ -11,6 +11,7 @@ export {
   ERASED_USERS_COLLECTION,
   forgetPublishedEvents,
   jsonSafe,
+  jwksVerifierRefusingErased,
   personalDataService,
   pseudonymOf,
   refuseErasedUsers,

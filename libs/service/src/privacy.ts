@@ -15,7 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClientSession, Collection, Db } from 'mongodb';
-import { ADMIN_ROLE, requireUser, type AccessTokenVerifier } from '@flix/auth';
+import { ADMIN_ROLE, createAccessTokenVerifier, requireUser, type AccessTokenVerifier } from '@flix/auth';
+import type { BaseServiceConfig } from '@flix/config';
 import { identityEvents, IDENTITY_STREAM, subjectFilter } from '@flix/contracts';
 import { DomainError, unauthenticated } from '@flix/errors';
 import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type EventHandler, type HandlerContext, type IdempotencyStore, type NatsClients, type Outbox } from '@flix/events';
@@ -112,6 +113,15 @@ export function refuseErasedUsers(verify: AccessTokenVerifier, erased: ErasedUse
     }
     return principal;
   };
+}
+
+/**
+ * The host's default verifier (identity's JWKS) refusing a deleted account's tokens: what a
+ * service that holds personal data passes as `verifier`.
+ */
+export function jwksVerifierRefusingErased(cfg: BaseServiceConfig, erased: ErasedUsers): AccessTokenVerifier {
+  if (!cfg.FLIX_JWKS_URL) throw new Error('FLIX_JWKS_URL is not configured and the service gave no verifier of its own');
+  return refuseErasedUsers(createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { jwksUrl: cfg.FLIX_JWKS_URL } }), erased);
 }
 
 /** Erases or anonymises what one service holds about an account; must be idempotent. */

@@ -1,7 +1,8 @@
 import { runWhenMain } from '@flix/config';
 import type { Logger } from '@flix/logging';
 import { BillingServiceService } from '@flix/proto/flix/billing/v1/billing_service';
-import { grpcService, runService } from '@flix/service';
+import { ErasedUsers, grpcService, jwksVerifierRefusingErased, personalDataService, runService } from '@flix/service';
+import { BillingPersonalData } from './privacy/personal-data.js';
 import { CatalogMovieDirectory } from './catalog/movie-directory.js';
 import { readBillingConfig } from './config.js';
 import { Billing } from './domain/billing.js';
@@ -48,12 +49,21 @@ export function startBilling(env: Record<string, string | undefined> = process.e
         warn: (fields, message) => logger.warn(fields, message),
       });
       if (cfg.FLIX_SEED_PLANS) await seedPlans(billing, logger);
+      // Account deletion (issue 14): tombstones refuse a deleted account's tokens, the consumer erases.
+      const erased = new ErasedUsers(mongo.db);
+      await erased.init();
+      every('erased accounts refresh', 2_000, () => erased.refresh());
+      const privacy = new BillingPersonalData({ client: mongo.client, db: mongo.db, store, stripe, erased, outbox });
 
       return {
-        grpc: [grpcService(BillingServiceService, billingHandlers(billing), { name: 'flix.billing.v1.BillingService', publicMethods: ['listPlans'] })],
+        grpc: [
+          grpcService(BillingServiceService, billingHandlers(billing), { name: 'flix.billing.v1.BillingService', publicMethods: ['listPlans'] }),
+          personalDataService('billing', (userId) => privacy.export(userId)),
+        ],
+        verifier: jwksVerifierRefusingErased(cfg, erased),
         routes: [stripeWebhookRoute({ billing, verifier: stripe, isSignatureError, logger })],
         async start() {
-          const deps = { nats, billing, store, stripe, idempotency, logger, clock };
+          const deps = { nats, billing, store, stripe, idempotency, logger, clock, privacy };
           for (const startConsumer of [startWebhookConsumer, startCustomerConsumer, startOffersConsumer, startPlaybackConsumer]) consumer(await startConsumer(deps));
           every('rental sweep', cfg.FLIX_RENTAL_SWEEP_SECONDS * 1000, () => billing.sweepRentals());
         },

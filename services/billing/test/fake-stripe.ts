@@ -52,6 +52,9 @@ export class FakeStripe {
     updateCustomerEmail: async (id, email) => {
       this.customers.set(id, { ...this.customers.get(id), email });
     },
+    deleteCustomer: async (id) => {
+      this.customers.delete(id);
+    },
     createPlanPrice: async (plan, key, existing) =>
       this.once(key, () => {
         const productId = existing || this.id('prod');

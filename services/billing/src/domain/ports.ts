@@ -23,6 +23,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface PaymentProvider {
   createCustomer(input: { userId: string; email: string }, idempotencyKey: string): Promise<string>;
   updateCustomerEmail(customerId: string, email: string): Promise<void>;
+  /** Deletes the customer (Stripe cancels its subscriptions at once); a customer already gone is not an error. */
+  deleteCustomer(customerId: string): Promise<void>;
   /** A product and a recurring price for the plan; returns their ids. */
   createPlanPrice(plan: PlanRecord, idempotencyKey: string, existingProductId?: string): Promise<{ productId: string; priceId: string }>;
   createCoupon(offer: OfferRecord): Promise<string>;

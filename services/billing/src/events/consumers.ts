@@ -1,6 +1,8 @@
 import { billingEvents, BILLING_STREAM, identityEvents, IDENTITY_STREAM, playbackEvents, PLAYBACK_STREAM, subjectFilter } from '@flix/contracts';
 import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
+import { userDeletedHandler } from '@flix/service';
+import type { BillingPersonalData } from '../privacy/personal-data.js';
 import type { Billing } from '../domain/billing.js';
 import type { BillingStore, PaymentProvider } from '../domain/ports.js';
 
@@ -12,6 +14,8 @@ interface Deps {
   idempotency: IdempotencyStore;
   logger: Logger;
   clock: { now(): Date };
+  /** Account deletion: erases on identity.user.deleted, and drops Stripe events about erased accounts. */
+  privacy: BillingPersonalData;
 }
 
 /** Stripe customers for new accounts (durable 'billing' on IDENTITY). */
@@ -30,6 +34,7 @@ export function startCustomerConsumer(d: Deps): Promise<ConsumerHandle> {
         const customerId = await d.billing.customers.ensure(e.userId, e.email);
         ctx.logger.info({ userId: e.userId, customerId }, 'stripe customer ready');
       }),
+      [identityEvents.userDeleted.subject]: userDeletedHandler((e) => d.privacy.erase(e)),
     },
   });
 }
@@ -54,6 +59,13 @@ export function startWebhookConsumer(d: Deps): Promise<ConsumerHandle> {
       [billingEvents.webhookReceived.subject]: on(billingEvents.webhookReceived, async (e, ctx) => {
         const stored = await d.store.stripeEvent(e.stripeEventId);
         if (!stored) throw new PoisonMessageError(`stripe event ${e.stripeEventId} is not stored`);
+        if (await d.privacy.concernsErased(stored.raw)) {
+          // About a deleted account (its subscription's cancellation, the customer's deletion):
+          // applying it would re-create what was erased, and the raw event names them.
+          await d.privacy.dropStripeEvent(e.stripeEventId);
+          ctx.logger.info({ stripeEventId: e.stripeEventId }, 'stripe event about a deleted account dropped');
+          return;
+        }
         const event = d.stripe.parseEvent(stored.raw);
         const outcome = await d.billing.webhooks.apply(event);
         await d.store.transact((tx) => tx.markStripeEvent(event.id, outcome, d.clock.now()));

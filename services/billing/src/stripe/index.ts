@@ -174,6 +174,16 @@ export function createStripeGateway(opts: StripeGatewayOptions): PaymentProvider
     createCustomer: ({ userId, email }, idempotencyKey) =>
       call('create customer', async () => (await stripe.customers.create({ ...(email ? { email } : {}), metadata: { flixUserId: userId } }, { idempotencyKey })).id),
     updateCustomerEmail: (customerId, email) => call('update customer', async () => void (await stripe.customers.update(customerId, { email }))),
+    deleteCustomer: (customerId) =>
+      call('delete customer', async () => {
+        try {
+          await stripe.customers.del(customerId);
+        } catch (e) {
+          // Deleted already (a repeated erasure): the outcome we want.
+          if (e instanceof Stripe.errors.StripeError && e.statusCode === 404) return;
+          throw e;
+        }
+      }),
     createPlanPrice: (plan, idempotencyKey, existingProductId) =>
       call('create plan price', async () => {
         const productId =
