@@ -1,7 +1,8 @@
 import { runWhenMain } from '@flix/config';
 import { IdentityProfileDirectory } from '@flix/profiles';
 import { PlaybackServiceService } from '@flix/proto/flix/playback/v1/playback_service';
-import { grpcService, runService } from '@flix/service';
+import { ErasedUsers, grpcService, jwksVerifierRefusingErased, personalDataService, runService, startUserDeletedConsumer } from '@flix/service';
+import { PlaybackPersonalData } from './privacy/personal-data.js';
 import { BillingEntitlements } from './clients/billing-entitlements.js';
 import { CatalogTitleDirectory } from './clients/catalog-titles.js';
 import { ServiceTokenSource } from './clients/service-token.js';
@@ -73,11 +74,32 @@ export function startPlayback(env: Record<string, string | undefined> = process.
       broadcast.listen({ ended: (ids) => playback.forget(ids), recheck: (userId) => playback.markRecheck(userId) });
       // Progress coalesced in memory is written before the consumers and connections go.
       onStop('drain', 'progress flush', () => playback.drain());
+      // Account deletion (issue 14): tombstones refuse a deleted account's tokens, the consumer erases.
+      const erased = new ErasedUsers(mongo.db);
+      await erased.init();
+      every('erased accounts refresh', 2_000, () => erased.refresh());
+      const privacy = new PlaybackPersonalData({
+        client: mongo.client,
+        db: mongo.db,
+        store,
+        erased,
+        outbox,
+        jsm: nats.jsm,
+        sessionsEnded: (ids) => {
+          playback.forget(ids);
+          broadcast.sessionsEnded(ids);
+        },
+      });
 
       return {
-        grpc: [grpcService(PlaybackServiceService, playbackHandlers(playback, settings), { name: 'flix.playback.v1.PlaybackService', quietMethods: ['heartbeat'] })],
+        grpc: [
+          grpcService(PlaybackServiceService, playbackHandlers(playback, settings), { name: 'flix.playback.v1.PlaybackService', quietMethods: ['heartbeat'] }),
+          personalDataService('playback', (userId) => privacy.export(userId)),
+        ],
+        verifier: jwksVerifierRefusingErased(cfg, erased),
         async start() {
           consumer(await startEntitlementConsumer({ nats, playback, idempotency, logger }));
+          consumer(await startUserDeletedConsumer({ nats, durable: 'playback', idempotency, logger, erase: (e) => privacy.erase(e) }));
           // Coalesced progress writes, and the sweep that ends sessions whose heartbeats stopped.
           every('progress flush', 1000, () => playback.flushDue());
           every('stale session sweep', cfg.FLIX_SESSION_SWEEP_SECONDS * 1000, () => playback.expireStale());
