@@ -74,7 +74,8 @@ export class StripeEngine implements Billing {
       failures: this.failures.snapshot(),
       idempotency: this.idempotency.snapshot(),
       holding: this.dispatcher?.isHolding() ?? false,
-      deliveries: this.dispatcher?.snapshot() ?? [],
+      // Serialised at once: no copy (snapshot() clones the whole history, every 200 ms under load).
+      deliveries: (this.dispatcher?.persisted() ?? []) as WebhookDelivery[],
     }));
     this.dispatcher = new WebhookDispatcher({
       secret: opts.webhookSecret,

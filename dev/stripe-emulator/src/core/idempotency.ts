@@ -1,5 +1,10 @@
-/** `Idempotency-Key` answers kept for replay: bounded in number and expiring after 24 hours, as Stripe's do. */
-const MAX_IDEMPOTENCY = 5_000;
+/**
+ * `Idempotency-Key` answers kept for replay: bounded in number and expiring after 24 hours, as
+ * Stripe's do. Each holds a full response body (~2 KB for a checkout session); a client retries
+ * within seconds, so the newest 1,000 (about 500 checkouts' customer + session) are plenty and
+ * cost ~2 MB of state file and heap. 5,000 (before) cost ~10 MB (finding FS5).
+ */
+export const MAX_IDEMPOTENCY = 1_000;
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 export interface IdempotencyEntry {
