@@ -1,7 +1,8 @@
 import { runWhenMain } from '@flix/config';
 import { IdentityProfileDirectory } from '@flix/profiles';
 import { EngagementServiceService } from '@flix/proto/flix/engagement/v1/engagement_service';
-import { grpcService, runService } from '@flix/service';
+import { ErasedUsers, grpcService, jwksVerifierRefusingErased, personalDataService, runService, startUserDeletedConsumer } from '@flix/service';
+import { EngagementPersonalData } from './privacy/personal-data.js';
 import { CatalogMovies } from './catalog/catalog-client.js';
 import { readEngagementConfig } from './config.js';
 import { Engagement } from './domain/engagement.js';
@@ -25,7 +26,7 @@ export function startEngagement(env: Record<string, string | undefined> = proces
     name: 'engagement',
     config: readEngagementConfig(env),
     indexes: ENGAGEMENT_INDEXES,
-    async build({ cfg, mongo, outbox, client }) {
+    async build({ cfg, logger, mongo, nats, outbox, idempotency, client, consumer, every }) {
       const store = new MongoEngagementStore(mongo.client, mongo.db, engagementOutboxWriter(outbox));
       const cacheMs = cfg.FLIX_MOVIE_CACHE_SECONDS * 1000;
       const catalog = overrides.movies ? null : client(new CatalogMovies(cfg.CATALOG_GRPC_ADDR, { foundMs: cacheMs, missingMs: Math.min(5_000, cacheMs) }));
@@ -36,8 +37,20 @@ export function startEngagement(env: Record<string, string | undefined> = proces
         clock: overrides.clock ?? systemClock,
       });
       const details: MovieDetails = catalog ? (ids, token) => catalog.details(ids, token) : async () => new Map();
+      // Account deletion (issue 14): tombstones refuse a deleted account's tokens, the consumer erases.
+      const erased = new ErasedUsers(mongo.db);
+      await erased.init();
+      every('erased accounts refresh', 2_000, () => erased.refresh());
+      const privacy = new EngagementPersonalData({ client: mongo.client, db: mongo.db, erased, outbox });
       return {
-        grpc: [grpcService(EngagementServiceService, engagementHandlers(engagement, details), { name: 'flix.engagement.v1.EngagementService', publicMethods: ['listReviews'] })],
+        grpc: [
+          grpcService(EngagementServiceService, engagementHandlers(engagement, details), { name: 'flix.engagement.v1.EngagementService', publicMethods: ['listReviews'] }),
+          personalDataService('engagement', (userId) => privacy.export(userId)),
+        ],
+        verifier: jwksVerifierRefusingErased(cfg, erased),
+        async start() {
+          consumer(await startUserDeletedConsumer({ nats, durable: 'engagement', idempotency, logger, erase: (e) => privacy.erase(e) }));
+        },
         handle: { engagement, store },
       };
     },

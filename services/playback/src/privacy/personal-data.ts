@@ -46,6 +46,8 @@ export class PlaybackPersonalData {
     // First, so that a heartbeat or a start racing the erasure is refused rather than re-creating it.
     await erased.record(userId, new Date());
     const ids = (await store.sessions.find({ userId }, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
+    // The events naming the person carry their profile ids too.
+    const profileIds = [...new Set([...(await store.sessions.distinct('profileId', { userId })), ...(await store.viewingColl.distinct('profileId', { userId }))].map(String))];
     await runInTransaction(this.deps.client, async (session) => {
       const s = { session };
       await store.sessions.deleteMany({ userId }, s);
@@ -57,6 +59,6 @@ export class PlaybackPersonalData {
     for (const id of ids) {
       await this.deps.jsm.streams.purge(PROGRESS_STREAM, { filter: progressSubject(id) }).catch(() => undefined);
     }
-    await forgetPublishedEvents(this.deps.db, this.deps.outbox, [userId]);
+    await forgetPublishedEvents(this.deps.db, this.deps.outbox, [userId, ...profileIds]);
   }
 }
