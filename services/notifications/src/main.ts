@@ -1,6 +1,6 @@
 import { runWhenMain } from '@flix/config';
 import { NotificationsServiceService } from '@flix/proto/flix/notifications/v1/notifications_service';
-import { grpcService, runService } from '@flix/service';
+import { ErasedUsers, grpcService, jwksVerifierRefusingErased, personalDataService, runService } from '@flix/service';
 import { readNotificationsConfig } from './config.js';
 import { Links } from './domain/links.js';
 import { Notifier } from './domain/notifier.js';
@@ -32,10 +32,15 @@ export function startNotifications(env: Record<string, string | undefined> = pro
     // Notifications publishes no events.
     outbox: false,
     async build({ cfg, logger, mongo, nats, idempotency, client, consumer, every }) {
+      // Tombstones of deleted accounts: their late events mail nobody, their tokens are refused.
+      const erased = new ErasedUsers(mongo.db);
+      await erased.init();
+      every('erased accounts refresh', 2_000, () => erased.refresh());
+      const contacts = new MongoContactStore(mongo.db, erased);
       const links = new Links(cfg.FLIX_PUBLIC_URL);
       const smtp = client(new SmtpMailer({ url: cfg.FLIX_SMTP_URL, from: cfg.FLIX_MAIL_FROM, timeoutMs: cfg.FLIX_SMTP_TIMEOUT_MS }));
       const notifier = new Notifier({
-        contacts: new MongoContactStore(mongo.db),
+        contacts,
         deliveries: new MongoDeliveryStore(mongo.db),
         reminders: new MongoReminderStore(mongo.db),
         renderer: new HandlebarsRenderer(links),
@@ -76,7 +81,9 @@ export function startNotifications(env: Record<string, string | undefined> = pro
             name: 'flix.notifications.v1.NotificationsService',
             publicMethods: ['unsubscribe'],
           }),
+          personalDataService('notifications', (userId) => contacts.export(userId)),
         ],
+        verifier: jwksVerifierRefusingErased(cfg, erased),
         routes: [unsubscribeRoute(notifier, logger)],
         async start() {
           const deps = { nats, notifier, links, idempotency, logger, queued };

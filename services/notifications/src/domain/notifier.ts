@@ -113,7 +113,7 @@ export class Notifier {
     }
     await this.o.deliveries.eraseUser(e.userId);
     await this.o.reminders.cancelForUser(e.userId);
-    await this.o.contacts.erase(e.userId, this.o.tokens.pseudonym(e.userId), this.now());
+    await this.o.contacts.erase(e.userId, this.now());
     return outcome;
   }
 
@@ -130,7 +130,7 @@ export class Notifier {
     if (await this.o.deliveries.exists(id)) return 'duplicate';
 
     const contact = req.userId ? await this.o.contacts.get(req.userId) : null;
-    if (req.userId && !contact && (await this.o.contacts.isErased(this.o.tokens.pseudonym(req.userId)))) return 'erased';
+    if (req.userId && !contact && (await this.o.contacts.isErased(req.userId))) return 'erased';
     const to = req.to || contact?.email || '';
     if (!to) throw new AddressUnknownError(`no address known for account ${req.userId} yet`);
     const prefs = contact?.preferences ?? DEFAULT_PREFERENCES;
@@ -310,7 +310,7 @@ export class Notifier {
   async unsubscribe(token: string): Promise<{ category: string }> {
     const { userId, category } = this.o.tokens.verify(token);
     // An erased account stays erased: the link in an old e-mail must not bring a record back.
-    if (await this.o.contacts.isErased(this.o.tokens.pseudonym(userId))) return { category };
+    if (await this.o.contacts.isErased(userId)) return { category };
     const current = (await this.o.contacts.get(userId))?.preferences ?? DEFAULT_PREFERENCES;
     await this.o.contacts.savePreferences(userId, withoutCategory(current, category, this.now()));
     return { category };

@@ -53,8 +53,10 @@ export interface ContactStore {
   upsert(contact: Partial<Contact> & { userId: string }, at: Date): Promise<void>;
   savePreferences(userId: string, prefs: Preferences): Promise<void>;
   /** Everything about the account goes; a pseudonymous tombstone keeps late events from mailing it. */
-  erase(userId: string, pseudonym: string, at: Date): Promise<void>;
-  isErased(pseudonym: string): Promise<boolean>;
+  erase(userId: string, at: Date): Promise<void>;
+  isErased(userId: string): Promise<boolean>;
+  /** Everything held about the account, for its data export. */
+  export(userId: string): Promise<Record<string, unknown>>;
 }
 
 export interface DeliveryStore {

@@ -31,11 +31,6 @@ export class UnsubscribeTokens {
     return { userId, category };
   }
 
-  /** A stable pseudonym for an erased account (the tombstone that keeps late events from mailing it). */
-  pseudonym(userId: string): string {
-    return createHmac('sha256', this.secret).update(`erased:${userId}`).digest('base64url');
-  }
-
   private mac(body: string): string {
     return createHmac('sha256', this.secret).update(body).digest('base64url');
   }

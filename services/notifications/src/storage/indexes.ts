@@ -15,6 +15,5 @@ export const NOTIFICATIONS_INDEXES: IndexPlan = {
     { key: { status: 1, dueAt: 1 }, name: 'status_due' },
     { key: { userId: 1 }, name: 'user' },
   ],
-  // A keyed hash of each erased account, so a late event mails nobody; forgotten after 90 days.
-  erased_accounts: [{ key: { erasedAt: 1 }, name: 'erasedAt_ttl', expireAfterSeconds: 90 * 24 * 3600 }],
+  // erased_users (the tombstones of deleted accounts) is indexed by @flix/service's ErasedUsers.
 };

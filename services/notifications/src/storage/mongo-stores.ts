@@ -1,5 +1,6 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import { isDuplicateKey } from '@flix/mongo';
+import type { ErasedUsers } from '@flix/service';
 import type { Contact, Delivery, DeliveryFilter, Page, PagePosition, Preferences, RentalReminder } from '../domain/model.js';
 import { DEFAULT_PREFERENCES } from '../domain/model.js';
 import type { ContactStore, DeliveryOutcome, DeliveryStore, ReminderStore } from '../domain/ports.js';
@@ -16,10 +17,13 @@ interface ContactDoc {
 /** Our copy of each account's address, name, language and e-mail preferences. */
 export class MongoContactStore implements ContactStore {
   private readonly coll: Collection<ContactDoc>;
-  private readonly erased: Collection<{ _id: string; erasedAt: Date }>;
-  constructor(db: Db) {
+  private readonly deliveries: Collection<DeliveryDoc>;
+  private readonly reminders: Collection<ReminderDoc>;
+  /** The shared tombstones (a one-way pseudonym of each deleted account's id, @flix/service). */
+  constructor(db: Db, private readonly erased: ErasedUsers) {
     this.coll = db.collection<ContactDoc>('contacts');
-    this.erased = db.collection('erased_accounts');
+    this.deliveries = db.collection<DeliveryDoc>('deliveries');
+    this.reminders = db.collection<ReminderDoc>('rental_reminders');
   }
 
   async get(userId: string) {
@@ -41,13 +45,25 @@ export class MongoContactStore implements ContactStore {
     await this.coll.updateOne({ _id: userId }, { $set: { preferences: prefs, updatedAt: prefs.updatedAt ?? new Date() } }, { upsert: true });
   }
 
-  async erase(userId: string, pseudonym: string, at: Date): Promise<void> {
-    await this.erased.updateOne({ _id: pseudonym }, { $setOnInsert: { erasedAt: at } }, { upsert: true });
+  async erase(userId: string, at: Date): Promise<void> {
+    await this.erased.record(userId, at);
     await this.coll.deleteOne({ _id: userId });
   }
 
-  async isErased(pseudonym: string): Promise<boolean> {
-    return (await this.erased.countDocuments({ _id: pseudonym }, { limit: 1 })) > 0;
+  async isErased(userId: string): Promise<boolean> {
+    return (await this.erased.erasedAt(userId)) !== null;
+  }
+
+  async export(userId: string): Promise<Record<string, unknown>> {
+    const contact = await this.coll.findOne({ _id: userId });
+    const deliveries = await this.deliveries.find({ userId }, { projection: { message: 0 } }).sort({ createdAt: -1 }).limit(1000).toArray();
+    const reminders = await this.reminders.find({ userId }).toArray();
+    return {
+      contact: contact ? { email: contact.email, displayName: contact.displayName, language: contact.language } : null,
+      preferences: { ...DEFAULT_PREFERENCES, ...contact?.preferences },
+      deliveries: deliveries.map(({ _id, ...d }) => ({ id: _id, template: d.template, status: d.status, to: d.to, subject: d.subject, createdAt: d.createdAt, sentAt: d.sentAt })),
+      rentalReminders: reminders.map(({ _id, ...r }) => ({ id: _id, movieTitle: r.movieTitle, expiresAt: r.expiresAt, dueAt: r.dueAt, status: r.status })),
+    };
   }
 }
 

@@ -57,17 +57,24 @@ export class HandlebarsRenderer implements Renderer {
 
   constructor(private readonly links: Links) {
     const lang = (options: Handlebars.HelperOptions) => (options.data?.root as { lang?: string } | undefined)?.lang ?? 'en';
-    const asDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+    // Dates are shown in UTC, named as such (the account has no time zone yet); an absent or
+    // unreadable value renders as nothing rather than failing the whole message.
+    const asDate = (v: unknown) => {
+      const d = v instanceof Date ? v : new Date(String(v));
+      return Number.isNaN(d.getTime()) ? null : d;
+    };
     this.hb.registerHelper('money', (minor: unknown, currency: unknown, options: Handlebars.HelperOptions) => {
       const code = typeof currency === 'string' && /^[A-Za-z]{3}$/.test(currency) ? currency.toUpperCase() : 'USD';
-      return new Intl.NumberFormat(lang(options), { style: 'currency', currency: code }).format(Number(minor) / 100);
+      return new Intl.NumberFormat(lang(options), { style: 'currency', currency: code }).format(Number(minor ?? 0) / 100);
     });
-    this.hb.registerHelper('date', (d: unknown, options: Handlebars.HelperOptions) =>
-      new Intl.DateTimeFormat(lang(options), { dateStyle: 'long', timeZone: 'UTC' }).format(asDate(d)),
-    );
-    this.hb.registerHelper('datetime', (d: unknown, options: Handlebars.HelperOptions) =>
-      new Intl.DateTimeFormat(lang(options), { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC', timeZoneName: 'short' }).format(asDate(d)),
-    );
+    this.hb.registerHelper('date', (v: unknown, options: Handlebars.HelperOptions) => {
+      const d = asDate(v);
+      return d ? new Intl.DateTimeFormat(lang(options), { dateStyle: 'long', timeZone: 'UTC' }).format(d) : '';
+    });
+    this.hb.registerHelper('datetime', (v: unknown, options: Handlebars.HelperOptions) => {
+      const d = asDate(v);
+      return d ? `${new Intl.DateTimeFormat(lang(options), { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(d)} UTC` : '';
+    });
     this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     // Compiled once at start: a broken template stops the service before it sends anything.
     for (const [code, catalog] of Object.entries(CATALOGS)) {

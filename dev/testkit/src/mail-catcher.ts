@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+/** One e-mail as the catcher's REST API (GET /api/email) returns it. */
+export interface CaughtMail {
+  id: string;
+  subject: string;
+  from: { address: string; name: string }[];
+  to: { address: string; name: string }[];
+  headers: Record<string, string>;
+  html: string;
+  text: string;
+  time: string;
+}
+
+export interface MailCatcher {
+  /** smtp://127.0.0.1:<port>, for FLIX_SMTP_URL. */
+  smtpUrl: string;
+  smtpPort: number;
+  /** The web inbox and its REST API (/api/email). */
+  webUrl: string;
+  /** Every e-mail received so far, oldest first. */
+  messages(): Promise<CaughtMail[]>;
+  /** The e-mails to one address. */
+  to(address: string): Promise<CaughtMail[]>;
+  clear(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real SMTP mail catcher for tests: maildev (npm, the same catcher `make run` starts) on free
+ * ports, in this process, keeping its mail in a temporary directory of its own. Tests read the
+ * inbox through maildev's REST API, as a person would read its web inbox.
+ */
+export async function startMailCatcher(opts: { smtpPort?: number; webPort?: number } = {}): Promise<MailCatcher> {
+  const { MailDev } = await import('maildev');
+  const smtpPort = opts.smtpPort ?? (await freePort());
+  const webPort = opts.webPort ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'flix-mail-'));
+  const maildev = new MailDev({ smtp: smtpPort, web: webPort, ip: '127.0.0.1', webIp: '127.0.0.1', mailDirectory: dir, silent: true });
+  await maildev.start();
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const messages = async (): Promise<CaughtMail[]> => {
+    const res = await fetch(`${webUrl}/api/email`);
+    if (!res.ok) throw new Error(`mail catcher answered ${res.status}`);
+    return (await res.json()) as CaughtMail[];
+  };
+  return {
+    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    smtpPort,
+    webUrl,
+    messages,
+    to: async (address) => (await messages()).filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase())),
+    clear: async () => void (await fetch(`${webUrl}/api/email/all`, { method: 'DELETE' })),
+    stop: async () => {
+      await maildev.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
