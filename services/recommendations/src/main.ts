@@ -1,7 +1,8 @@
 import { runWhenMain } from '@flix/config';
 import { IdentityProfileDirectory } from '@flix/profiles';
 import { RecommendationsServiceService } from '@flix/proto/flix/recommendations/v1/recommendations_service';
-import { grpcService, runService } from '@flix/service';
+import { ErasedUsers, grpcService, jwksVerifierRefusingErased, personalDataService, runService } from '@flix/service';
+import { RecommendationsPersonalData } from './privacy/personal-data.js';
 import { CatalogSync } from './catalog/catalog-sync.js';
 import { readRecommendationsConfig } from './config.js';
 import { systemClock, type Clock, type ProfileDirectory } from './domain/ports.js';
@@ -44,6 +45,11 @@ export function startRecommendations(env: Record<string, string | undefined> = p
       // The model is rebuilt from the database before serving, then on the timer when signals moved.
       const first = await recs.retrain(true);
       logger.info(first, 'model trained');
+      // Account deletion (issue 14): tombstones refuse a deleted account's tokens, the consumer erases.
+      const erased = new ErasedUsers(mongo.db);
+      await erased.init();
+      every('erased accounts refresh', 2_000, () => erased.refresh());
+      const privacy = new RecommendationsPersonalData({ db: mongo.db, erased, retrainFully: () => recs.retrain(true) });
 
       return {
         grpc: [
@@ -51,9 +57,11 @@ export function startRecommendations(env: Record<string, string | undefined> = p
             name: 'flix.recommendations.v1.RecommendationsService',
             publicMethods: ['listSimilarMovies'],
           }),
+          personalDataService('recommendations', (userId) => privacy.export(userId)),
         ],
+        verifier: jwksVerifierRefusingErased(cfg, erased),
         async start() {
-          const deps = { nats, interactions, titles, preferences, idempotency, logger };
+          const deps = { nats, interactions, titles, preferences, idempotency, logger, privacy, erased };
           for (const startConsumer of [startCatalogConsumer, startEngagementConsumer, startPlaybackConsumer, startIdentityConsumer]) consumer(await startConsumer(deps));
           every('retrain', cfg.FLIX_RECS_REFRESH_SECONDS * 1000, async () => {
             const r = await recs.retrain();

@@ -12,6 +12,8 @@ import {
 } from '@flix/contracts';
 import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
+import { userDeletedHandler, type ErasedUsers } from '@flix/service';
+import type { RecommendationsPersonalData } from '../privacy/personal-data.js';
 import type { Movie } from '@flix/proto/flix/catalog/v1/resources';
 import { titleFromMovie } from '../catalog/titles.js';
 import type { SignalKind } from '../domain/model.js';
@@ -24,6 +26,9 @@ export interface ConsumerDeps {
   preferences: PreferenceStore;
   idempotency: IdempotencyStore;
   logger: Logger;
+  /** Account deletion: identity.user.deleted erases; signals about an erased account are ignored. */
+  privacy: RecommendationsPersonalData;
+  erased: Pick<ErasedUsers, 'isErased'>;
 }
 
 const DURABLE = 'recommendations';
@@ -40,6 +45,7 @@ interface ProfileSignal {
 function signal(d: ConsumerDeps, kind: SignalKind, value: (e: ProfileSignal & { stars?: number }) => number) {
   return async (e: ProfileSignal & { stars?: number }, ctx: { logger: Logger }) => {
     if (!e.profileId || !e.movieId) throw new PoisonMessageError(`${kind} signal without a profile or movie id`);
+    if (e.userId && d.erased.isErased(e.userId)) return;
     const outcome = await d.interactions.apply({
       userId: e.userId,
       profileId: e.profileId,
@@ -87,6 +93,7 @@ export function startPlaybackConsumer(d: ConsumerDeps): Promise<ConsumerHandle> 
       on(playbackEvents.sessionStarted, signal(d, 'started', () => 1)),
       on(playbackEvents.historyRemoved, async (e) => {
         if (!e.profileId || !e.movieId) throw new PoisonMessageError(`${playbackEvents.historyRemoved.subject} without a profile or movie id`);
+        if (e.userId && d.erased.isErased(e.userId)) return;
         await d.interactions.forgetPlayback({ userId: e.userId, profileId: e.profileId, movieId: e.movieId, at: e.occurTime ?? new Date(0), eventId: e.eventId });
       }),
     ),
@@ -110,6 +117,7 @@ export function startIdentityConsumer(d: ConsumerDeps): Promise<ConsumerHandle> 
     handlers: handlersOf(
       on(identityEvents.userRegistered, prefs),
       on(identityEvents.userUpdated, prefs),
+      userDeletedHandler((e) => d.privacy.erase(e)),
     ),
   });
 }
