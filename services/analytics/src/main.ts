@@ -1,6 +1,7 @@
 import { runWhenMain } from '@flix/config';
 import { AnalyticsServiceService } from '@flix/proto/flix/analytics/v1/analytics_service';
-import { grpcService, runService } from '@flix/service';
+import { ErasedUsers, grpcService, jwksVerifierRefusingErased, personalDataService, runService, startUserDeletedConsumer } from '@flix/service';
+import { AnalyticsPersonalData } from './privacy/personal-data.js';
 import { AlertEvaluator } from './domain/alert-evaluator.js';
 import { BillingPlanSource } from './billing/plan-source.js';
 import { readAnalyticsConfig } from './config.js';
@@ -30,7 +31,7 @@ export function startAnalytics(env: Record<string, string | undefined> = process
     name: 'analytics',
     config: readAnalyticsConfig(env),
     indexes: ANALYTICS_INDEXES,
-    async build({ cfg, logger, mongo, nats, outbox, client, consumer, every, onStop }) {
+    async build({ cfg, logger, mongo, nats, outbox, idempotency, client, consumer, every, onStop }) {
       const events = new EventStore(mongo.db, cfg.FLIX_EVENT_RETENTION_DAYS, logger);
       const eventStoreKind = await events.init();
       const rollups = new RollupStore(mongo.client, mongo.db);
@@ -57,11 +58,22 @@ export function startAnalytics(env: Record<string, string | undefined> = process
       void prices.runNow().catch(() => undefined);
       // The closing evaluation sees every event the consumers handled, and its events still leave through the outbox.
       onStop('final', 'closing alert evaluation', () => alerts.evaluate());
+      // Account deletion (issue 14): tombstones refuse a deleted account's tokens, the consumer erases.
+      const erased = new ErasedUsers(mongo.db);
+      await erased.init();
+      every('erased accounts refresh', 2_000, () => erased.refresh());
+      const privacy = new AnalyticsPersonalData({ db: mongo.db, erased, eventsCollection: events.name });
 
       return {
-        grpc: [grpcService(AnalyticsServiceService, analyticsHandlers(reports, streamAdmin), { name: 'flix.analytics.v1.AnalyticsService' })],
+        grpc: [
+          grpcService(AnalyticsServiceService, analyticsHandlers(reports, streamAdmin), { name: 'flix.analytics.v1.AnalyticsService' }),
+          personalDataService('analytics', (userId) => privacy.export(userId)),
+        ],
+        verifier: jwksVerifierRefusingErased(cfg, erased),
         async start() {
-          const ingest = { rollups, events, alerts, reportingCurrency: cfg.FLIX_REPORTING_CURRENCY };
+          // Its own durable: the 'analytics' consumers store every event; this one erases.
+          consumer(await startUserDeletedConsumer({ nats, durable: 'analytics-privacy', idempotency, logger, erase: (e) => privacy.erase(e) }));
+          const ingest = { rollups, events, alerts, reportingCurrency: cfg.FLIX_REPORTING_CURRENCY, erased };
           for (const c of await startStreamConsumers({ nats, logger, batchSize: cfg.FLIX_CONSUMER_BATCH, ingest })) consumer(c);
           every('alert evaluation', cfg.FLIX_ALERT_EVALUATE_SECONDS * 1000, () => alerts.evaluate());
         },

@@ -10,6 +10,8 @@ export interface IngestDeps {
   alerts: AlertEvaluator;
   reportingCurrency: string;
   now?: () => Date;
+  /** Deleted accounts (issue 14): events about them still count, but are not kept raw or per account. */
+  erased?: { isErased(userId: string): boolean };
 }
 
 export interface IncomingEvent {
@@ -49,6 +51,11 @@ export async function ingestBatch(deps: IngestDeps, events: IncomingEvent[], log
       facts.daily = { deadLetters: 1 };
       facts.signals = { deadLetters: 1 };
     }
+    const aboutErased = [facts.userId, facts.activeUserId, facts.subscription?.userId].some((id) => !!id && !!deps.erased?.isErased(id));
+    if (aboutErased) {
+      delete facts.activeUserId;
+      delete facts.subscription;
+    }
     const doc: StoredEvent = {
       time: facts.time,
       meta: { stream: e.stream, subject: e.subject },
@@ -59,7 +66,7 @@ export async function ingestBatch(deps: IngestDeps, events: IncomingEvent[], log
       payload: e.json,
       receivedAt,
     };
-    return { key: e.key, facts, doc };
+    return { key: e.key, facts, doc, aboutErased };
   });
   const counted = await deps.rollups.applyBatch(prepared);
   const fresh = new Set<string>();
@@ -76,8 +83,9 @@ export async function ingestBatch(deps: IngestDeps, events: IncomingEvent[], log
       results.push('duplicate');
     }
   }
-  await deps.events.storeMany(newDocs);
-  for (const doc of repeats) {
+  const erasedDocs = new Set(prepared.filter((p) => p.aboutErased).map((p) => p.doc));
+  await deps.events.storeMany(newDocs.filter((d) => !erasedDocs.has(d)));
+  for (const doc of repeats.filter((d) => !erasedDocs.has(d))) {
     if (await deps.events.ensureStored(doc)) logger.info({ eventId: doc.eventId }, 'redelivered event: raw copy was missing, stored now');
   }
   if (prepared.some((p) => fresh.has(p.key) && p.facts.signals)) await deps.alerts.evaluate();

@@ -1,0 +1,45 @@
+import type { Db } from 'mongodb';
+import type { UserDeleted } from '@flix/proto/flix/identity/v1/events';
+import { pseudonymOf, type ErasedUsers } from '@flix/service';
+
+/** Where an account's id sits in the payloads the event store keeps (proto3 JSON). */
+const USER_PATHS = ['userId', 'payload.userId', 'payload.subscription.userId', 'payload.rental.userId', 'payload.payment.userId', 'payload.session.userId'];
+
+/** What stands in for an erased account in the subscription rollup. */
+export const erasedOwner = (userId: string) => `erased:${pseudonymOf(userId).slice(0, 32)}`;
+
+/**
+ * What analytics holds about a person, exported and erased (issue 14). The raw copies of the
+ * events about them (the event store, dead letters included) and their active-day markers are
+ * deleted; the subscription rollup keeps their subscriptions under a pseudonym, so churn and
+ * revenue figures do not change; counts (daily rollups, title rollups, alerts) never held an
+ * account id. Events about the account that arrive later are counted but not stored raw.
+ */
+export class AnalyticsPersonalData {
+  constructor(private readonly deps: { db: Db; erased: ErasedUsers; eventsCollection: string }) {}
+
+  private filter(userId: string, email: string): Record<string, unknown> {
+    return { $or: [...USER_PATHS.map((path) => ({ [path]: userId })), ...(email ? [{ 'payload.email': email }] : [])] };
+  }
+
+  async export(userId: string): Promise<Record<string, unknown>> {
+    const { db } = this.deps;
+    const [events, subscriptions] = await Promise.all([
+      db.collection(this.deps.eventsCollection).find(this.filter(userId, ''), { projection: { _id: 0 } }).sort({ time: 1 }).limit(10_000).toArray(),
+      db.collection('subscriptions').find({ userId }).toArray(),
+    ]);
+    return {
+      events: events.map((e) => ({ time: e.time, subject: e.meta?.subject, type: e.type, payload: e.payload })),
+      subscriptions: subscriptions.map(({ _id, ...s }) => ({ id: _id, ...s })),
+    };
+  }
+
+  async erase(e: UserDeleted): Promise<void> {
+    const { db, erased } = this.deps;
+    // First: an event about them ingested meanwhile is then not stored raw.
+    await erased.record(e.userId, new Date());
+    await db.collection(this.deps.eventsCollection).deleteMany(this.filter(e.userId, e.email));
+    await db.collection('active_users').deleteMany({ _id: { $regex: `:${e.userId}$` } as never });
+    await db.collection('subscriptions').updateMany({ userId: e.userId }, { $set: { userId: erasedOwner(e.userId) } });
+  }
+}
