@@ -25,6 +25,11 @@ export interface MailCatcher {
   messages(): Promise<CaughtMail[]>;
   /** The e-mails to one address. */
   to(address: string): Promise<CaughtMail[]>;
+  /**
+   * The message's header lines as sent (lower-case names, folded lines joined): the parsed
+   * `headers` leave out structured ones such as List-Unsubscribe and List-Unsubscribe-Post.
+   */
+  rawHeaders(id: string): Promise<Record<string, string>>;
   clear(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -53,6 +58,17 @@ export async function startMailCatcher(opts: { smtpPort?: number; webPort?: numb
     webUrl,
     messages,
     to: async (address) => (await messages()).filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase())),
+    rawHeaders: async (id) => {
+      const res = await fetch(`${webUrl}/api/email/${encodeURIComponent(id)}/source`);
+      if (!res.ok) throw new Error(`mail catcher answered ${res.status} for the source of ${id}`);
+      const head = (await res.text()).split(/\r?\n\r?\n/)[0] ?? '';
+      const out: Record<string, string> = {};
+      for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+        const i = line.indexOf(':');
+        if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      return out;
+    },
     clear: async () => void (await fetch(`${webUrl}/api/email/all`, { method: 'DELETE' })),
     stop: async () => {
       await maildev.stop();

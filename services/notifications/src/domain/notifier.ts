@@ -86,8 +86,11 @@ export class Notifier {
 
   // ------------------------------------------------------------------ copies of account data
 
-  rememberContact(c: { userId: string; email?: string; displayName?: string; language?: string }, at: Date): Promise<void> {
-    return this.o.contacts.upsert(c, at);
+  /** Keeps our copy current; a late event about an erased account brings nothing back. */
+  async rememberContact(c: { userId: string; email?: string; displayName?: string; language?: string }, at: Date): Promise<'saved' | 'erased'> {
+    if (await this.o.contacts.isErased(c.userId)) return 'erased';
+    await this.o.contacts.upsert(c, at);
+    return 'saved';
   }
 
   /**
