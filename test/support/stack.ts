@@ -113,6 +113,12 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     FLIX_ADMIN_EMAIL: ADMIN.email,
     FLIX_ADMIN_PASSWORD: ADMIN.password,
     FLIX_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+    // Data export (ExportMyData) asks these services for their parts.
+    BILLING_GRPC_ADDR: bil.grpcAddress,
+    PLAYBACK_GRPC_ADDR: pla.grpcAddress,
+    ENGAGEMENT_GRPC_ADDR: eng.grpcAddress,
+    RECOMMENDATIONS_GRPC_ADDR: rec.grpcAddress,
+    ANALYTICS_GRPC_ADDR: ana.grpcAddress,
     ...identityEnv,
     // Playback's service client (catalog shows playback ids to services only), plus the test's own.
     FLIX_OAUTH_CLIENTS: [`playback:${PLAYBACK_CLIENT_SECRET}:catalog.read`, identityEnv.FLIX_OAUTH_CLIENTS].filter(Boolean).join(','),

@@ -44,6 +44,12 @@ const DEFAULT_SERVICES: LocalService[] = [
       FLIX_ADMIN_PASSWORD: ctx.adminPassword,
       FLIX_PUBLIC_URL: ctx.gatewayUrl,
       FLIX_OAUTH_CLIENTS: `playback:${ctx.playbackClientSecret}:catalog.read`,
+      // Data export (ExportMyData) asks each service that holds personal data for its part.
+      BILLING_GRPC_ADDR: ctx.grpc.billing,
+      PLAYBACK_GRPC_ADDR: ctx.grpc.playback,
+      ENGAGEMENT_GRPC_ADDR: ctx.grpc.engagement,
+      RECOMMENDATIONS_GRPC_ADDR: ctx.grpc.recommendations,
+      ANALYTICS_GRPC_ADDR: ctx.grpc.analytics,
     }),
   },
   {
