@@ -92,11 +92,15 @@ export class ErasedUsers {
     return d?.erasedAt ?? null;
   }
 
-  /** Records the erasure (inside the caller's transaction when given); the first time wins. */
+  /**
+   * Records the erasure; the first time wins. Inside the caller's transaction when given: then
+   * memory learns it only from `erasedAt` or `refresh` after the commit, so an aborted
+   * transaction never leaves the account refused here.
+   */
   async record(userId: string, at: Date, session?: ClientSession): Promise<void> {
     const _id = pseudonymOf(userId);
     await this.coll.updateOne({ _id }, { $setOnInsert: { erasedAt: at } }, { upsert: true, ...(session ? { session } : {}) });
-    this.known.set(_id, at);
+    if (!session) this.known.set(_id, at);
   }
 }
 

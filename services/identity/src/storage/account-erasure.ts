@@ -41,6 +41,8 @@ export class MongoAccountErasure implements AccountErasure {
       await this.erased.record(user.id, at, session);
       await this.writeEvents(session, events);
     });
+    // Committed: this instance refuses the account's tokens from now on (others within seconds).
+    await this.erased.erasedAt(user.id);
   }
 
   erasedAt(userId: string): Promise<Date | null> {
