@@ -211,7 +211,7 @@ describe('account deletion and data export', () => {
 
     // Stripe cancels the subscription and deletes the customer, and sends its webhooks.
     await until(
-      () => fetch(`${stripe.url}/v1/customers/${customerId}`, { headers: { authorization: 'Bearer sk_test_e2e_privacy' } }).then((r) => r.json()),
+      () => fetch(`${stripe.url}/v1/customers/${customerId}`, { headers: { authorization: 'Bearer sk_test_e2e_privacy' } }).then((r) => r.json() as Promise<{ deleted?: boolean; error?: { code?: string } }>),
       // Stripe answers a deleted customer's retrieval with a deleted stub; the emulator with 404.
       (c) => c.deleted === true || c.error?.code === 'resource_missing',
       'the Stripe customer deleted',
