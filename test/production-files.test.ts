@@ -19,7 +19,8 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
 const GRPC_PORT = 50051;
 const HTTP_PORT = 8081;
-const INFRA = ['mongo', 'nats', 'envoy'];
+/** mailpit: the SMTP catcher notifications' default FLIX_SMTP_URL points at (a real relay replaces it). */
+const INFRA = ['mongo', 'nats', 'envoy', 'mailpit'];
 /** The viewer web app (web/Dockerfile, web/server), Envoy's catch-all `web` cluster. */
 const WEB = 'web';
 const WEB_PORT = 8090;

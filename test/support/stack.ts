@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startLocalGateway } from '@flix/gateway-local';
 import { createLogger } from '@flix/logging';
 import { readDescriptorSet } from '@flix/proto/descriptor';
-import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
+import { freePort, startMailCatcher, startMongo, startNats, type MailCatcher, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import { startCatalog } from '../../services/catalog/src/main.js';
 import { startIdentity } from '../../services/identity/src/main.js';
 import { startBilling, type BillingHandle, type BillingOverrides } from '../../services/billing/src/main.js';
@@ -12,6 +12,7 @@ import { startEngagement, type EngagementHandle } from '../../services/engagemen
 import { startPlayback, type PlaybackHandle, type PlaybackOverrides } from '../../services/playback/src/main.js';
 import { startRecommendations, type RecommendationsHandle } from '../../services/recommendations/src/main.js';
 import { startAnalytics, type AnalyticsHandle } from '../../services/analytics/src/main.js';
+import { startNotifications, type NotificationsHandle } from '../../services/notifications/src/main.js';
 import { startWebServer, type WebServer } from '../../web/server/app.js';
 
 export const ADMIN = { email: 'admin@flix.test', password: 'Operator-passphrase-for-tests-1' };
@@ -27,6 +28,9 @@ export interface TestStack {
   playback: { grpcAddress: string; httpUrl: string; db: string; handle: PlaybackHandle; signingKey: { id: string; publicKeyPem: string } };
   recommendations: { grpcAddress: string; httpUrl: string; db: string; handle: RecommendationsHandle };
   analytics: { grpcAddress: string; httpUrl: string; db: string; handle: AnalyticsHandle };
+  notifications: { grpcAddress: string; httpUrl: string; db: string; handle: NotificationsHandle };
+  /** The real mail catcher (maildev) notifications sends to; read the inbox through it. */
+  mail: MailCatcher;
   /** The web app's server (only with `web`); the app itself is at `gatewayUrl + '/'`. */
   web?: { url: string; mediaOrigins: string[] };
   stop(): Promise<void>;
@@ -58,6 +62,8 @@ export interface TestStackOptions {
   recommendations?: Record<string, string>;
   /** Extra environment for analytics (e.g. alert thresholds). */
   analytics?: Record<string, string>;
+  /** Extra environment for notifications (e.g. shorter retry backoff). */
+  notifications?: Record<string, string>;
   /**
    * Serve the web app (web/server, in-process, on a free port) behind the gateway's `web` route,
    * for browser tests: open `gatewayUrl + '/'`. Off by default: the `web` cluster then points at
@@ -92,7 +98,7 @@ async function startStackWeb(option: true | TestStackWebOptions, playbackEnv: Re
  * from gateway-envoy/envoy.yaml (whose /healthz needs every service up).
  */
 export async function startTestStack(identityEnv: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
-  const [mongo, nats] = await Promise.all([startMongo(), startNats()]);
+  const [mongo, nats, mail] = await Promise.all([startMongo(), startNats(), startMailCatcher()]);
   const gatewayPort = await freePort();
   // Every service gets two free ports, a throwaway database and the settings they all share;
   // the gateway's cluster map (`<name>_grpc`, `<name>_http`) points at the ports.
@@ -105,7 +111,7 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     const env = { MONGO_URL: mongo.url, MONGO_DB: db, NATS_URL: nats.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort), LOG_LEVEL: 'silent' };
     return { db, grpcAddress, httpUrl, env };
   };
-  const [id, cat, bil, eng, pla, rec, ana] = await Promise.all(['identity', 'catalog', 'billing', 'engagement', 'playback', 'recommendations', 'analytics'].map(slot));
+  const [id, cat, bil, eng, pla, rec, ana, ntf] = await Promise.all(['identity', 'catalog', 'billing', 'engagement', 'playback', 'recommendations', 'analytics', 'notifications'].map(slot));
   const shared = { FLIX_JWKS_URL: `${id.httpUrl}/.well-known/jwks.json` };
 
   const identity = await startIdentity({
@@ -170,6 +176,17 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     ...options.recommendations,
   });
   const analytics = await startAnalytics({ ...ana.env, ...shared, BILLING_GRPC_ADDR: bil.grpcAddress, ...options.analytics });
+  const notifications = await startNotifications({
+    ...ntf.env,
+    ...shared,
+    FLIX_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+    FLIX_SMTP_URL: mail.smtpUrl,
+    FLIX_UNSUBSCRIBE_SECRET: randomBytes(32).toString('hex'),
+    FLIX_MAIL_DISPATCH_SECONDS: '0.5',
+    FLIX_MAIL_RETRY_BASE_SECONDS: '0.2',
+    FLIX_MAIL_RETRY_MAX_SECONDS: '2',
+    ...options.notifications,
+  });
   const web = options.web ? await startStackWeb(options.web, options.playback) : undefined;
   // Without the web app, `web` points at a port nothing listens on (a quick 503, no DNS lookup).
   upstreams.web = web ? `127.0.0.1:${web.port}` : '127.0.0.1:1';
@@ -202,10 +219,13 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     playback: { ...where(pla), handle: playback, signingKey },
     recommendations: { ...where(rec), handle: recommendations },
     analytics: { ...where(ana), handle: analytics },
+    notifications: { ...where(ntf), handle: notifications },
+    mail,
     ...(web ? { web: { url: web.url, mediaOrigins: web.mediaOrigins } } : {}),
     async stop() {
       await gateway.close();
       await web?.close();
+      await notifications.stop();
       await analytics.stop();
       await recommendations.stop();
       await playback.stop();
@@ -213,7 +233,7 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
       await billing.stop();
       await catalog.stop();
       await identity.stop();
-      await Promise.all([mongo.stop(), nats.stop()]);
+      await Promise.all([mongo.stop(), nats.stop(), mail.stop()]);
     },
   };
 }

@@ -154,9 +154,9 @@ async function main(): Promise<void> {
     log.info('stopping');
     await gateway?.close().catch(() => {});
     // Services first (they drain consumers and the outbox), then NATS and Mongo.
-    const apps = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats' && c.name !== 'mux' && c.name !== 'stripe');
+    const apps = children.filter((c) => c.name !== 'mongo' && c.name !== 'nats' && c.name !== 'mux' && c.name !== 'stripe' && c.name !== 'mail');
     await Promise.all(apps.map((c) => c.stop('SIGTERM')));
-    for (const name of ['mux', 'stripe', 'nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
+    for (const name of ['mux', 'stripe', 'mail', 'nats', 'mongo']) await children.find((c) => c.name === name)?.stop('SIGTERM');
     status.writeNow();
     log.info('stopped');
     process.exit(code);
@@ -265,14 +265,35 @@ async function main(): Promise<void> {
     return startEmulator('stripe', 'FLIX_STRIPE_PORT', 8096, s, { STRIPE_SECRET_KEY: s.secretKey, STRIPE_WEBHOOK_SECRET: s.webhookSecret });
   };
 
+  /**
+   * The local mail catcher (maildev from npm), unless FLIX_SMTP_URL names a relay: notifications
+   * sends every e-mail to it, and its web inbox shows them, so a person can click a reset link.
+   * Its mail is kept under the data dir.
+   */
+  const startMail = async (): Promise<StackContext['mail']> => {
+    if (process.env.FLIX_SMTP_URL) return { smtpUrl: process.env.FLIX_SMTP_URL };
+    const smtpPort = envPort('FLIX_MAIL_SMTP_PORT', 1025);
+    const webPort = envPort('FLIX_MAIL_WEB_PORT', 1080);
+    await assertPortFree(smtpPort, 'FLIX_MAIL_SMTP_PORT');
+    await assertPortFree(webPort, 'FLIX_MAIL_WEB_PORT');
+    const bin = join(root, 'node_modules/maildev/dist/bin/maildev.js');
+    if (!existsSync(bin)) throw new Error(`the mail catcher is not installed (${bin}); run npm ci, or set FLIX_SMTP_URL to a relay`);
+    const args = [bin, '--smtp', String(smtpPort), '--ip', '127.0.0.1', '--web', String(webPort), '--web-ip', '127.0.0.1', '--mail-directory', join(dataDir, 'mail'), '--silent'];
+    watch(supervise('mail', process.execPath, args, process.env, root, restartLog));
+    const webUrl = `http://127.0.0.1:${webPort}`;
+    await waitFor('mail catcher', async () => (await fetch(`${webUrl}/api/healthz`)).ok, 30_000);
+    return { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, webUrl };
+  };
+
   // None of these needs another (the video origin follows the Mux emulator inside startMux), so
   // they start side by side; the services start once all of them answer. Settled, not raced: a
   // failure stops everything only after every start has spawned what it was going to.
-  const [mongo, nats, media, payments] = await Promise.allSettled([startMongo(), startNats(), startMux(), startStripe()]);
+  const [mongo, nats, media, payments, mailer] = await Promise.allSettled([startMongo(), startNats(), startMux(), startStripe(), startMail()]);
   const mongoUrl = settled(mongo);
   const natsUrl = settled(nats);
   const { mux, videoOrigin } = settled(media);
   const stripe = settled(payments);
+  const mail = settled(mailer);
 
   const admin = adminCredentials(dataDir);
   const identity = services.find((s) => s.name === 'identity')!;
@@ -286,6 +307,8 @@ async function main(): Promise<void> {
     stripe,
     videoOrigin,
     playbackClientSecret: persistentSecrets(dataDir, 'playback-client.json', () => ({ secret: randomBytes(24).toString('base64url') })).secret,
+    mail,
+    unsubscribeSecret: persistentSecrets(dataDir, 'unsubscribe-secret.json', () => ({ secret: randomBytes(32).toString('base64url') })).secret,
     grpc: grpcAddresses(services),
   };
   for (const s of services) {
@@ -340,6 +363,9 @@ async function main(): Promise<void> {
     `  Mux:       ${mux.baseUrl ?? 'api.mux.com (MUX_TOKEN_ID)'}`,
     ...(videoOrigin ? [`  Video:     ${videoOrigin.baseUrl}/{playbackId}.m3u8?token=…   (stands in for stream.mux.com and image.mux.com)`] : []),
     `  Stripe:    ${stripe.baseUrl ?? 'api.stripe.com (STRIPE_SECRET_KEY)'}${stripe.baseUrl ? '   (checkout pages: Pay / Decline)' : ''}`,
+    mail.webUrl
+      ? `  ✉ Inbox:   ${mail.webUrl}   ← every e-mail Flix sends (welcome, verify, password reset, receipts) lands here; SMTP ${mail.smtpUrl}`
+      : `  Mail:      sent through FLIX_SMTP_URL (${mail.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')})`,
     ...(webBuilt ? [`  web:       ${webUrl}   (web/dist, behind the gateway's catch-all route)`] : []),
     `  log in:    curl -s ${gatewayUrl}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${admin.email}","password":"<admin password>"}'`,
     'Ctrl-C stops everything; the next `make run` finds the data where it was.',

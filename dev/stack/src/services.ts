@@ -3,7 +3,7 @@
  * docker compose as `<name>:50051` (gRPC) and `<name>:8081` (HTTP); locally each gets its own
  * pair, and the local gateway's cluster map (`<name>_grpc`, `<name>_http`) points at them.
  */
-export type ServiceName = 'identity' | 'catalog' | 'billing' | 'playback' | 'engagement' | 'recommendations' | 'analytics';
+export type ServiceName = 'identity' | 'catalog' | 'billing' | 'playback' | 'engagement' | 'recommendations' | 'analytics' | 'notifications';
 
 export interface LocalService {
   name: ServiceName;
@@ -30,6 +30,13 @@ export interface StackContext {
   videoOrigin?: { baseUrl: string };
   /** Playback's OAuth2 client secret at identity (generated once per data dir). */
   playbackClientSecret: string;
+  /**
+   * Where notifications sends e-mail: the local mail catcher (maildev, its web inbox at webUrl),
+   * or the relay in FLIX_SMTP_URL (no webUrl).
+   */
+  mail: { smtpUrl: string; webUrl?: string };
+  /** Signs notifications' unsubscribe links (generated once per data dir). */
+  unsubscribeSecret: string;
   /** Each service's gRPC address (host:port), for the services that call it. */
   grpc: Record<ServiceName, string>;
 }
@@ -117,6 +124,16 @@ const DEFAULT_SERVICES: LocalService[] = [
     httpPort: 8099,
     env: (ctx) => ({
       BILLING_GRPC_ADDR: ctx.grpc.billing,
+    }),
+  },
+  {
+    name: 'notifications',
+    grpcPort: 50058,
+    httpPort: 8100,
+    env: (ctx) => ({
+      FLIX_PUBLIC_URL: ctx.gatewayUrl,
+      FLIX_SMTP_URL: ctx.mail.smtpUrl,
+      FLIX_UNSUBSCRIBE_SECRET: ctx.unsubscribeSecret,
     }),
   },
 ];

@@ -90,7 +90,7 @@ export async function startFaultStack(opts: StartOptions = {}): Promise<FaultSta
   const work = mkdtempSync(join(tmpdir(), 'flix-faults-'));
   const dataDir = join(work, 'data');
   const logPath = join(work, 'stack.log');
-  const names = ['GATEWAY', 'WEB', 'MONGO', 'NATS', 'NATS_MONITOR', 'MUX', 'STRIPE', 'VIDEO_ORIGIN'] as const;
+  const names = ['GATEWAY', 'WEB', 'MONGO', 'NATS', 'NATS_MONITOR', 'MUX', 'STRIPE', 'VIDEO_ORIGIN', 'MAIL_SMTP', 'MAIL_WEB'] as const;
   const ports: Record<string, string> = {};
   for (const n of names) ports[`FLIX_${n}_PORT`] = String(await freePort());
   for (const s of SERVICES) {
