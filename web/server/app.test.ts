@@ -155,6 +155,13 @@ describe('what is never the app', () => {
     expect(await res.text()).toBe('Not Found');
   });
 
+  it('serves the OAuth consent page, the one app page under /oauth/ (identity\'s /oauth/authorize sends browsers there)', async () => {
+    const res = await raw('/oauth/consent?client_id=tv&response_type=code');
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe(dist.indexHtml);
+    expect((await fetch(web.url + '/oauth/consent/x')).status).toBe(404);
+  });
+
   it('answers /healthz itself', async () => {
     const res = await raw('/healthz');
     expect(res.status).toBe(200);

@@ -23,6 +23,8 @@ export const REVALIDATE = 'no-cache';
 
 /** Paths that belong to the API and the services' plain-HTTP endpoints, never to the app. */
 export const RESERVED_PREFIXES = ['/v1/', '/oauth/', '/.well-known/', '/webhooks/'];
+/** App pages under a reserved prefix: identity's /oauth/authorize sends the browser to the consent page. */
+export const APP_PAGES_UNDER_RESERVED = ['/oauth/consent'];
 
 /**
  * The CSP a React SPA with hls.js needs: its own scripts and styles only (Vite emits no inline
@@ -87,7 +89,7 @@ export interface WebHandlerOptions {
   onError?: (err: Error, path: string) => void;
 }
 
-const isReserved = (path: string) => RESERVED_PREFIXES.some((p) => path === p.slice(0, -1) || path.startsWith(p));
+const isReserved = (path: string) => !APP_PAGES_UNDER_RESERVED.includes(path) && RESERVED_PREFIXES.some((p) => path === p.slice(0, -1) || path.startsWith(p));
 /** The last segment has a dot: the request names a file (`/assets/x.js`, `/robots.txt`). */
 const hasExtension = (path: string) => /\.[^/]*$/.test(path.slice(path.lastIndexOf('/') + 1));
 

@@ -24,6 +24,7 @@ import {
   usePlans,
   useSubscription,
 } from './billing';
+import { AccountNav } from './AccountNav';
 import { ConfirmAction } from './ConfirmAction';
 import './account.css';
 
@@ -35,6 +36,7 @@ export default function AccountPage() {
   const user = state.status === 'signed-in' ? state.user : undefined;
   return (
     <Page title="Account" className="account-page">
+      <AccountNav />
       {user ? (
         <p className="muted account-who">
           Signed in as <strong>{user.email}</strong> · <Link to="/profiles">Profiles</Link>

@@ -10,6 +10,8 @@ import type { Movie } from './gen/flix/catalog/v1/resources';
 import type * as engagement from './gen/flix/engagement/v1/engagement_service';
 import type { ListedTitle, Rating } from './gen/flix/engagement/v1/resources';
 import type * as identity from './gen/flix/identity/v1/identity_service';
+import type * as notifications from './gen/flix/notifications/v1/notifications_service';
+import type { NotificationPreferences } from './gen/flix/notifications/v1/resources';
 import type { Profile, Role, User } from './gen/flix/identity/v1/resources';
 import type * as playback from './gen/flix/playback/v1/playback_service';
 import type { PlaybackSession, PlaybackTokens, ViewingEntry } from './gen/flix/playback/v1/resources';
@@ -55,6 +57,36 @@ export function createApi(http: HttpClient) {
       update: (profile: Partial<Profile> & { id: string }, mask: (keyof Profile)[]) =>
         http.request<Profile>(`/v1/users/me/profiles/${enc(profile.id)}`, { method: 'PATCH', body: profile, query: { updateMask: mask.join(',') } }),
       remove: (profileId: string) => del<identity.DeleteProfileResponse>(`/v1/users/me/profiles/${enc(profileId)}`),
+    },
+    /** Account recovery, password, e-mail and devices (issue 14). */
+    account: {
+      forgotPassword: (email: string) => http.request<identity.RequestPasswordResetResponse>('/v1/auth/password:forgot', { body: { email }, auth: 'none' }),
+      resetPassword: (token: string, newPassword: string) =>
+        http.request<identity.ResetPasswordResponse>('/v1/auth/password:reset', { body: { token, newPassword }, auth: 'none' }),
+      /** Signed in or not: the link may be opened in any browser. */
+      verifyEmail: (token: string) => http.request<User>('/v1/auth/email:verify', { body: { token }, auth: 'optional' }),
+      sendVerificationEmail: () => post<identity.SendVerificationEmailResponse>('/v1/users/me/email:sendVerification'),
+      changePassword: (currentPassword: string, newPassword: string) => post<identity.ChangePasswordResponse>('/v1/users/me/password:change', { currentPassword, newPassword }),
+      changeEmail: (newEmail: string, currentPassword: string) => post<User>('/v1/users/me/email:change', { newEmail, currentPassword }),
+      devices: (params: Params<identity.ListDevicesRequest, 'refreshToken'> = {}) => get<identity.ListDevicesResponse>('/v1/users/me/devices', q(params)),
+      signOutDevice: (deviceId: string) => del<identity.SignOutDeviceResponse>(`/v1/users/me/devices/${enc(deviceId)}`),
+      exportData: () => get<identity.DataExport>('/v1/users/me:export'),
+      deleteAccount: (currentPassword: string, confirmation: string) => post<identity.DeleteAccountResponse>('/v1/users/me:delete', { currentPassword, confirmation }),
+    },
+    /** The OAuth consent page and TV-code approval. */
+    oauth: {
+      preview: (req: Params<identity.PreviewAuthorizationRequest>) => post<identity.AuthorizationPreview>('/v1/oauth/authorizations:preview', req),
+      authorize: (req: Params<identity.AuthorizeRequest>) => post<identity.AuthorizeResponse>('/v1/oauth/authorizations', req),
+      device: (userCode: string) => get<identity.DeviceAuthorization>(`/v1/oauth/device-authorizations/${enc(userCode)}`),
+      approveDevice: (userCode: string, deny = false) =>
+        post<identity.DeviceAuthorization>(`/v1/oauth/device-authorizations/${enc(userCode)}:approve`, deny ? { deny: true } : {}),
+    },
+    notifications: {
+      preferences: () => get<NotificationPreferences>('/v1/users/me/notification-preferences'),
+      updatePreferences: (preferences: Partial<NotificationPreferences>, mask: ('reminders' | 'productNews')[]) =>
+        http.request<NotificationPreferences>('/v1/users/me/notification-preferences', { method: 'PATCH', body: preferences, query: { updateMask: mask.join(',') } }),
+      /** Public: the token in the e-mail's link names the account and the category. */
+      unsubscribe: (token: string) => http.request<notifications.UnsubscribeResponse>('/v1/notifications:unsubscribe', { body: { token }, auth: 'none' }),
     },
     movies: {
       list: (params: Params<catalog.ListMoviesRequest>) => get<catalog.ListMoviesResponse>('/v1/movies', q(params), 'optional'),
@@ -128,4 +160,4 @@ export function createApi(http: HttpClient) {
 }
 
 export type Api = ReturnType<typeof createApi>;
-export type { Entitlement, Movie, Plan, Payment, Profile, Rental, Subscription, User, ViewingEntry };
+export type { Entitlement, Movie, NotificationPreferences, Plan, Payment, Profile, Rental, Subscription, User, ViewingEntry };

@@ -5,6 +5,7 @@ import { useActiveProfile } from '../profiles/active-profile';
 import { Avatar } from '../profiles/Avatar';
 import { Button } from '../ui/Button';
 import { useSession, useSessionState } from './services';
+import { VerifyEmailBanner } from './VerifyEmailBanner';
 
 /** The frame around every screen: skip link, top bar with navigation, main landmark, footer. */
 export function AppShell() {
@@ -70,6 +71,7 @@ export function AppShell() {
           )}
         </div>
       </header>
+      <VerifyEmailBanner />
       <main id="main" tabIndex={-1}>
         <Outlet />
       </main>

@@ -1,5 +1,5 @@
 import type { ComponentType, ReactNode } from 'react';
-import { createBrowserRouter, Navigate, type RouteObject } from 'react-router';
+import { createBrowserRouter, Navigate, useLocation, type RouteObject } from 'react-router';
 import { AppShell } from './AppShell';
 import { RouteError } from './RouteError';
 import { RequireAdmin, RequireAuth, RequireProfile } from './guards';
@@ -26,8 +26,10 @@ const adminOnly = guarded(RequireAuth, RequireAdmin);
 
 function Start() {
   const state = useSessionState();
+  // A notice for the next screen ("Your account is deleted") travels on.
+  const location = useLocation();
   if (state.status === 'restoring') return null;
-  return <Navigate to={state.status === 'signed-in' ? '/browse' : '/login'} replace />;
+  return <Navigate to={state.status === 'signed-in' ? '/browse' : '/login'} replace state={location.state} />;
 }
 
 export const routes: RouteObject[] = [
@@ -52,6 +54,17 @@ export const routes: RouteObject[] = [
       { path: 'plans', lazy: signedIn(() => import('../account/PlansPage')) },
       { path: 'checkout/return', lazy: signedIn(() => import('../account/CheckoutReturnPage')) },
       { path: 'account', lazy: signedIn(() => import('../account/AccountPage')) },
+      // Account security, privacy and e-mails; the pages e-mail links open (issue 14).
+      { path: 'account/security', lazy: signedIn(() => import('../account/SecurityPage')) },
+      { path: 'account/privacy', lazy: signedIn(() => import('../account/PrivacyPage')) },
+      { path: 'account/notifications', lazy: signedIn(() => import('../account/NotificationsPage')) },
+      { path: 'forgot-password', lazy: page(() => import('../auth/ForgotPasswordPage')) },
+      { path: 'reset-password', lazy: page(() => import('../auth/ResetPasswordPage')) },
+      { path: 'verify-email', lazy: page(() => import('../auth/VerifyEmailPage')) },
+      { path: 'unsubscribe', lazy: page(() => import('../account/UnsubscribePage')) },
+      // OAuth consent and TV codes: signed in (and back here after), no profile needed.
+      { path: 'oauth/consent', lazy: signedIn(() => import('../oauth/ConsentPage')) },
+      { path: 'activate', lazy: signedIn(() => import('../oauth/ActivatePage')) },
       {
         path: 'admin',
         lazy: adminOnly(() => import('../admin/StudioLayout')),

@@ -45,6 +45,9 @@ export default function LoginPage() {
         <Button type="submit" variant="primary" busy={signIn.isPending} className="auth-submit">
           Sign in
         </Button>
+        <p className="auth-forgot">
+          <Link to="/forgot-password">Forgot your password?</Link>
+        </p>
         <p className="muted auth-switch">
           New to Flix? <Link to="/signup" state={location.state}>Create an account</Link>
         </p>
