@@ -17,6 +17,15 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
       FLIX_SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
       /** Publish-before-sign delay: longer than Envoy's JWKS cache (300 s) plus the JWKS max-age (60 s). */
       FLIX_SIGNING_KEY_PROPAGATION_SECONDS: z.coerce.number().int().min(0).default(360),
+      // Account recovery and e-mail verification (domain/account-security.ts).
+      /** How long a password-reset link works. */
+      FLIX_PASSWORD_RESET_TTL_MINUTES: z.coerce.number().int().min(5).max(1440).default(30),
+      /** How long an e-mail verification link works. */
+      FLIX_EMAIL_VERIFICATION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+      /** Reset and verification e-mails per account per hour (more forgot-password requests are answered the same but send nothing). */
+      FLIX_ACCOUNT_MAILS_PER_HOUR: z.coerce.number().int().min(1).max(100).default(5),
+      /** Forgot-password answers are held until this long after the request, so known and unknown addresses answer alike. */
+      FLIX_PASSWORD_RESET_ANSWER_FLOOR_MS: z.coerce.number().int().min(0).max(5000).default(250),
       FLIX_ADMIN_EMAIL: z.string().optional(),
       FLIX_ADMIN_PASSWORD: z.string().optional(),
       // Login throttling (domain/login-throttle.ts): a progressive delay, never a lockout.

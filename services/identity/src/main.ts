@@ -3,6 +3,7 @@ import { runWhenMain } from '@flix/config';
 import { IdentityServiceService } from '@flix/proto/flix/identity/v1/identity_service';
 import { grpcService, runService } from '@flix/service';
 import { readIdentityConfig } from './config.js';
+import { AccountSecurity } from './domain/account-security.js';
 import { Accounts } from './domain/accounts.js';
 import { KeyRing } from './security/key-ring.js';
 import { argon2Hasher } from './security/password-hasher.js';
@@ -18,6 +19,7 @@ import { identityPrivacy } from './privacy/wiring.js';
 import { refreshCookiePolicy } from './grpc/refresh-cookie.js';
 import { oauthRoutes } from './http/oauth-routes.js';
 import { IDENTITY_INDEXES } from './storage/indexes.js';
+import { MongoAccountSecurityStore } from './storage/account-security-store.js';
 import { MongoLoginAttemptRepository } from './storage/login-attempts-repository.js';
 import { MongoRefreshTokenRepository } from './storage/refresh-tokens-repository.js';
 import { MongoSigningKeyRepository } from './storage/signing-keys-repository.js';
@@ -81,7 +83,22 @@ export function startIdentity(env: Record<string, string | undefined> = process.
             'many failed sign-ins on one account within the window (not locked; each address is delayed on its own)',
           ),
       });
-      const accounts = new Accounts({ users, hasher: passwordWork.hasher(argon2, 'register'), sessions, clock });
+      const accounts = new Accounts({ users, hasher: passwordWork.hasher(argon2, 'register'), sessions, clock, emailVerificationTtlHours: cfg.FLIX_EMAIL_VERIFICATION_TTL_HOURS });
+      const security = new AccountSecurity({
+        users,
+        store: new MongoAccountSecurityStore(mongo.client, mongo.db, writeEvents),
+        refreshTokens: new MongoRefreshTokenRepository(mongo.client, mongo.db, writeEvents),
+        sessions,
+        // New passwords hash in the registration lane: a reset flood cannot starve sign-ins.
+        hasher: passwordWork.hasher(argon2, 'register'),
+        clock,
+        policy: {
+          passwordResetTtlMinutes: cfg.FLIX_PASSWORD_RESET_TTL_MINUTES,
+          emailVerificationTtlHours: cfg.FLIX_EMAIL_VERIFICATION_TTL_HOURS,
+          mailsPerHour: cfg.FLIX_ACCOUNT_MAILS_PER_HOUR,
+          resetAnswerFloorMs: cfg.FLIX_PASSWORD_RESET_ANSWER_FLOOR_MS,
+        },
+      });
 
       if (cfg.FLIX_ADMIN_EMAIL && cfg.FLIX_ADMIN_PASSWORD) {
         const result = await accounts.ensureAdmin(cfg.FLIX_ADMIN_EMAIL, cfg.FLIX_ADMIN_PASSWORD);
@@ -96,7 +113,7 @@ export function startIdentity(env: Record<string, string | undefined> = process.
       every('erased accounts refresh', 2_000, () => privacy.erased.refresh());
       const handlers = {
         ...identityHandlers({ accounts, sessions, keys, cookie }),
-        ...accountHandlers(),
+        ...accountHandlers({ security }),
         ...oauthConsentHandlers(),
         ...privacy.handlers,
       };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, notFound, Violations } from '@flix/errors';
 import { checkUserId, requireAdmin, requireUser, type Principal } from '@flix/auth';
+import { issueEmailVerification } from './account-security.js';
 import { normaliseEmail } from './email.js';
 import {
   KIDS_MAX_MATURITY,
@@ -48,7 +49,7 @@ const LANGUAGE_TAG = /^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$/;
 /** Accounts and their viewer profiles. */
 export class Accounts {
   constructor(
-    private readonly deps: { users: UserRepository; hasher: PasswordHasher; sessions: Sessions; clock: Clock },
+    private readonly deps: { users: UserRepository; hasher: PasswordHasher; sessions: Sessions; clock: Clock; emailVerificationTtlHours?: number },
   ) {}
 
   async register(input: RegisterInput, meta: RequestMeta): Promise<{ user: UserRecord; tokens: TokenPair }> {
@@ -79,6 +80,10 @@ export class Accounts {
       updatedAt: now,
       version: 1,
     };
+    // The address is unproven until the link mailed to it is followed.
+    const verification = issueEmailVerification(user, now, this.deps.emailVerificationTtlHours ?? 24, 'signup');
+    user.emailVerification = verification.pending;
+    user.accountMailTimes = [now];
     await this.deps.users.create(user, [
       {
         subject: 'identity.user.registered',
@@ -90,6 +95,7 @@ export class Accounts {
           favouriteGenres: user.favouriteGenres,
         },
       },
+      verification.event,
     ]);
     const tokens = await this.deps.sessions.issue(user, meta, randomUUID(), [
       { subject: 'identity.auth.login_succeeded', payload: { userId: user.id, clientIp: meta.clientIp, method: 'register' } },

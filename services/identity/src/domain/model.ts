@@ -31,8 +31,27 @@ export interface UserRecord {
   updatedAt: Date;
   /** When the current address was proven; absent until then (accounts from before verification existed too). */
   emailVerifiedAt?: Date | null;
+  /** The address waiting to be proven: the SHA-256 of its single-use link token (never the token). */
+  emailVerification?: PendingEmailVerification | null;
+  /** The live password-reset link, if any (one at a time: a new request replaces it). */
+  passwordReset?: PendingToken | null;
+  /** When reset/verification mails were sent, for the per-account hourly limit (older ones dropped). */
+  accountMailTimes?: Date[];
   /** Compare-and-set version; every write bumps it. */
   version: number;
+}
+
+/** A single-use token identity sent by e-mail: only its hash is kept. */
+export interface PendingToken {
+  tokenHash: string;
+  expiresAt: Date;
+}
+
+export interface PendingEmailVerification extends PendingToken {
+  /** The address the link proves (a later e-mail change makes an earlier link useless). */
+  email: string;
+  /** Why the address is unproven: a fresh sign-up, or an e-mail change (see the verification rule). */
+  reason: 'signup' | 'change';
 }
 
 /** One sign-in as an operator sees it: a refresh-token family summed up. */

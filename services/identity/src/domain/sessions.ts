@@ -100,7 +100,7 @@ export class Sessions {
   async issue(user: UserRecord, meta: RequestMeta, familyId: string, events: IdentityEvent[] = []): Promise<TokenPair> {
     const refresh = this.newRefreshToken(user.id, user.roles, familyId, meta);
     await this.deps.refreshTokens.insert(refresh.record, events);
-    return { accessToken: await this.accessToken(user.id, user.roles), refreshToken: refresh.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
+    return { accessToken: await this.accessToken(user, familyId), refreshToken: refresh.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
   }
 
   async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
@@ -124,7 +124,7 @@ export class Sessions {
       throw unauthenticated('refresh token was already used; every session from that sign-in has been revoked', 'REFRESH_TOKEN_REUSED');
     }
     if (result.kind === 'invalid') throw BAD_REFRESH();
-    return { accessToken: await this.accessToken(user.id, user.roles), refreshToken: next.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
+    return { accessToken: await this.accessToken(user, existing.familyId), refreshToken: next.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
   }
 
   /** Revokes the family of the given refresh token (it must be the caller's), or all of them. */
@@ -165,9 +165,37 @@ export class Sessions {
     return { accessToken, expiresIn: policy.accessTokenTtlSeconds, scope: scopes.join(' ') };
   }
 
-  private accessToken(userId: string, roles: string[]): Promise<string> {
+  /**
+   * Checks the signed-in user's password before a sensitive change (password, e-mail), under the
+   * same throttling as sign-in: guessing it through ChangePassword is as slow as through Login.
+   * A wrong one is INVALID_ARGUMENT (WRONG_PASSWORD) naming `field`.
+   */
+  async checkPassword(user: UserRecord, password: string, meta: RequestMeta, field: string): Promise<void> {
+    const { attempts, hasher, clock } = this.deps;
+    const now = clock.now();
+    const admission = await this.throttle.admit(user.email, meta.clientIp, now);
+    if (admission.kind === 'refused') {
+      await attempts.recordFailure([loginFailed(user.email, user.id, meta, LoginFailureReason.LOGIN_FAILURE_REASON_THROTTLED)]);
+      throw loginThrottled(admission.retryAfterSeconds);
+    }
+    if (!(await hasher.verify(user.passwordHash, password))) {
+      await this.throttle.failed(admission.keys, now);
+      await attempts.recordFailure([loginFailed(user.email, user.id, meta, LoginFailureReason.LOGIN_FAILURE_REASON_BAD_CREDENTIALS)]);
+      throw new DomainError('invalid_argument', 'WRONG_PASSWORD', `${field}: is not this account's password`, [{ field, description: "is not this account's password" }]);
+    }
+    await this.throttle.succeeded(admission.keys, []);
+  }
+
+  /**
+   * `sid` names the refresh-token family the token was issued with, so that a call can tell which
+   * signed-in device makes it (the browser's refresh cookie only travels to /v1/auth/*);
+   * `email_verified` lets other services apply the verification rule without asking identity.
+   * Tokens from before either claim simply lack it.
+   */
+  private accessToken(user: UserRecord, familyId: string): Promise<string> {
     const { policy, keys } = this.deps;
-    return keys.sign({ roles }, userId, policy.audience, policy.issuer, policy.accessTokenTtlSeconds, randomUUID());
+    const claims = { roles: user.roles, sid: familyId, email_verified: user.emailVerifiedAt != null };
+    return keys.sign(claims, user.id, policy.audience, policy.issuer, policy.accessTokenTtlSeconds, randomUUID());
   }
 
   private newRefreshToken(userId: string, roles: string[], familyId: string, meta: RequestMeta): { token: string; record: RefreshTokenRecord } {

@@ -4,6 +4,9 @@ export const IDENTITY_INDEXES: IndexPlan = {
   users: [
     { key: { email: 1 }, name: 'email_unique', unique: true },
     { key: { createdAt: -1, _id: -1 }, name: 'newest_first' },
+    // Reset and verification links are looked up by their token's hash (domain/account-security.ts).
+    { key: { 'passwordReset.tokenHash': 1 }, name: 'password_reset_token', unique: true, partialFilterExpression: { 'passwordReset.tokenHash': { $type: 'string' } } },
+    { key: { 'emailVerification.tokenHash': 1 }, name: 'email_verification_token', unique: true, partialFilterExpression: { 'emailVerification.tokenHash': { $type: 'string' } } },
   ],
   refresh_tokens: [
     { key: { familyId: 1 }, name: 'family' },
