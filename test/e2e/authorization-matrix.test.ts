@@ -117,6 +117,9 @@ const SCENARIOS: Record<string, Scenario> = {
     note: 'B and admin send one of A’s refresh tokens: 401 (not theirs), A’s session stays',
   },
   'GET /v1/users/me': { ownership: 'self', request: () => ({ path: '/v1/users/me' }) },
+  // Everyone's deletion stops at the confirmation (400 about their own account): nobody is deleted here.
+  'POST /v1/users/me:delete': { ownership: 'self', request: (ctx, who) => ({ path: '/v1/users/me:delete', body: { currentPassword: me(ctx, who).password, confirmation: 'not the phrase' } }) },
+  'GET /v1/users/me:export': { ownership: 'self', request: () => ({ path: '/v1/users/me:export' }) },
   'PATCH /v1/users/me': { ownership: 'self', request: (_c, who) => ({ path: '/v1/users/me?updateMask=displayName', body: { displayName: `Renamed ${who}` } }), order: 1 },
   'GET /v1/users/me/profiles': { ownership: 'self', request: () => ({ path: '/v1/users/me/profiles' }) },
   'POST /v1/users/me/profiles': { ownership: 'self', request: (_c, who) => ({ path: '/v1/users/me/profiles', body: { name: `Matrix ${who}` } }) },
