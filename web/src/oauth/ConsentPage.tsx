@@ -6,6 +6,7 @@ import { useApi, useSessionState } from '../app/services';
 import { Button } from '../ui/Button';
 import { ErrorBanner, Spinner } from '../ui/Feedback';
 import { Page } from '../ui/Page';
+import { leaveFor } from './leave';
 import { ScopeList } from './scopes';
 import './oauth.css';
 
@@ -45,7 +46,7 @@ export default function ConsentPage() {
   const decide = useMutation({
     mutationFn: (deny: boolean) => api.oauth.authorize({ ...request, deny }),
     // Leaving Flix for the client: the page stays busy until the browser has gone.
-    onSuccess: (res) => window.location.assign(res.redirectTo),
+    onSuccess: (res) => leaveFor(res.redirectTo),
   });
   const autoApproved = useRef(false);
   const skipConsent = !!preview.data && (preview.data.consentGiven || !!preview.data.client?.firstParty);
