@@ -1,8 +1,20 @@
 import { availableParallelism } from 'node:os';
 import { bool, durationSeconds, grpcAddress, loadConfig, serviceConfigShape, z } from '@flix/config';
+import { OAUTH_SCOPES } from './domain/oauth-clients.js';
 
 // Identity signs the tokens and verifies them with its own key ring: no JWKS URL to read.
 const { FLIX_JWKS_URL: _jwks, ...base } = serviceConfigShape({ database: 'identity', grpcPort: 50051, httpPort: 8081 });
+
+/** One FLIX_OAUTH_APPS entry: an application acting for a person. */
+const oauthAppShape = z.strictObject({
+  id: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _ . - (at most 64)'),
+  name: z.string().min(1),
+  redirectUris: z.array(z.string().refine((u) => URL.canParse(u) && !u.includes('#'), 'an absolute URI without a fragment')).default([]),
+  secret: z.string().min(16, 'at least 16 characters').optional(),
+  firstParty: z.boolean().default(false),
+  scopes: z.array(z.string().regex(/^[\w.:-]+$/)).min(1).default(Object.keys(OAUTH_SCOPES)),
+  grants: z.array(z.enum(['authorization_code', 'device_code'])).min(1).default(['authorization_code']),
+});
 
 /** Everything identity reads from the environment, validated once at start. */
 export function readIdentityConfig(env: Record<string, string | undefined> = process.env) {
@@ -48,6 +60,36 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
         .refine((v) => v === '' || v.split(',').every((c) => /^[\w.-]+:[^:,\s]{16,}(:[\w:. -]*)?$/.test(c)), {
           message: 'expected "id:secret[:scopes]" entries (secret at least 16 characters), comma-separated',
         }),
+      // OAuth applications acting for a person (domain/oauth-*.ts, docs in the README's OAuth section).
+      /**
+       * Third-party (or extra first-party) applications, a JSON array of {"id", "name",
+       * "redirectUris": [exact URIs], "secret"? (present: confidential), "firstParty"?, "scopes"?,
+       * "grants"? (["authorization_code"], ["device_code"] or both)}. The built-in flix-web and
+       * flix-tv are always registered unless an entry reuses their id.
+       */
+      FLIX_OAUTH_APPS: z
+        .string()
+        .default('[]')
+        .transform((v, ctx) => {
+          try {
+            return JSON.parse(v) as unknown;
+          } catch {
+            ctx.addIssue({ code: 'custom', message: 'expected a JSON array of applications' });
+            return z.NEVER;
+          }
+        })
+        .pipe(z.array(oauthAppShape)),
+      /** Lifetime of an authorization code (OAuth 2.1 recommends a minute at most). */
+      FLIX_OAUTH_CODE_TTL_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
+      /** Lifetime of a device code and its user code (RFC 8628 expires_in). */
+      FLIX_OAUTH_DEVICE_CODE_TTL_SECONDS: durationSeconds(600),
+      /** Seconds a device waits between polls (RFC 8628 interval); slow_down adds 5 for good. */
+      FLIX_OAUTH_DEVICE_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
+      /** Wrong user codes one account may type per window before it must wait (guessing someone's TV code). */
+      FLIX_OAUTH_USER_CODE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+      /** Wrong user codes one client address may type per window, over every account. */
+      FLIX_OAUTH_USER_CODE_ADDRESS_ATTEMPTS: z.coerce.number().int().min(1).default(20),
+      FLIX_OAUTH_USER_CODE_WINDOW_SECONDS: durationSeconds(900),
       /** argon2id cost; defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane). */
       FLIX_ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
       FLIX_ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),

@@ -14,6 +14,7 @@ import { identityOutboxWriter } from './events/event-writer.js';
 import { accountHandlers } from './grpc/account-handlers.js';
 import { identityHandlers } from './grpc/identity-handlers.js';
 import { oauthConsentHandlers } from './grpc/oauth-handlers.js';
+import { oauthGrants } from './oauth/wiring.js';
 import { refuseDeletedAccounts } from './grpc/privacy-handlers.js';
 import { identityPrivacy } from './privacy/wiring.js';
 import { refreshCookiePolicy } from './grpc/refresh-cookie.js';
@@ -111,10 +112,12 @@ export function startIdentity(env: Record<string, string | undefined> = process.
       const privacy = await identityPrivacy({ cfg, mongo, nats, outbox, idempotency, logger, writeEvents, users, hasher: passwordWork.hasher(argon2, 'login'), clock, cookie, client });
       // Another instance's deletions reach this one's refusal of the deleted account's tokens.
       every('erased accounts refresh', 2_000, () => privacy.erased.refresh());
+      // OAuth 2.1 authorization code + PKCE and the device grant, for applications acting for a person.
+      const oauth = oauthGrants({ cfg, mongo, writeEvents, users, sessions, clock });
       const handlers = {
         ...identityHandlers({ accounts, sessions, keys, cookie }),
         ...accountHandlers({ security }),
-        ...oauthConsentHandlers(),
+        ...oauthConsentHandlers(oauth),
         ...privacy.handlers,
       };
       return {
@@ -128,7 +131,7 @@ export function startIdentity(env: Record<string, string | undefined> = process.
         async start() {
           consumer(await privacy.startConsumer());
         },
-        routes: oauthRoutes({ sessions, keys, issuer: cfg.FLIX_JWT_ISSUER, publicUrl: cfg.FLIX_PUBLIC_URL }),
+        routes: oauthRoutes({ sessions, keys, issuer: cfg.FLIX_JWT_ISSUER, publicUrl: cfg.FLIX_PUBLIC_URL, ...oauth }),
         // Identity verifies tokens with its own key ring: no HTTP round trip to itself.
         verifier: createAccessTokenVerifier({ issuer: cfg.FLIX_JWT_ISSUER, audience: cfg.FLIX_JWT_AUDIENCE, keys: { getKey: keys.getKey } }),
       };

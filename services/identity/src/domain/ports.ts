@@ -27,6 +27,9 @@ export interface RefreshTokenRecord {
   clientIp: string;
   /** The device's User-Agent when it was sent (absent on tokens issued before it was recorded). */
   userAgent?: string;
+  /** Set on an OAuth application's tokens: its client id and the scope the user granted it. */
+  clientId?: string;
+  scope?: string;
 }
 
 export type ConsumeResult =

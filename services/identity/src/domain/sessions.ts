@@ -22,6 +22,13 @@ export interface SessionPolicy {
   loginThrottle: LoginThrottlePolicy;
 }
 
+/** An OAuth application's tokens for a user: what the user granted it. */
+export interface DelegatedGrant {
+  clientId: string;
+  /** Space-separated scopes. */
+  scope: string;
+}
+
 export interface OAuthClient {
   id: string;
   secret: string;
@@ -96,11 +103,15 @@ export class Sessions {
     return { user: current, tokens: await this.issue(current, meta, randomUUID()) };
   }
 
-  /** Issues an access token and the first refresh token of a new (or given) family. */
-  async issue(user: UserRecord, meta: RequestMeta, familyId: string, events: IdentityEvent[] = []): Promise<TokenPair> {
-    const refresh = this.newRefreshToken(user.id, user.roles, familyId, meta);
+  /**
+   * Issues an access token and the first refresh token of a new (or given) family. `grant` is set
+   * for an OAuth application acting for the user: its tokens carry the granted scope and its id,
+   * and keep them across refreshes.
+   */
+  async issue(user: UserRecord, meta: RequestMeta, familyId: string, events: IdentityEvent[] = [], grant?: DelegatedGrant): Promise<TokenPair> {
+    const refresh = this.newRefreshToken(user.id, user.roles, familyId, meta, grant);
     await this.deps.refreshTokens.insert(refresh.record, events);
-    return { accessToken: await this.accessToken(user, familyId), refreshToken: refresh.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
+    return { accessToken: await this.accessToken(user, familyId, grant), refreshToken: refresh.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
   }
 
   async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
@@ -111,7 +122,8 @@ export class Sessions {
     if (!existing) throw BAD_REFRESH();
     const user = await users.findById(existing.userId);
     if (!user) throw BAD_REFRESH();
-    const next = this.newRefreshToken(user.id, user.roles, existing.familyId, meta);
+    const grant = existing.clientId ? { clientId: existing.clientId, scope: existing.scope ?? '' } : undefined;
+    const next = this.newRefreshToken(user.id, user.roles, existing.familyId, meta, grant);
     const graceSince = new Date(now.getTime() - this.deps.policy.refreshReuseGraceSeconds * 1000);
     const result = await refreshTokens.rotate(existing.hash, next.record, now, graceSince);
     if (result.kind === 'reused') {
@@ -124,7 +136,7 @@ export class Sessions {
       throw unauthenticated('refresh token was already used; every session from that sign-in has been revoked', 'REFRESH_TOKEN_REUSED');
     }
     if (result.kind === 'invalid') throw BAD_REFRESH();
-    return { accessToken: await this.accessToken(user, existing.familyId), refreshToken: next.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
+    return { accessToken: await this.accessToken(user, existing.familyId, grant), refreshToken: next.token, expiresIn: this.deps.policy.accessTokenTtlSeconds, tokenType: 'Bearer' };
   }
 
   /** Revokes the family of the given refresh token (it must be the caller's), or all of them. */
@@ -192,13 +204,18 @@ export class Sessions {
    * `email_verified` lets other services apply the verification rule without asking identity.
    * Tokens from before either claim simply lack it.
    */
-  private accessToken(user: UserRecord, familyId: string): Promise<string> {
+  private accessToken(user: UserRecord, familyId: string, grant?: DelegatedGrant): Promise<string> {
     const { policy, keys } = this.deps;
-    const claims = { roles: user.roles, sid: familyId, email_verified: user.emailVerifiedAt != null };
+    const claims = {
+      roles: user.roles,
+      sid: familyId,
+      email_verified: user.emailVerifiedAt != null,
+      ...(grant ? { scope: grant.scope, client_id: grant.clientId } : {}),
+    };
     return keys.sign(claims, user.id, policy.audience, policy.issuer, policy.accessTokenTtlSeconds, randomUUID());
   }
 
-  private newRefreshToken(userId: string, roles: string[], familyId: string, meta: RequestMeta): { token: string; record: RefreshTokenRecord } {
+  private newRefreshToken(userId: string, roles: string[], familyId: string, meta: RequestMeta, grant?: DelegatedGrant): { token: string; record: RefreshTokenRecord } {
     const token = randomBytes(32).toString('base64url');
     const now = this.deps.clock.now();
     return {
@@ -214,6 +231,7 @@ export class Sessions {
         revokedAt: null,
         clientIp: meta.clientIp,
         ...(meta.userAgent ? { userAgent: meta.userAgent.slice(0, 512) } : {}),
+        ...(grant ? { clientId: grant.clientId, scope: grant.scope } : {}),
       },
     };
   }

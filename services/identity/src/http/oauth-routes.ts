@@ -2,6 +2,13 @@ import { isDomainError, type DomainError } from '@flix/errors';
 import type { HttpRequest, HttpResponse, HttpRoute } from '@flix/http';
 import type { KeyRing } from '../security/key-ring.js';
 import type { Sessions } from '../domain/sessions.js';
+import type { OAuthAuthorizations } from '../domain/oauth-authorization.js';
+import { OAUTH_SCOPES } from '../domain/oauth-clients.js';
+import type { DeviceAuthorizations } from '../domain/oauth-device.js';
+import { oauthError as oauthFailure, oauthErrorCode } from '../domain/oauth-errors.js';
+
+/** RFC 8628 §3.4. */
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -15,6 +22,10 @@ function retryAfter(e: DomainError): Record<string, string> {
 }
 
 function fromDomain(e: DomainError): HttpResponse {
+  const code = oauthErrorCode(e);
+  if (code === 'invalid_client') return oauthError(401, code, e.message, { 'www-authenticate': 'Basic realm="flix"' });
+  // slow_down tells the device its new interval too (RFC 8628 only says it grew by 5 s).
+  if (code) return { status: 400, headers: NO_STORE, body: { error: code, error_description: e.message, ...(e.metadata.interval ? { interval: Number(e.metadata.interval) } : {}) } };
   switch (e.reason) {
     case 'INVALID_CLIENT':
       return oauthError(401, 'invalid_client', e.message, { 'www-authenticate': 'Basic realm="flix"' });
@@ -43,10 +54,110 @@ function clientCredentialsOf(req: HttpRequest, form: URLSearchParams): { id: str
   return id && secret ? { id, secret } : null;
 }
 
+/**
+ * The client of an application grant: HTTP Basic (a confidential client) or the form's
+ * client_id, with client_secret when it sent one (RFC 6749 §2.3.1).
+ */
+function applicationOf(req: HttpRequest, form: URLSearchParams): { clientId: string; clientSecret: string | null } {
+  const basic = clientCredentialsOf(req, new URLSearchParams());
+  if (basic) return { clientId: basic.id, clientSecret: basic.secret };
+  return { clientId: form.get('client_id') ?? '', clientSecret: form.get('client_secret') };
+}
+
+function formOf(req: HttpRequest): URLSearchParams | null {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'application/x-www-form-urlencoded' ? new URLSearchParams(req.body.toString('utf8')) : null;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * An authorization request that cannot go back to the client (unknown client_id, unregistered
+ * redirect_uri): shown to the person, never redirected (RFC 6749 §4.1.2.1).
+ */
+function authorizePage(req: HttpRequest, error: string, description: string): HttpResponse {
+  if (String(req.headers.accept ?? '').includes('application/json')) return oauthError(400, error, description);
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in request refused</title></head><body><h1>This sign-in request cannot be completed</h1><p>${escapeHtml(description)}</p><p>The application that sent you here is not set up correctly. Go back to it, or to <a href="/">Flix</a>.</p></body></html>`;
+  return { status: 400, headers: { ...NO_STORE, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" }, body: html };
+}
+
+const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'] as const;
+
 /** Plain-HTTP endpoints of identity: OAuth2 token endpoint, JWKS and OpenID discovery. */
-export function oauthRoutes(deps: { sessions: Sessions; keys: KeyRing; issuer: string; publicUrl: string }): HttpRoute[] {
-  const { sessions, keys } = deps;
+export function oauthRoutes(deps: {
+  sessions: Sessions;
+  keys: KeyRing;
+  issuer: string;
+  publicUrl: string;
+  authorizations: OAuthAuthorizations;
+  devices: DeviceAuthorizations;
+}): HttpRoute[] {
+  const { sessions, keys, authorizations, devices } = deps;
+  const base = deps.publicUrl.replace(/\/$/, '');
   return [
+    {
+      method: 'GET',
+      path: '/oauth/authorize',
+      async handle(req) {
+        const q = req.query;
+        const one = (name: string) => q.get(name) ?? '';
+        // RFC 6749 §3.1: a parameter sent twice is an invalid request.
+        const repeated = AUTHORIZE_PARAMS.filter((p) => q.getAll(p).length > 1);
+        const request = {
+          responseType: one('response_type'),
+          clientId: one('client_id'),
+          redirectUri: one('redirect_uri'),
+          scope: one('scope'),
+          state: one('state'),
+          codeChallenge: one('code_challenge'),
+          codeChallengeMethod: one('code_challenge_method'),
+        };
+        if (repeated.includes('client_id') || repeated.includes('redirect_uri'))
+          return authorizePage(req, 'invalid_request', `${repeated.filter((p) => p === 'client_id' || p === 'redirect_uri').join(' and ')} must be sent once`);
+        let redirectUri: string;
+        try {
+          redirectUri = authorizations.checkClient(request).redirectUri;
+        } catch (e) {
+          if (isDomainError(e)) return authorizePage(req, oauthErrorCode(e) ?? 'invalid_request', e.message);
+          throw e;
+        }
+        try {
+          if (repeated.length > 0) return redirect(authorizations.errorRedirect(redirectUri, q.getAll('state').length === 1 ? request.state : '', oauthFailure('invalid_request', `${repeated.join(', ')} must be sent once`)));
+          authorizations.validate(request);
+        } catch (e) {
+          if (isDomainError(e)) return redirect(authorizations.errorRedirect(redirectUri, request.state, e));
+          throw e;
+        }
+        // The web app's consent page signs the person in if needed and asks PreviewAuthorization.
+        return redirect(`${base}/oauth/consent?${q.toString()}`);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/oauth/device_authorization',
+      async handle(req) {
+        const form = formOf(req);
+        if (!form) return oauthError(400, 'invalid_request', 'content-type must be application/x-www-form-urlencoded');
+        try {
+          const started = await devices.start({ ...applicationOf(req, form), scope: form.get('scope') ?? '' });
+          return {
+            status: 200,
+            headers: NO_STORE,
+            body: {
+              device_code: started.deviceCode,
+              user_code: started.userCode,
+              verification_uri: started.verificationUri,
+              verification_uri_complete: started.verificationUriComplete,
+              expires_in: started.expiresIn,
+              interval: started.interval,
+            },
+          };
+        } catch (e) {
+          if (isDomainError(e)) return fromDomain(e);
+          throw e;
+        }
+      },
+    },
     {
       method: 'POST',
       path: '/oauth/token',
@@ -70,6 +181,22 @@ export function oauthRoutes(deps: { sessions: Sessions; keys: KeyRing; issuer: s
               const token = form.get('refresh_token');
               if (!token) return oauthError(400, 'invalid_request', 'refresh_token is required');
               return { status: 200, headers: NO_STORE, body: tokenBody(await sessions.refresh(token, meta)) };
+            }
+            case 'authorization_code': {
+              const t = await authorizations.exchange(
+                {
+                  ...applicationOf(req, form),
+                  code: form.get('code') ?? '',
+                  redirectUri: form.get('redirect_uri') ?? '',
+                  codeVerifier: form.get('code_verifier') ?? '',
+                },
+                meta,
+              );
+              return { status: 200, headers: NO_STORE, body: { ...tokenBody(t), scope: t.scope } };
+            }
+            case DEVICE_CODE_GRANT: {
+              const t = await devices.poll({ ...applicationOf(req, form), deviceCode: form.get('device_code') ?? '' }, meta);
+              return { status: 200, headers: NO_STORE, body: { ...tokenBody(t), scope: t.scope } };
             }
             case 'client_credentials': {
               const client = clientCredentialsOf(req, form);
@@ -101,17 +228,23 @@ export function oauthRoutes(deps: { sessions: Sessions; keys: KeyRing; issuer: s
       method: 'GET',
       path: '/.well-known/openid-configuration',
       async handle() {
-        const base = deps.publicUrl.replace(/\/$/, '');
         return {
           status: 200,
           headers: { 'cache-control': 'public, max-age=300' },
           body: {
             issuer: deps.issuer,
             jwks_uri: `${base}/.well-known/jwks.json`,
+            authorization_endpoint: `${base}/oauth/authorize`,
             token_endpoint: `${base}/oauth/token`,
-            grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
-            token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-            response_types_supported: ['token'],
+            device_authorization_endpoint: `${base}/oauth/device_authorization`,
+            grant_types_supported: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT, 'password', 'client_credentials'],
+            // none: public clients (the apps, PKCE instead of a secret).
+            token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+            response_types_supported: ['code'],
+            response_modes_supported: ['query'],
+            code_challenge_methods_supported: ['S256'],
+            scopes_supported: Object.keys(OAUTH_SCOPES),
+            authorization_response_iss_parameter_supported: true,
             subject_types_supported: ['public'],
             id_token_signing_alg_values_supported: ['EdDSA'],
             claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'jti', 'roles', 'scope'],
@@ -120,6 +253,10 @@ export function oauthRoutes(deps: { sessions: Sessions; keys: KeyRing; issuer: s
       },
     },
   ];
+}
+
+function redirect(location: string): HttpResponse {
+  return { status: 302, headers: { ...NO_STORE, location } };
 }
 
 function tokenBody(t: { accessToken: string; refreshToken: string; expiresIn: number; tokenType: string }) {

@@ -17,4 +17,17 @@ export const IDENTITY_INDEXES: IndexPlan = {
   // Failed-sign-in counters, looked up by _id; gone once they can no longer delay anyone.
   login_throttle: [{ key: { expiresAt: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 }],
   signing_keys: [{ key: { createdAt: -1 }, name: 'newest_first' }],
+  // OAuth (domain/oauth-*.ts). Codes stay a day past expiry so a replay is recognised and revokes.
+  oauth_codes: [
+    { key: { purgeAt: 1 }, name: 'purge_ttl', expireAfterSeconds: 0 },
+    { key: { userId: 1 }, name: 'user' },
+  ],
+  oauth_consents: [{ key: { userId: 1 }, name: 'user' }],
+  oauth_device_authorizations: [
+    // A user code names one request while it is stored (a clash draws another code).
+    { key: { userCode: 1 }, name: 'user_code_unique', unique: true },
+    { key: { purgeAt: 1 }, name: 'purge_ttl', expireAfterSeconds: 0 },
+    { key: { userId: 1 }, name: 'user' },
+  ],
+  oauth_user_code_attempts: [{ key: { windowEnd: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 }],
 };
