@@ -54,6 +54,7 @@ export function startBilling(env: Record<string, string | undefined> = process.e
       await erased.init();
       every('erased accounts refresh', 2_000, () => erased.refresh());
       const privacy = new BillingPersonalData({ client: mongo.client, db: mongo.db, store, stripe, erased, outbox });
+      every('stripe customer deletions owed', 60_000, () => privacy.retryStripeDeletions());
 
       return {
         grpc: [
@@ -73,6 +74,8 @@ export function startBilling(env: Record<string, string | undefined> = process.e
           store,
           /** Closes rentals whose time is up now (the sweeper does it on its interval). */
           sweepRentals: () => billing.sweepRentals(),
+          /** Retries the Stripe customer deletions still owed now (the timer does it every minute). */
+          retryStripeDeletions: () => privacy.retryStripeDeletions(),
         },
       };
     },

@@ -1,9 +1,16 @@
 import type { Db, MongoClient } from 'mongodb';
+import { isDomainError } from '@flix/errors';
 import { runInTransaction, type Outbox } from '@flix/events';
 import type { UserDeleted } from '@flix/proto/flix/identity/v1/events';
 import { forgetPublishedEvents, pseudonymOf, type ErasedUsers } from '@flix/service';
 import type { PaymentProvider } from '../domain/ports.js';
 import type { MongoBillingStore } from '../storage/billing-store.js';
+
+/**
+ * Stripe customers of erased accounts whose deletion at Stripe is still owed (Stripe was
+ * unreachable): the only place a deleted account's customer id stays, until a retry succeeds.
+ */
+const PENDING_STRIPE_DELETIONS = 'stripe_customer_deletions';
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -19,7 +26,9 @@ export const erasedOwner = (userId: string) => `erased:${pseudonymOf(userId).sli
  * record of money received and of what it bought, which bookkeeping and tax law require to be
  * kept (GDPR art. 17(3)(b)) and which refunds and disputes need; the raw Stripe events about
  * the customer are deleted, and so are those Stripe still sends about it afterwards (the
- * subscription's cancellation, the customer's deletion), before they are applied.
+ * subscription's cancellation, the customer's deletion), before they are applied. When Stripe
+ * cannot be reached the erasure still completes and the Stripe deletion is owed (the customer
+ * id alone kept in `stripe_customer_deletions`), retried every minute until Stripe confirms.
  */
 export class BillingPersonalData {
   constructor(
@@ -65,7 +74,7 @@ export class BillingPersonalData {
     // consumer drops Stripe's events about them instead of re-creating records from them.
     await erased.record(userId, at);
     if (customerId) await erased.record(customerId, at);
-    if (customerId) await stripe.deleteCustomer(customerId);
+    if (customerId) await this.deleteAtStripe(customerId, at);
     const owner = erasedOwner(userId);
     await runInTransaction(this.deps.client, async (session) => {
       const s = { session };
@@ -80,6 +89,35 @@ export class BillingPersonalData {
     const needles = [userId, customerId, e.email].filter(Boolean);
     if (needles.length > 0) await store.stripeEvents.deleteMany({ raw: { $regex: needles.map(escapeRegex).join('|') } });
     await forgetPublishedEvents(db, this.deps.outbox, needles);
+  }
+
+  /**
+   * Deletes the customer at Stripe. When Stripe cannot be reached the erasure goes on (the
+   * account's own records must not wait for Stripe) and the deletion is owed: retried by
+   * `retryStripeDeletions` until Stripe confirms it.
+   */
+  private async deleteAtStripe(customerId: string, at: Date): Promise<void> {
+    try {
+      await this.deps.stripe.deleteCustomer(customerId);
+    } catch (err) {
+      if (!(isDomainError(err) && err.kind === 'unavailable')) throw err;
+      await this.deps.db.collection<{ _id: string; since: Date }>(PENDING_STRIPE_DELETIONS).updateOne({ _id: customerId }, { $setOnInsert: { since: at } }, { upsert: true });
+    }
+  }
+
+  /** Retries the Stripe deletions that are owed; returns how many are still owed. */
+  async retryStripeDeletions(): Promise<number> {
+    const pending = this.deps.db.collection<{ _id: string; since: Date }>(PENDING_STRIPE_DELETIONS);
+    let left = 0;
+    for (const { _id } of await pending.find({}).limit(100).toArray()) {
+      try {
+        await this.deps.stripe.deleteCustomer(_id);
+        await pending.deleteOne({ _id });
+      } catch {
+        left++;
+      }
+    }
+    return left;
   }
 
   /**
