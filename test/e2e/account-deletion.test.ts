@@ -171,6 +171,7 @@ describe('account deletion and data export', () => {
     expect(part('engagement').favourites).toEqual([expect.objectContaining({ movieId: movie.id, profileId: a.profileIds[0] })]);
     expect(part('recommendations').interactions).toEqual([expect.objectContaining({ movieId: movie.id, profileId: a.profileIds[0] })]);
     expect(part('recommendations').preferences).toMatchObject({ language: 'en' });
+    expect(part('analytics').eventCounts['engagement.rating.set']).toBe(1);
     expect(part('analytics').events.map((e: { subject: string }) => e.subject)).toEqual(expect.arrayContaining(['identity.user.registered', 'engagement.rating.set']));
     const json = JSON.stringify(exported.body);
     for (const other of [b.userId, b.email, ...b.profileIds, 'Staying-viewer review.']) expect(json).not.toContain(other);

@@ -5,6 +5,9 @@ import { pseudonymOf, type ErasedUsers } from '@flix/service';
 /** Where an account's id sits in the payloads the event store keeps (proto3 JSON). */
 const USER_PATHS = ['userId', 'payload.userId', 'payload.subscription.userId', 'payload.rental.userId', 'payload.payment.userId', 'payload.session.userId'];
 
+/** Newest raw events exported in full. */
+const EXPORT_EVENTS = 1_000;
+
 /** What stands in for an erased account in the subscription rollup. */
 export const erasedOwner = (userId: string) => `erased:${pseudonymOf(userId).slice(0, 32)}`;
 
@@ -22,13 +25,20 @@ export class AnalyticsPersonalData {
     return { $or: [...USER_PATHS.map((path) => ({ [path]: userId })), ...(email ? [{ 'payload.email': email }] : [])] };
   }
 
+  /**
+   * The event copies are the same events the other services' parts describe: the count per
+   * subject, and the newest EXPORT_EVENTS in full (a whole history would outgrow a gRPC message).
+   */
   async export(userId: string): Promise<Record<string, unknown>> {
     const { db } = this.deps;
-    const [events, subscriptions] = await Promise.all([
-      db.collection(this.deps.eventsCollection).find(this.filter(userId, ''), { projection: { _id: 0 } }).sort({ time: 1 }).limit(10_000).toArray(),
+    const store = db.collection(this.deps.eventsCollection);
+    const [events, counts, subscriptions] = await Promise.all([
+      store.find(this.filter(userId, ''), { projection: { _id: 0 } }).sort({ time: -1 }).limit(EXPORT_EVENTS).toArray(),
+      store.aggregate<{ _id: string; n: number }>([{ $match: this.filter(userId, '') }, { $group: { _id: '$meta.subject', n: { $sum: 1 } } }]).toArray(),
       db.collection('subscriptions').find({ userId }).toArray(),
     ]);
     return {
+      eventCounts: Object.fromEntries(counts.map((c) => [c._id, c.n])),
       events: events.map((e) => ({ time: e.time, subject: e.meta?.subject, type: e.type, payload: e.payload })),
       subscriptions: subscriptions.map(({ _id, ...s }) => ({ id: _id, ...s })),
     };
