@@ -224,6 +224,21 @@ const SCENARIOS: Record<string, Scenario> = {
   'GET /v1/admin/streams': { ownership: 'admin', request: () => ({ path: '/v1/admin/streams' }) },
   'GET /v1/admin/streams/{stream}/consumers': { ownership: 'admin', request: () => ({ path: '/v1/admin/streams/BILLING/consumers' }) },
   'GET /v1/admin/dead-letters': { ownership: 'admin', request: () => ({ path: '/v1/admin/dead-letters' }) },
+  // ---------------------------------------------------------------------------- notifications
+  'GET /v1/users/me/notification-preferences': { ownership: 'self', request: () => ({ path: '/v1/users/me/notification-preferences' }) },
+  'PATCH /v1/users/me/notification-preferences': {
+    ownership: 'self',
+    request: () => ({ path: '/v1/users/me/notification-preferences?updateMask=productNews', body: { productNews: true } }),
+    order: 1,
+  },
+  'POST /v1/notifications:unsubscribe': {
+    ownership: 'credential',
+    // The signed token is the credential (no login); one it did not sign is a 400 for everyone.
+    request: () => ({ path: '/v1/notifications:unsubscribe', body: { token: 'bm90LWEtc2lnbmVkLXRva2Vu' } }),
+    service: { anonymous: 'own', viewer: 'own', other: 'own', admin: 'own' },
+    note: 'the e-mailed token is the credential: an unsigned one is 400 whoever calls',
+  },
+  'GET /v1/admin/notifications/deliveries': { ownership: 'admin', request: (ctx) => ({ path: `/v1/admin/notifications/deliveries?userId=${ctx.A.userId}` }) },
   'POST /v1/admin/dead-letters/{sequence}:replay': {
     ownership: 'admin',
     request: () => ({ path: '/v1/admin/dead-letters/999999:replay', body: {} }),
