@@ -70,7 +70,7 @@ export default function NotificationsPage() {
         {prefs.data?.updateTime ? <p className="muted account-more">Last changed {formatDateTime(prefs.data.updateTime)}.</p> : null}
         {always.length ? (
           <>
-            <h3 className="section-title account-more">Always sent</h3>
+            <h2 className="section-title settings-subhead">Always sent</h2>
             <p className="muted">These are part of having an account, so they cannot be turned off:</p>
             <ul className="consequences">
               {always.map((c) => (
