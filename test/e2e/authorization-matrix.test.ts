@@ -90,6 +90,16 @@ interface Scenario {
 const urls = { successUrl: 'https://app.flix.test/ok', cancelUrl: 'https://app.flix.test/cancel' };
 const me = (ctx: Ctx, c: Caller): Account => (c === 'admin' ? ctx.admin : c === 'other' ? ctx.B : ctx.A);
 const q = (s: string) => encodeURIComponent(s);
+/** The built-in web app's authorization request (its redirect URI is the gateway's /callback). */
+const webAppAuthorization = () => ({
+  responseType: 'code',
+  clientId: 'flix-web',
+  redirectUri: `${base}/callback`,
+  scope: 'profile',
+  state: 'matrix',
+  codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  codeChallengeMethod: 'S256',
+});
 
 /** One scenario per route, keyed `VERB /template`. */
 const SCENARIOS: Record<string, Scenario> = {
@@ -121,6 +131,13 @@ const SCENARIOS: Record<string, Scenario> = {
   'POST /v1/users/me:delete': { ownership: 'self', request: (ctx, who) => ({ path: '/v1/users/me:delete', body: { currentPassword: me(ctx, who).password, confirmation: 'not the phrase' } }) },
   'GET /v1/users/me:export': { ownership: 'self', request: () => ({ path: '/v1/users/me:export' }) },
   'PATCH /v1/users/me': { ownership: 'self', request: (_c, who) => ({ path: '/v1/users/me?updateMask=displayName', body: { displayName: `Renamed ${who}` } }), order: 1 },
+  // OAuth consent and TV approval (the web app's /oauth/consent and /activate pages): the caller's own decisions.
+  'POST /v1/oauth/authorizations:preview': { ownership: 'self', request: () => ({ path: '/v1/oauth/authorizations:preview', body: webAppAuthorization() }) },
+  // A refusal: a redirect back to the app with access_denied; nothing is stored.
+  'POST /v1/oauth/authorizations': { ownership: 'self', request: () => ({ path: '/v1/oauth/authorizations', body: { ...webAppAuthorization(), deny: true } }) },
+  // A code no TV shows: 404 about the caller's own attempt (counted against that account's guesses).
+  'GET /v1/oauth/device-authorizations/{user_code}': { ownership: 'self', request: () => ({ path: '/v1/oauth/device-authorizations/BBBB-BBBB' }) },
+  'POST /v1/oauth/device-authorizations/{user_code}:approve': { ownership: 'self', request: () => ({ path: '/v1/oauth/device-authorizations/BBBB-BBBB:approve', body: {} }) },
   'GET /v1/users/me/profiles': { ownership: 'self', request: () => ({ path: '/v1/users/me/profiles' }) },
   'POST /v1/users/me/profiles': { ownership: 'self', request: (_c, who) => ({ path: '/v1/users/me/profiles', body: { name: `Matrix ${who}` } }) },
   'PATCH /v1/users/me/profiles/{profile.id}': {
