@@ -90,6 +90,7 @@ describe('the account pages', { timeout: 120_000 }, () => {
     expect(await thisDevice.textContent()).toMatch(/Linux/);
     expect(await thisDevice.textContent()).toMatch(/Near 127\.0\.0\.0\/24/);
     expect(await devices.getByTestId('device').count()).toBe(1);
+    await devices.scrollIntoViewIfNeeded();
     await check(page, 'security', problems);
 
     const form = page.getByRole('form', { name: 'Change password' });
@@ -166,6 +167,11 @@ describe('the account pages', { timeout: 120_000 }, () => {
     await page.reload();
     await news.waitFor();
     expect(await news.isChecked()).toBe(false);
+
+    // An unsubscribe link that was cut or altered says so instead of failing silently.
+    await page.goto(`${stack.gatewayUrl}/unsubscribe?token=not-a-real-token`);
+    await page.getByRole('heading', { name: 'This unsubscribe link does not work' }).waitFor();
+    await check(page, 'unsubscribe-bad-link', problems);
   });
 
   it('approves a TV code on /activate; the TV\'s next poll gets tokens', async () => {
@@ -187,6 +193,12 @@ describe('the account pages', { timeout: 120_000 }, () => {
 
     await page.goto(device.verification_uri);
     await page.getByRole('heading', { name: 'Sign in on your TV' }).waitFor();
+    // A code no TV shows is refused on the field, which gets the focus.
+    await page.getByLabel('Code').fill('bcdf-ghjk');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText(/No TV is waiting for this code/).waitFor();
+    expect(await page.getByLabel('Code').evaluate((el) => el === document.activeElement)).toBe(true);
+    await check(page, 'activate-unknown-code', problems);
     // Typed as a person would: small letters, no dash.
     await page.getByLabel('Code').fill(device.user_code.replace('-', '').toLowerCase());
     expect(await page.getByLabel('Code').inputValue()).toBe(device.user_code);

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
-import { ApiError, Code } from '../api/errors';
+import { ApiError, Code, readableMessage } from '../api/errors';
 import { DeviceAuthorizationState, type DeviceAuthorization } from '../api/gen/flix/identity/v1/identity_service';
 import { useApi, useSessionState } from '../app/services';
 import { Button, ButtonLink } from '../ui/Button';
@@ -16,9 +16,9 @@ import './oauth.css';
 /** Why a code was refused, next to the code field: the words a person can act on. */
 function codeError(err: unknown): string | undefined {
   if (!(err instanceof ApiError)) return undefined;
-  const field = fieldErrorOf(err, 'userCode');
-  if (field) return field;
   if (err.code === Code.NOT_FOUND) return 'No TV is waiting for this code. Check the code on the TV screen: codes stop working after a few minutes.';
+  const field = fieldErrorOf(err, 'userCode');
+  if (field) return readableMessage(field);
   if (err.code === Code.INVALID_ARGUMENT) return err.message.replace(/^[\w.]+:\s*/, '');
   return undefined;
 }
