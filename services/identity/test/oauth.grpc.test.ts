@@ -163,6 +163,8 @@ describe('authorization code with PKCE', () => {
     const form = { grant_type: 'authorization_code', code, redirect_uri: 'com.acme.app:/oauth', code_verifier: v };
     const noSecret = await token({ ...form, client_id: 'acme-tv' });
     expect(noSecret).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    // A public client sending Basic with an empty password is still a public client.
+    expect((await token({ ...form, client_id: 'flix-web' }, 'flix-web:')).body.error).toBe('invalid_grant');
     const ok = await token(form, `acme-tv:${PARTNER.secret}`);
     expect(ok.status).toBe(200);
     expect(decodeJwt(ok.body.access_token)).toMatchObject({ scope: 'profile', client_id: 'acme-tv' });
@@ -236,6 +238,8 @@ describe('device authorization grant', () => {
     expect(decodeJwt(tokens.body.access_token)).toMatchObject({ sub: decodeJwt(viewer).sub, scope: 'profile playback', client_id: 'flix-tv' });
     advance(15);
     expect((await poll(body.device_code)).body.error).toBe('invalid_grant');
+    // The phone's page reloading still sees what it approved.
+    expect((await client.getDeviceAuthorization({ userCode: body.user_code }, auth(viewer))).state).toBe(DeviceAuthorizationState.DEVICE_AUTHORIZATION_STATE_APPROVED);
   });
 
   it('a refusal reaches the device as access_denied; an unanswered code expires', async () => {

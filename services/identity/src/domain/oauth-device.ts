@@ -194,7 +194,8 @@ export class DeviceAuthorizations {
     }
     const code = normaliseUserCode(typed);
     const record = code ? await devices.findByUserCode(code) : null;
-    if (!record || record.expiresAt <= now || record.status === 'redeemed') {
+    // A redeemed code stays visible (as approved) until it expires: the phone's page may reload.
+    if (!record || record.expiresAt <= now) {
       await attempts.recordFailure(keys.map(({ key, userId: id }) => (id ? { key, userId: id } : { key })), now, policy.attemptWindowSeconds);
       const shown = code ? formatUserCode(code) : typed.trim();
       throw new DomainError('not_found', 'USER_CODE_NOT_FOUND', `userCode ${shown} not found (it may have expired; the TV shows a new one)`, [{ field: 'userCode', description: 'no device is waiting with this code' }]);

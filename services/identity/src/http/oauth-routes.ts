@@ -60,8 +60,9 @@ function clientCredentialsOf(req: HttpRequest, form: URLSearchParams): { id: str
  */
 function applicationOf(req: HttpRequest, form: URLSearchParams): { clientId: string; clientSecret: string | null } {
   const basic = clientCredentialsOf(req, new URLSearchParams());
-  if (basic) return { clientId: basic.id, clientSecret: basic.secret };
-  return { clientId: form.get('client_id') ?? '', clientSecret: form.get('client_secret') };
+  // Some libraries send a public client as Basic with an empty password: that is no secret.
+  if (basic) return { clientId: basic.id, clientSecret: basic.secret || null };
+  return { clientId: form.get('client_id') ?? '', clientSecret: form.get('client_secret') || null };
 }
 
 function formOf(req: HttpRequest): URLSearchParams | null {
