@@ -56,17 +56,24 @@ export function startNotifications(env: Record<string, string | undefined> = pro
       });
 
       // The delivery worker: sends what is due (new, retried, abandoned mid-send). Runs on its
-      // timer and at once when a consumer queued something; PeriodicTask never overlaps runs.
+      // timer and at once when a consumer queued something; PeriodicTask never overlaps runs, so
+      // a delivery queued while a round is finishing sets `again` and gets a round of its own.
+      let again = false;
       const dispatch = async () => {
-        const r = await notifier.dispatch();
-        for (const line of r.results) {
-          const level = line.status === 'sent' ? 'info' : 'warn';
-          logger[level]({ deliveryId: line.id, template: line.template, status: line.status, attempts: line.attempts, reason: line.reason }, `e-mail ${line.status}`);
-        }
-        return r;
+        do {
+          again = false;
+          const r = await notifier.dispatch();
+          for (const line of r.results) {
+            const level = line.status === 'sent' ? 'info' : 'warn';
+            logger[level]({ deliveryId: line.id, template: line.template, status: line.status, attempts: line.attempts, reason: line.reason }, `e-mail ${line.status}`);
+          }
+        } while (again);
       };
       const worker = cfg.FLIX_MAIL_WORKER ? every('mail delivery', cfg.FLIX_MAIL_DISPATCH_SECONDS * 1000, dispatch) : undefined;
-      const queued = () => void worker?.runNow().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'mail delivery round failed'));
+      const queued = () => {
+        again = true;
+        void worker?.runNow().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'mail delivery round failed'));
+      };
       const reminders = every('rental reminders', cfg.FLIX_REMINDER_POLL_SECONDS * 1000, async () => {
         const n = await notifier.fireDueReminders();
         if (n > 0) {
