@@ -97,6 +97,7 @@ describe('account deletion and data export', () => {
   let movie: { id: string };
   let rented: { id: string };
   let deleteTime: string;
+  let subscriptionId: string;
 
   it('a viewer subscribes, plays, rates, reviews, lists and rents; another viewer rates too', async () => {
     a = await signUp('leaving');
@@ -162,6 +163,7 @@ describe('account deletion and data export', () => {
     expect(part('identity').signIns.length).toBeGreaterThan(0);
     expect(part('billing').customer).toMatchObject({ stripeCustomerId: customerId, email: a.email });
     expect(part('billing').subscriptions[0]).toMatchObject({ planId: 'standard-monthly', status: 'active' });
+    subscriptionId = part('billing').subscriptions[0].id;
     expect(part('billing').payments.length).toBeGreaterThanOrEqual(2);
     expect(part('billing').rentals[0]).toMatchObject({ movieId: rented.id });
     expect(part('playback').viewingHistory).toEqual(expect.arrayContaining([expect.objectContaining({ movieId: movie.id, positionSeconds: 42 })]));
@@ -217,6 +219,8 @@ describe('account deletion and data export', () => {
       (c) => c.deleted === true || c.error?.code === 'resource_missing',
       'the Stripe customer deleted',
     );
+    const subAtStripe = await fetch(`${stripe.url}/v1/subscriptions/${subscriptionId}`, { headers: { authorization: 'Bearer sk_test_e2e_privacy' } }).then((r) => r.json() as Promise<{ status?: string }>);
+    expect(subAtStripe.status).toBe('canceled');
 
     const needles = [a.userId, a.email, customerId, ...a.profileIds];
     let leftovers: string[] = [];
