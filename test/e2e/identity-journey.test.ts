@@ -344,7 +344,8 @@ describe('OAuth2 endpoints', () => {
     expect(claims).toMatchObject({ sub: 'svc-billing', roles: ['service'] });
     const wrong = await form({ grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from('svc-billing:nope').toString('base64')}` });
     expect(wrong.status).toBe(401);
-    const unsupported = await form({ grant_type: 'authorization_code' });
+    // A grant Flix does not offer (authorization_code is offered: test/e2e/oauth.test.ts).
+    const unsupported = await form({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' });
     expect(((await unsupported.json()) as { error: string }).error).toBe('unsupported_grant_type');
   });
 
