@@ -130,6 +130,35 @@ const SCENARIOS: Record<string, Scenario> = {
   // Everyone's deletion stops at the confirmation (400 about their own account): nobody is deleted here.
   'POST /v1/users/me:delete': { ownership: 'self', request: (ctx, who) => ({ path: '/v1/users/me:delete', body: { currentPassword: me(ctx, who).password, confirmation: 'not the phrase' } }) },
   'GET /v1/users/me:export': { ownership: 'self', request: () => ({ path: '/v1/users/me:export' }) },
+  // Recovery and verification links carry their own credential (the token): a made-up one is 400 for everyone.
+  'POST /v1/auth/password:forgot': { ownership: 'credential', request: (_c, who) => ({ path: '/v1/auth/password:forgot', body: { email: `matrix-nobody-${who}@example.com` } }) },
+  'POST /v1/auth/password:reset': {
+    ownership: 'credential',
+    request: () => ({ path: '/v1/auth/password:reset', body: { token: 'bm90LWEtcmVzZXQtdG9rZW4', newPassword: 'a-brand-new-uncommon-passphrase' } }),
+    service: { anonymous: 'own', viewer: 'own', other: 'own', admin: 'own' },
+    note: 'the e-mailed token is the credential: an unknown one is 400 whoever calls',
+  },
+  'POST /v1/auth/email:verify': {
+    ownership: 'credential',
+    request: () => ({ path: '/v1/auth/email:verify', body: { token: 'bm90LWEtdmVyaWZpY2F0aW9uLXRva2Vu' } }),
+    service: { anonymous: 'own', viewer: 'own', other: 'own', admin: 'own' },
+    note: 'the e-mailed token is the credential: an unknown one is 400 whoever calls',
+  },
+  // Each stops at the new value (400 about the caller's own account): no password or address changes here.
+  'POST /v1/users/me/password:change': { ownership: 'self', request: (ctx, who) => ({ path: '/v1/users/me/password:change', body: { currentPassword: me(ctx, who).password, newPassword: 'short' } }) },
+  'POST /v1/users/me/email:change': { ownership: 'self', request: (ctx, who) => ({ path: '/v1/users/me/email:change', body: { newEmail: 'not-an-address', currentPassword: me(ctx, who).password } }) },
+  'POST /v1/users/me/email:sendVerification': { ownership: 'self', request: () => ({ path: '/v1/users/me/email:sendVerification', body: {} }) },
+  'GET /v1/users/me/devices': { ownership: 'self', request: () => ({ path: '/v1/users/me/devices' }) },
+  'DELETE /v1/users/me/devices/{device_id}': {
+    ownership: 'owned',
+    // A signs out a device signed in for this cell; B and the admin name A's existing one (which must stay).
+    request: async (ctx, who) => {
+      const refreshToken = who === 'viewer' ? await freshRefreshToken(ctx.A) : ctx.aRefreshToken;
+      const list = await must('GET', { path: `/v1/users/me/devices?pageSize=100&refreshToken=${q(refreshToken)}` }, ctx.A.token);
+      return { path: `/v1/users/me/devices/${(list.devices as { id: string; current?: boolean }[]).find((d) => d.current)!.id}` };
+    },
+    note: 'B and admin name a device of A’s: 404, and it stays signed in',
+  },
   'PATCH /v1/users/me': { ownership: 'self', request: (_c, who) => ({ path: '/v1/users/me?updateMask=displayName', body: { displayName: `Renamed ${who}` } }), order: 1 },
   // OAuth consent and TV approval (the web app's /oauth/consent and /activate pages): the caller's own decisions.
   'POST /v1/oauth/authorizations:preview': { ownership: 'self', request: () => ({ path: '/v1/oauth/authorizations:preview', body: webAppAuthorization() }) },
