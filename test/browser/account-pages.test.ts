@@ -58,6 +58,8 @@ describe('the account pages', { timeout: 120_000 }, () => {
   const email = `account-${Date.now()}@example.com`;
   let page: Page;
   let problems: PageProblems;
+  /** The TV's refresh token, from the device flow: signed out from the security page later. */
+  let tvRefreshToken = '';
 
   it('signs up; the shell asks to verify the address until the e-mailed link is opened', async () => {
     ({ page, problems } = await newDevice(browser));
@@ -212,7 +214,7 @@ describe('the account pages', { timeout: 120_000 }, () => {
 
     // Polled as a TV does: every `interval` seconds, five more after a slow_down (RFC 8628 §3.5).
     let interval = device.interval;
-    let tokens: { access_token?: string; error?: string } = {};
+    let tokens: { access_token?: string; refresh_token?: string; error?: string } = {};
     for (let i = 0; i < 10 && !tokens.access_token; i++) {
       await new Promise((r) => setTimeout(r, interval * 1000));
       tokens = (await (await poll()).json()) as typeof tokens;
@@ -221,6 +223,7 @@ describe('the account pages', { timeout: 120_000 }, () => {
     }
     expect(tokens.access_token, JSON.stringify(tokens)).toBeTruthy();
     expect((await gw('GET', '/v1/users/me', { token: tokens.access_token })).body.email).toBe(email);
+    tvRefreshToken = tokens.refresh_token ?? '';
   });
 
   it('asks consent for a third-party app; Allow returns to it with a code', async () => {
@@ -244,6 +247,43 @@ describe('the account pages', { timeout: 120_000 }, () => {
     const back = new URL(page.url());
     expect(back.searchParams.get('state')).toBe('st-123');
     expect(back.searchParams.get('code')).toBeTruthy();
+  });
+
+  it('fits a phone; the computer signs the phone and the TV out from the devices list', async () => {
+    const phone = await newDevice(browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+    // Signed out, the account page sends to sign-in and, once signed in, straight back.
+    await phone.page.goto(`${stack.gatewayUrl}/account/security`);
+    await phone.page.getByLabel('E-mail').fill(email);
+    await phone.page.getByLabel('Password').fill(RESET);
+    await phone.page.getByRole('button', { name: 'Sign in' }).click();
+    await phone.page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
+    await phone.page.getByRole('region', { name: 'Devices' }).getByTestId('device').first().waitFor();
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await check(phone.page, 'security-phone', phone.problems);
+
+    await page.goto(`${stack.gatewayUrl}/account/security`);
+    const devices = page.getByRole('region', { name: 'Devices' });
+    const others = devices.getByTestId('device').filter({ hasNotText: 'This device' });
+    // This computer, the TV and the phone.
+    await expect.poll(() => devices.getByTestId('device').count()).toBe(3);
+    await devices.scrollIntoViewIfNeeded();
+    await check(page, 'security-three-devices', problems);
+    for (let left = 2; left > 0; left--) {
+      await others.first().getByRole('button', { name: /^Sign out/ }).click();
+      await devices.getByRole('group').getByRole('button', { name: /^Sign out/ }).click();
+      await expect.poll(() => others.count()).toBe(left - 1);
+    }
+    await devices.getByRole('status').filter({ hasText: 'is signed out.' }).waitFor();
+    // The phone finds itself signed out at its next refresh, the TV's refresh token is refused.
+    await phone.page.reload();
+    await phone.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await phone.context.close();
+    const refresh = await fetch(`${stack.gatewayUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tvRefreshToken, client_id: 'flix-tv' }),
+    });
+    expect(refresh.status).toBe(400);
   });
 
   it('downloads my data: a JSON file with the person\'s e-mail', async () => {
