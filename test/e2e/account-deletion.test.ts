@@ -155,7 +155,7 @@ describe('account deletion and data export', () => {
     );
     const parts = exported.body.parts as Part[];
     expect(exported.body.userId).toBe(a.userId);
-    expect(parts.map((p) => p.service)).toEqual(['identity', 'billing', 'playback', 'engagement', 'recommendations', 'analytics']);
+    expect(parts.map((p) => p.service)).toEqual(['identity', 'billing', 'playback', 'engagement', 'recommendations', 'analytics', 'notifications']);
     const part = (s: string) => parts.find((p) => p.service === s)!.data;
     expect(part('identity').account.email).toBe(a.email);
     expect(part('identity').account.passwordHash).toBeUndefined();

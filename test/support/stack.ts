@@ -125,6 +125,7 @@ export async function startTestStack(identityEnv: Record<string, string> = {}, o
     ENGAGEMENT_GRPC_ADDR: eng.grpcAddress,
     RECOMMENDATIONS_GRPC_ADDR: rec.grpcAddress,
     ANALYTICS_GRPC_ADDR: ana.grpcAddress,
+    NOTIFICATIONS_GRPC_ADDR: ntf.grpcAddress,
     ...identityEnv,
     // Playback's service client (catalog shows playback ids to services only), plus the test's own.
     FLIX_OAUTH_CLIENTS: [`playback:${PLAYBACK_CLIENT_SECRET}:catalog.read`, identityEnv.FLIX_OAUTH_CLIENTS].filter(Boolean).join(','),

@@ -57,6 +57,7 @@ const DEFAULT_SERVICES: LocalService[] = [
       ENGAGEMENT_GRPC_ADDR: ctx.grpc.engagement,
       RECOMMENDATIONS_GRPC_ADDR: ctx.grpc.recommendations,
       ANALYTICS_GRPC_ADDR: ctx.grpc.analytics,
+      NOTIFICATIONS_GRPC_ADDR: ctx.grpc.notifications,
     }),
   },
   {

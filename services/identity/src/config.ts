@@ -105,6 +105,8 @@ export function readIdentityConfig(env: Record<string, string | undefined> = pro
       RECOMMENDATIONS_GRPC_ADDR: grpcAddress('127.0.0.1:50056'),
       /** Analytics' gRPC address (the event store's records about the account). */
       ANALYTICS_GRPC_ADDR: grpcAddress('127.0.0.1:50057'),
+      /** Notifications' gRPC address (preferences, the delivery log). */
+      NOTIFICATIONS_GRPC_ADDR: grpcAddress('127.0.0.1:50058'),
       // Password hashing lanes (security/password-work.ts): a sign-up flood cannot starve sign-ins.
       /** argon2 computations at once; more would only queue in libuv's pool of 4 threads. */
       FLIX_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(4).default(Math.min(4, availableParallelism())),

@@ -19,6 +19,7 @@ export interface IdentityPrivacyDeps {
     ENGAGEMENT_GRPC_ADDR: string;
     RECOMMENDATIONS_GRPC_ADDR: string;
     ANALYTICS_GRPC_ADDR: string;
+    NOTIFICATIONS_GRPC_ADDR: string;
   };
   mongo: { client: MongoClient; db: Db };
   nats: NatsClients;
@@ -51,6 +52,7 @@ export async function identityPrivacy(d: IdentityPrivacyDeps) {
     engagement: d.cfg.ENGAGEMENT_GRPC_ADDR,
     recommendations: d.cfg.RECOMMENDATIONS_GRPC_ADDR,
     analytics: d.cfg.ANALYTICS_GRPC_ADDR,
+    notifications: d.cfg.NOTIFICATIONS_GRPC_ADDR,
   }).map((s) => d.client(s));
   const dataExport = new DataExport({
     users: d.users,
