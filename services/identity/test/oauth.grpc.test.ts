@@ -65,6 +65,7 @@ beforeAll(async () => {
       FLIX_PUBLIC_URL: PUBLIC,
       FLIX_OAUTH_APPS: JSON.stringify([PARTNER]),
       FLIX_OAUTH_USER_CODE_ATTEMPTS: '3',
+      FLIX_OAUTH_USER_CODE_ADDRESS_ATTEMPTS: '6',
     },
     { clock },
   );
@@ -281,6 +282,22 @@ describe('device authorization grant', () => {
     advance(901);
     const next = (await startDevice()).body;
     expect((await client.getDeviceAuthorization({ userCode: next.user_code }, auth(viewer))).userCode).toBe(next.user_code);
+  });
+});
+
+describe('user-code guessing from one address', () => {
+  it('blocks the address once its accounts together typed too many wrong codes, and only that address', async () => {
+    const from = (ip: string, token: string) => ({ metadata: { authorization: `Bearer ${token}`, 'x-envoy-external-address': ip } });
+    const [x, y, z] = [await signUp(), await signUp(), await signUp()];
+    for (const who of [x, y]) {
+      for (let i = 0; i < 3; i++) expect((await failure(client.getDeviceAuthorization({ userCode: 'CCCC-CCCC' }, from('198.51.100.7', who)))).kind).toBe('not_found');
+    }
+    const res = await fetch(`${http}/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=flix-tv' });
+    const live = ((await res.json()) as { user_code: string }).user_code;
+    // A fresh account from the same address is refused even with a right code…
+    expect((await failure(client.getDeviceAuthorization({ userCode: live }, from('198.51.100.7', z)))).kind).toBe('resource_exhausted');
+    // …and answered from anywhere else.
+    expect((await client.getDeviceAuthorization({ userCode: live }, from('198.51.100.8', z))).userCode).toBe(live);
   });
 });
 
