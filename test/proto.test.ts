@@ -15,11 +15,21 @@ describe('protobuf contracts', () => {
     expect(() => execFileSync(buf, ['lint'], { cwd: root, stdio: 'pipe' })).not.toThrow();
   });
 
+  /**
+   * Packages that are no service of their own but a contract every service implements for the
+   * others (flix.privacy.v1.PersonalDataService: identity's data export asks each service).
+   */
+  const INTERNAL_CONTRACTS: Record<string, string[]> = { privacy: ['personal_data.proto'] };
+
   it('are versioned packages flix.<svc>.v1 made of the standard files only', () => {
     // A service not built yet may already own events others consume (events.proto alone); a
     // service that publishes nothing (recommendations) has no events.proto.
     for (const svc of readdirSync(join(root, 'proto/flix'))) {
       const files = readdirSync(join(root, 'proto/flix', svc, 'v1'));
+      if (INTERNAL_CONTRACTS[svc]) {
+        expect(files, svc).toEqual(INTERNAL_CONTRACTS[svc]);
+        continue;
+      }
       expect(files.some((f) => f === 'events.proto' || f === `${svc}_service.proto`), svc).toBe(true);
       for (const f of files) expect(['events.proto', `${svc}_service.proto`, 'resources.proto']).toContain(f);
     }
