@@ -6,15 +6,19 @@
  * a reset e-mail whose token resets the password through POST /v1/auth/password:reset (and only
  * once); preferences are the person's own and respected; a reminder's one-click unsubscribe
  * (RFC 8058 POST through the gateway, no login) turns reminders off; the admin sees the
- * delivery log and a viewer does not; every e-mail arrived exactly once.
+ * delivery log and a viewer does not; every e-mail arrived exactly once. Subscribing through
+ * Stripe Checkout brings a receipt; a failed renewal brings "payment failed" with Stripe's hosted
+ * invoice page to pay it, and "past due".
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { billingEvents } from '@flix/contracts';
 import { connectNats, publishEvent, type NatsClients } from '@flix/events';
 import { eventually, type CaughtMail } from '@flix/testkit';
-import { ADMIN, call, startTestStack, type TestStack } from '../support/stack.js';
+import { startJourneyStack, type JourneyStack } from '../support/journey-stack.js';
+import { ADMIN, call, type TestStack } from '../support/stack.js';
 
+let journey: JourneyStack;
 let stack: TestStack;
 let nats: NatsClients;
 let adminToken: string;
@@ -46,7 +50,10 @@ const tokenIn = (mail: CaughtMail, path: string) => {
 };
 
 beforeAll(async () => {
-  stack = await startTestStack({}, { notifications: { FLIX_REMINDER_POLL_SECONDS: '3600' } });
+  // The whole product with Stripe's emulator behind the real SDK: receipts and payment failures
+  // come from real (emulated) invoices and signed webhooks.
+  journey = await startJourneyStack('notifications');
+  stack = journey.stack;
   nats = await connectNats(stack.nats.url, 'notifications-e2e');
   const login = await gw('POST', '/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
   adminToken = login.body.accessToken;
@@ -54,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nats?.drain();
-  await stack?.stop();
+  await journey?.stop();
 });
 
 describe('e-mails a person gets, through the gateway and a real mail catcher', () => {
@@ -148,5 +155,32 @@ describe('e-mails a person gets, through the gateway and a real mail catcher', (
     expect(JSON.stringify(welcome)).not.toMatch(/token=|<html/i);
     const subjects = (await inbox(v.email)).map((m) => m.subject);
     expect(subjects.filter((s) => s === 'Welcome to Flix')).toHaveLength(1);
+  });
+});
+
+describe('billing e-mails from Stripe\'s (emulated) invoices', () => {
+  it('a receipt for the first payment; a failed renewal brings "payment failed" with the hosted invoice page, and "past due"', async () => {
+    const v = await signUp('billing');
+    const { stripe } = journey;
+    const checkout = await gw('POST', '/v1/checkout/sessions', { token: v.token, body: { planId: 'standard-monthly', successUrl: 'https://app.test/ok', cancelUrl: 'https://app.test/no' } });
+    expect(checkout.status, JSON.stringify(checkout.body)).toBe(200);
+    await stripe.pay(checkout.body.sessionId);
+    await stripe.whenDelivered();
+    const receipt = await waitFor(v.email, 'Your Flix receipt');
+    expect(receipt.text).toContain('$15.49');
+    const sub = await eventually(() => gw('GET', '/v1/subscription', { token: v.token }), (r) => r.body?.status === 'SUBSCRIPTION_STATUS_ACTIVE', 'active subscription');
+
+    stripe.failNextPayments(sub.body.id, 1);
+    await stripe.advanceClock(Math.floor(Date.parse(sub.body.currentPeriodEnd) / 1000) - stripe.now() + 3600);
+    await stripe.whenDelivered();
+    const failed = await waitFor(v.email, 'Your Flix payment failed');
+    const fix = /Please update your payment method or pay the invoice so you keep watching:\s+(\S+)/.exec(failed.text)?.[1];
+    expect(fix, failed.text).toMatch(new RegExp(`^${stripe.url.replace(/[.]/g, '\\.')}/invoice/in_`));
+    expect((await fetch(fix!)).status).toBe(200);
+    await waitFor(v.email, 'Your Flix subscription is past due');
+    // One receipt, one failure notice: a renewal's webhooks arrive several times over.
+    const subjects = (await inbox(v.email)).map((m) => m.subject);
+    expect(subjects.filter((s) => s === 'Your Flix receipt')).toHaveLength(1);
+    expect(subjects.filter((s) => s === 'Your Flix payment failed')).toHaveLength(1);
   });
 });
