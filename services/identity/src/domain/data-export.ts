@@ -33,6 +33,8 @@ export class DataExport {
       users: UserRepository;
       /** The account's sign-ins (refresh-token families). */
       sessions: (userId: string, now: Date) => Promise<SessionSummary[]>;
+      /** The apps the person allowed (OAuth consents: client, scopes, when). */
+      appConsents?: (userId: string) => Promise<Record<string, unknown>[]>;
       sources: PersonalDataSource[];
       clock: Clock;
     },
@@ -45,12 +47,14 @@ export class DataExport {
     if (!user) throw notFound('user', userId);
     const now = this.deps.clock.now();
     const profileIds = user.profiles.map((p) => p.id);
-    const [sessions, ...answers] = await Promise.allSettled([
+    const [sessions, consents, ...answers] = await Promise.allSettled([
       this.deps.sessions(userId, now),
+      this.deps.appConsents?.(userId) ?? Promise.resolve([]),
       ...this.deps.sources.map((s) => s.export(c, userId, profileIds)),
     ]);
     const missing = this.deps.sources.filter((_, i) => answers[i]!.status === 'rejected').map((s) => s.service);
     if (sessions.status === 'rejected') throw sessions.reason;
+    if (consents.status === 'rejected') throw consents.reason;
     if (missing.length > 0) {
       throw new DomainError(
         'unavailable',
@@ -65,18 +69,27 @@ export class DataExport {
       userId,
       createdAt: now,
       parts: [
-        { service: 'identity', data: identityPart(user, sessions.value) },
+        { service: 'identity', data: identityPart(user, sessions.value, consents.value) },
         ...this.deps.sources.map((s, i) => ({ service: s.service, data: (answers[i] as PromiseFulfilledResult<Record<string, unknown>>).value })),
       ],
     };
   }
 }
 
-/** Everything identity keeps about the account, minus the password hash (a secret, not data about them). */
-function identityPart(user: UserRecord, sessions: SessionSummary[]): Record<string, unknown> {
-  const { passwordHash: _secret, version: _version, ...account } = user;
+/**
+ * Everything identity keeps about the account, minus secrets (the password hash, the hashes of
+ * pending reset and verification links): credentials, not data about the person.
+ */
+function identityPart(user: UserRecord, sessions: SessionSummary[], appConsents: Record<string, unknown>[]): Record<string, unknown> {
+  const { passwordHash: _secret, passwordReset, emailVerification, version: _version, ...account } = user;
   return {
-    account: { ...account, profiles: undefined },
+    account: {
+      ...account,
+      profiles: undefined,
+      ...(passwordReset ? { passwordReset: { expiresAt: passwordReset.expiresAt } } : {}),
+      ...(emailVerification ? { emailVerification: { email: emailVerification.email, reason: emailVerification.reason, expiresAt: emailVerification.expiresAt } } : {}),
+    },
+    appConsents,
     profiles: user.profiles,
     signIns: sessions.map((s) => ({
       id: s.familyId,

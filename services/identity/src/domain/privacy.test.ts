@@ -82,11 +82,12 @@ describe('DataExport', () => {
   const source = (service: string, answer: () => Promise<Record<string, unknown>>): PersonalDataSource => ({ service, export: answer });
 
   it('assembles identity first, then each service in order, without the password hash', async () => {
-    const w = world([user('u1')]);
+    const w = world([{ ...user('u1'), passwordReset: { tokenHash: 'hash:reset', expiresAt: NOW } }]);
     const exp = new DataExport({ users: w.repo, sessions: async () => [], clock, sources: [source('billing', async () => ({ payments: [1] })), source('playback', async () => ({ sessions: [] }))] });
     const archive = await exp.exportMine(caller('u1'));
     expect(archive.parts.map((p) => p.service)).toEqual(['identity', 'billing', 'playback']);
     expect(JSON.stringify(archive.parts[0])).not.toContain('hash:');
+    expect(archive.parts[0]!.data).toMatchObject({ appConsents: [] });
     expect(archive.parts[1]!.data).toEqual({ payments: [1] });
   });
 

@@ -57,6 +57,7 @@ export async function identityPrivacy(d: IdentityPrivacyDeps) {
   const dataExport = new DataExport({
     users: d.users,
     sessions: (userId, now) => refreshTokens.sessionsOf(userId, { limit: 1000, now }),
+    appConsents: (userId) => d.mongo.db.collection('oauth_consents').find({ userId }, { projection: { _id: 0, userId: 0 } }).toArray(),
     sources,
     clock: d.clock,
   });
