@@ -24,6 +24,8 @@ export const ADMIN = {
   createTime: '2026-01-02T10:00:00Z',
   updateTime: undefined,
   favouriteGenres: [],
+  // A verified address: the shell shows no verification banner.
+  emailVerified: true,
 };
 
 export const signedInAs = (user: typeof ADMIN = ADMIN): Session => fakeSession({ status: 'signed-in', user: user as never });
