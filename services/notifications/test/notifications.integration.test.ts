@@ -207,6 +207,25 @@ describe('notifications', () => {
     expect(await client.unsubscribe({ token })).toEqual({ category: 'reminders' });
   });
 
+  it('the first play brings the rental reminder forward to the 48-hour limit', async () => {
+    const u = newUser();
+    await register(u);
+    const rental = { id: `rent_${uid()}`, userId: u.userId, movieId: 'm3', movieTitle: 'Ikiru', expireTime: new Date(Date.now() + 20 * 86_400_000) };
+    await publish(billingEvents.rentalActivated, { rental });
+    await eventually(() => mail.to(u.email), (m) => m.some((x) => x.subject === 'Your rental is ready to watch'), 'rental started mail');
+    await svc.fireReminders();
+    expect(await deliveries({ userId: u.userId, template: 'rental-expiring' })).toHaveLength(0);
+    const playExpireTime = new Date(Date.now() + 2 * 3_600_000);
+    await publish(billingEvents.rentalStarted, { rental: { ...rental, playStartTime: new Date(), playExpireTime } });
+    const reminders = svc.mongo.db.collection('rental_reminders');
+    await eventually(() => reminders.findOne({ _id: `rental:${rental.id}` as never }), (r) => r?.expiresAt?.getTime() === playExpireTime.getTime(), 'reminder moved');
+    await svc.fireReminders();
+    const reminder = await eventually(() => mail.to(u.email), (m) => m.some((x) => x.subject === 'Your rental expires soon'), 'reminder');
+    expect(reminder.filter((x) => x.subject === 'Your rental expires soon')).toHaveLength(1);
+    await svc.fireReminders();
+    expect(await deliveries({ userId: u.userId, template: 'rental-expiring' })).toHaveLength(1);
+  });
+
   it('a rental returned before its reminder is due gets no reminder', async () => {
     const u = newUser();
     await register(u);
