@@ -4,8 +4,8 @@ import { useApi, useSessionState } from './services';
 import { Button } from '../ui/Button';
 import '../account/settings.css';
 
-/** Pages where the banner would only repeat what the page itself says. */
-const QUIET = ['/verify-email', '/account/security'];
+/** Pages where the banner would repeat the page (verification, security) or distract from a decision (consent, TV code). */
+const QUIET = ['/verify-email', '/account/security', '/oauth/consent', '/activate'];
 
 /**
  * Under the top bar while the signed-in person has not verified their address yet, with a way

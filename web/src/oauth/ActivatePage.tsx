@@ -112,7 +112,6 @@ export default function ActivatePage() {
             spellCheck={false}
             inputMode="text"
             placeholder="XXXX-XXXX"
-            maxLength={9}
             required
             value={code}
             onChange={(e) => {
