@@ -49,6 +49,8 @@ const EXCLUDED: Exclusions = {
   // meant to leave a trace there (and expire it later).
   '*.login_throttle': 'failed-login counters are written by refused logins by design',
   '*.login_attempts': 'failed-login counters are written by refused logins by design',
+  // Likewise wrong TV codes (device authorization user codes), per account and address.
+  '*.oauth_user_code_attempts': 'wrong user codes are counted to slow guessing, by design',
   // A client's retry key is remembered with the answer it got, refusals included, so a retry
   // after a timeout gets the same answer.
   '*.idempotency_keys': 'idempotency records remember answers, refusals included',
