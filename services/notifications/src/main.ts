@@ -8,7 +8,7 @@ import { systemClock, type Clock, type Mailer } from './domain/ports.js';
 import { UnsubscribeTokens } from './domain/unsubscribe-token.js';
 import { startBillingConsumer, startIdentityConsumer } from './events/consumers.js';
 import { notificationsHandlers } from './grpc/handlers.js';
-import { unsubscribeRoute } from './http/unsubscribe-route.js';
+import { unsubscribeRoutes } from './http/unsubscribe-route.js';
 import { SmtpMailer } from './mail/smtp-mailer.js';
 import { NOTIFICATIONS_INDEXES } from './storage/indexes.js';
 import { MongoContactStore, MongoDeliveryStore, MongoReminderStore } from './storage/mongo-stores.js';
@@ -91,7 +91,7 @@ export function startNotifications(env: Record<string, string | undefined> = pro
           personalDataService('notifications', (userId) => contacts.export(userId)),
         ],
         verifier: jwksVerifierRefusingErased(cfg, erased),
-        routes: [unsubscribeRoute(notifier, logger)],
+        routes: unsubscribeRoutes(notifier, links, logger),
         async start() {
           const deps = { nats, notifier, links, idempotency, logger, queued };
           consumer(await startIdentityConsumer(deps));

@@ -196,6 +196,11 @@ describe('notifications', () => {
     const target = /^<(.+)>$/.exec(headers['list-unsubscribe']!)![1]!;
     expect(target.startsWith(`${PUBLIC}/notifications/unsubscribe?token=`)).toBe(true);
     // The mail client POSTs the form to that URL (here straight to the service's HTTP port).
+    // A GET (a link scanner, a browser) changes nothing and lands on the web app's page.
+    const visit = await fetch(`${httpUrl}${new URL(target).pathname}${new URL(target).search}`, { redirect: 'manual' });
+    expect(visit.status).toBe(303);
+    expect(visit.headers.get('location')).toBe(`${PUBLIC}/unsubscribe${new URL(target).search}`);
+    expect(await client.getNotificationPreferences({}, await as(u.userId))).toMatchObject({ reminders: true });
     const res = await fetch(`${httpUrl}${new URL(target).pathname}${new URL(target).search}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     expect(res.status).toBe(200);
     expect(await client.getNotificationPreferences({}, await as(u.userId))).toMatchObject({ reminders: false, productNews: true });

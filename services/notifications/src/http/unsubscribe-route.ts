@@ -1,6 +1,7 @@
 import { isDomainError } from '@flix/errors';
 import type { HttpRoute } from '@flix/http';
 import type { Logger } from '@flix/logging';
+import type { Links } from '../domain/links.js';
 import type { Notifier } from '../domain/notifier.js';
 
 /**
@@ -10,7 +11,27 @@ import type { Notifier } from '../domain/notifier.js';
  * form-encoded and not the JSON transcoder's. The web page at /unsubscribe uses the JSON
  * Unsubscribe RPC instead. The token is never logged.
  */
-export function unsubscribeRoute(notifier: Notifier, logger: Logger): HttpRoute {
+export function unsubscribeRoutes(notifier: Notifier, links: Links, logger: Logger): HttpRoute[] {
+  return [oneClick(notifier, logger), humanVisit(links)];
+}
+
+/**
+ * A GET of the one-click URL (a client that opens it in a browser, or a link scanner) changes
+ * nothing — RFC 8058 forbids acting on GET, which scanners issue — and sends the person to the
+ * web app's unsubscribe page, which asks before turning anything off.
+ */
+function humanVisit(links: Links): HttpRoute {
+  return {
+    method: 'GET',
+    path: '/notifications/unsubscribe',
+    async handle(req) {
+      const token = req.query.get('token') ?? '';
+      return { status: 303, headers: { location: links.unsubscribePage(token), 'cache-control': 'no-store' }, body: '' };
+    },
+  };
+}
+
+function oneClick(notifier: Notifier, logger: Logger): HttpRoute {
   return {
     method: 'POST',
     path: '/notifications/unsubscribe',
