@@ -16,9 +16,9 @@ export function unsubscribeRoutes(notifier: Notifier, links: Links, logger: Logg
 }
 
 /**
- * A GET of the one-click URL (a client that opens it in a browser, or a link scanner) changes
- * nothing — RFC 8058 forbids acting on GET, which scanners issue — and sends the person to the
- * web app's unsubscribe page, which asks before turning anything off.
+ * A GET of the one-click URL (a mail client that opens it in a browser, or a link scanner)
+ * changes nothing here — RFC 8058 keeps the change to the POST, since scanners GET every URL — and
+ * sends the person on to the web app's unsubscribe page, which shows what is turned off.
  */
 function humanVisit(links: Links): HttpRoute {
   return {
