@@ -109,7 +109,7 @@ export function startIdentity(env: Record<string, string | undefined> = process.
       every('signing key refresh', 30_000, () => keys.init());
 
       const cookie = refreshCookiePolicy(cfg.FLIX_PUBLIC_URL, cfg.FLIX_REFRESH_TOKEN_TTL_DAYS);
-      const privacy = await identityPrivacy({ cfg, mongo, nats, outbox, idempotency, logger, writeEvents, users, hasher: passwordWork.hasher(argon2, 'login'), clock, cookie, client });
+      const privacy = await identityPrivacy({ cfg, mongo, nats, outbox, idempotency, logger, writeEvents, users, checkPassword: (user, password, meta) => sessions.checkPassword(user, password, meta, 'currentPassword'), clock, cookie, client });
       // Another instance's deletions reach this one's refusal of the deleted account's tokens.
       every('erased accounts refresh', 2_000, () => privacy.erased.refresh());
       // OAuth 2.1 authorization code + PKCE and the device grant, for applications acting for a person.

@@ -1,11 +1,17 @@
 import { DomainError, notFound, Violations } from '@flix/errors';
 import { requireUser, type Principal } from '@flix/auth';
 import type { IdentityEvent } from './events.js';
-import type { UserRecord } from './model.js';
-import type { Clock, PasswordHasher, UserRepository } from './ports.js';
+import type { RequestMeta, UserRecord } from './model.js';
+import type { Clock, UserRepository } from './ports.js';
 
 /** What the person types to confirm: deletion cannot be undone. */
 export const DELETE_CONFIRMATION = 'DELETE MY ACCOUNT';
+
+/**
+ * Checks the account's password, throttled like sign-in (guessing it here is as slow as through
+ * Login); a wrong one is INVALID_ARGUMENT (WRONG_PASSWORD) naming currentPassword.
+ */
+export type PasswordCheck = (user: UserRecord, password: string, meta: RequestMeta) => Promise<void>;
 
 /** Storage for closing an account (storage/account-erasure.ts). */
 export interface AccountErasure {
@@ -26,9 +32,9 @@ export interface AccountErasure {
  * which is also what makes every service erase or anonymise what it holds.
  */
 export class AccountDeletion {
-  constructor(private readonly deps: { users: UserRepository; hasher: PasswordHasher; erasure: AccountErasure; clock: Clock }) {}
+  constructor(private readonly deps: { users: UserRepository; checkPassword: PasswordCheck; erasure: AccountErasure; clock: Clock }) {}
 
-  async delete(principal: Principal | undefined, input: { currentPassword: string; confirmation: string }): Promise<{ deletedAt: Date }> {
+  async delete(principal: Principal | undefined, input: { currentPassword: string; confirmation: string }, meta: RequestMeta): Promise<{ deletedAt: Date }> {
     const p = requireUser(principal);
     const v = new Violations();
     if (input.currentPassword === '') v.add('currentPassword', 'is required');
@@ -44,11 +50,8 @@ export class AccountDeletion {
         if (deletedAt) return { deletedAt };
         throw notFound('user', p.subject);
       }
-      if (!(await this.deps.hasher.verify(user.passwordHash, input.currentPassword))) {
-        throw new DomainError('invalid_argument', 'WRONG_PASSWORD', 'currentPassword: is not this account\'s password', [
-          { field: 'currentPassword', description: "is not this account's password" },
-        ]);
-      }
+      // Once: a retry after a lost race must not count as another guess.
+      if (attempt === 0) await this.deps.checkPassword(user, input.currentPassword, meta);
       const deletedAt = this.deps.clock.now();
       try {
         await this.deps.erasure.erase(user, deletedAt, [

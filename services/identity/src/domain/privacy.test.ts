@@ -5,9 +5,10 @@ import { AccountDeletion, DELETE_CONFIRMATION, type AccountErasure } from './acc
 import { DataExport, type PersonalDataSource } from './data-export.js';
 import type { IdentityEvent } from './events.js';
 import type { UserRecord } from './model.js';
-import type { PasswordHasher, UserRepository } from './ports.js';
+import type { UserRepository } from './ports.js';
 
 const NOW = new Date('2026-12-05T12:00:00Z');
+const META = { clientIp: '203.0.113.7' };
 const clock = { now: () => NOW };
 const principal = (subject: string): Principal => ({ subject, roles: ['viewer'], scopes: [], isService: false, tokenId: 't', expiresAt: new Date(NOW.getTime() + 60_000) });
 
@@ -33,7 +34,10 @@ function world(initial: UserRecord[]) {
   const tombstones = new Map<string, Date>();
   const emitted: IdentityEvent[] = [];
   const repo = { findById: async (id: string) => users.get(id) ?? null } as unknown as UserRepository;
-  const hasher: PasswordHasher = { hash: async (p) => `hash:${p}`, verify: async (h, p) => h === `hash:${p}`, needsRehash: () => false };
+  // Stands in for Sessions.checkPassword (throttled like sign-in).
+  const checkPassword = async (u: UserRecord, password: string) => {
+    if (u.passwordHash !== `hash:${password}`) throw new DomainError('invalid_argument', 'WRONG_PASSWORD', "currentPassword: is not this account's password", [{ field: 'currentPassword', description: "is not this account's password" }]);
+  };
   const erasure: AccountErasure = {
     async erase(u, at, events) {
       users.delete(u.id);
@@ -42,7 +46,7 @@ function world(initial: UserRecord[]) {
     },
     erasedAt: async (id) => tombstones.get(id) ?? null,
   };
-  return { users, emitted, deletion: new AccountDeletion({ users: repo, hasher, erasure, clock }), repo };
+  return { users, emitted, deletion: new AccountDeletion({ users: repo, checkPassword, erasure, clock }), repo };
 }
 
 const fieldsOf = async (p: Promise<unknown>) => {
@@ -54,26 +58,26 @@ const fieldsOf = async (p: Promise<unknown>) => {
 describe('AccountDeletion', () => {
   it('needs the password and the exact phrase, naming the field that is wrong', async () => {
     const w = world([user('u1')]);
-    expect(await fieldsOf(w.deletion.delete(principal('u1'), { currentPassword: 'wrong password', confirmation: DELETE_CONFIRMATION }))).toEqual(['currentPassword']);
-    expect(await fieldsOf(w.deletion.delete(principal('u1'), { currentPassword: 'right password', confirmation: 'delete my account' }))).toEqual(['confirmation']);
-    expect(await fieldsOf(w.deletion.delete(principal('u1'), { currentPassword: '', confirmation: '' }))).toEqual(['currentPassword', 'confirmation']);
+    expect(await fieldsOf(w.deletion.delete(principal('u1'), { currentPassword: 'wrong password', confirmation: DELETE_CONFIRMATION }, META))).toEqual(['currentPassword']);
+    expect(await fieldsOf(w.deletion.delete(principal('u1'), { currentPassword: 'right password', confirmation: 'delete my account' }, META))).toEqual(['confirmation']);
+    expect(await fieldsOf(w.deletion.delete(principal('u1'), { currentPassword: '', confirmation: '' }, META))).toEqual(['currentPassword', 'confirmation']);
     expect(w.users.has('u1')).toBe(true);
   });
 
   it('closes the account with identity.user.deleted, and a repeat answers the same time', async () => {
     const w = world([user('u1')]);
-    const first = await w.deletion.delete(principal('u1'), { currentPassword: 'right password', confirmation: DELETE_CONFIRMATION });
+    const first = await w.deletion.delete(principal('u1'), { currentPassword: 'right password', confirmation: DELETE_CONFIRMATION }, META);
     expect(first.deletedAt).toEqual(NOW);
     expect(w.users.has('u1')).toBe(false);
     expect(w.emitted).toEqual([{ subject: 'identity.user.deleted', payload: { userId: 'u1', email: 'u1@example.com', displayName: 'Dee Leter' } }]);
     // The hash is gone: a retry is answered from the tombstone, without a password check.
-    expect(await w.deletion.delete(principal('u1'), { currentPassword: 'anything', confirmation: DELETE_CONFIRMATION })).toEqual(first);
+    expect(await w.deletion.delete(principal('u1'), { currentPassword: 'anything', confirmation: DELETE_CONFIRMATION }, META)).toEqual(first);
     expect(w.emitted).toHaveLength(1);
   });
 
   it('an account that never existed is NOT_FOUND', async () => {
     const w = world([]);
-    await expect(w.deletion.delete(principal('nobody'), { currentPassword: 'x', confirmation: DELETE_CONFIRMATION })).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(w.deletion.delete(principal('nobody'), { currentPassword: 'x', confirmation: DELETE_CONFIRMATION }, META)).rejects.toMatchObject({ kind: 'not_found' });
   });
 });
 

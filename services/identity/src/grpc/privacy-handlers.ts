@@ -13,7 +13,7 @@ export function privacyHandlers(deps: { deletion: AccountDeletion; dataExport: D
   const { deletion, dataExport, cookie } = deps;
   return {
     async deleteAccount(req, ctx) {
-      const { deletedAt } = await deletion.delete(ctx.principal, { currentPassword: req.currentPassword, confirmation: req.confirmation });
+      const { deletedAt } = await deletion.delete(ctx.principal, { currentPassword: req.currentPassword, confirmation: req.confirmation }, { clientIp: ctx.clientIp, userAgent: ctx.userAgent });
       // The browser's refresh cookie names a token that no longer exists: stop it being sent.
       ctx.setResponseHeader('set-cookie', clearedRefreshCookie(cookie));
       ctx.setResponseHeader('cache-control', 'no-store');

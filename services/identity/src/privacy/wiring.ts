@@ -4,7 +4,8 @@ import type { Logger } from '@flix/logging';
 import { ErasedUsers, forgetPublishedEvents, startUserDeletedConsumer } from '@flix/service';
 import { AccountDeletion } from '../domain/account-deletion.js';
 import { DataExport } from '../domain/data-export.js';
-import type { Clock, PasswordHasher, UserRepository } from '../domain/ports.js';
+import type { PasswordCheck } from '../domain/account-deletion.js';
+import type { Clock, UserRepository } from '../domain/ports.js';
 import type { EventWriter } from '../events/event-writer.js';
 import { privacyHandlers } from '../grpc/privacy-handlers.js';
 import type { RefreshCookiePolicy } from '../grpc/refresh-cookie.js';
@@ -28,7 +29,8 @@ export interface IdentityPrivacyDeps {
   logger: Logger;
   writeEvents: EventWriter;
   users: UserRepository;
-  hasher: PasswordHasher;
+  /** The signed-in user's password check, throttled like sign-in (Sessions.checkPassword). */
+  checkPassword: PasswordCheck;
   clock: Clock;
   cookie: RefreshCookiePolicy;
   /** Registers the export clients to be closed with the connections. */
@@ -45,7 +47,7 @@ export async function identityPrivacy(d: IdentityPrivacyDeps) {
   const erased = new ErasedUsers(d.mongo.db);
   await erased.init();
   const refreshTokens = new MongoRefreshTokenRepository(d.mongo.client, d.mongo.db, d.writeEvents);
-  const deletion = new AccountDeletion({ users: d.users, hasher: d.hasher, erasure: new MongoAccountErasure(d.mongo.client, d.mongo.db, d.writeEvents, erased), clock: d.clock });
+  const deletion = new AccountDeletion({ users: d.users, checkPassword: d.checkPassword, erasure: new MongoAccountErasure(d.mongo.client, d.mongo.db, d.writeEvents, erased), clock: d.clock });
   const sources = personalDataSources({
     billing: d.cfg.BILLING_GRPC_ADDR,
     playback: d.cfg.PLAYBACK_GRPC_ADDR,
