@@ -27,8 +27,8 @@ let dbName: string;
 const PUBLIC = 'http://flix.test';
 /** Recipients whose relay is "down" until `relayBack` is set: their hand-overs go to a closed port. */
 let relayBack = false;
-/** Addresses whose first hand-over "crashes" the sender right after the relay accepted it. */
-const crashAfterSend = new Set<string>();
+/** Addresses whose next n hand-overs "crash" the sender right after the relay accepted them. */
+const crashAfterSend = new Map<string, number>();
 const handOvers = new Map<string, number>();
 
 const uid = () => randomBytes(4).toString('hex');
@@ -76,7 +76,11 @@ beforeAll(async () => {
       if (m.to.startsWith('down-') && !relayBack) return down.send(m);
       if (m.to.startsWith('bounce-')) return bouncing.send(m);
       const r = await smtp.send(m);
-      if (crashAfterSend.delete(m.to)) throw new Error('simulated crash after the relay accepted the message');
+      const crashes = crashAfterSend.get(m.to) ?? 0;
+      if (crashes > 0) {
+        crashAfterSend.set(m.to, crashes - 1);
+        throw new Error('simulated crash after the relay accepted the message');
+      }
       return r;
     },
   });
@@ -128,7 +132,7 @@ describe('notifications', () => {
   it('a sender that dies after the relay accepted resends once, with the same Message-ID, and records it', async () => {
     const u = newUser();
     await register(u);
-    crashAfterSend.add(u.email);
+    crashAfterSend.set(u.email, 1);
     await publish(identityEvents.passwordChanged, { userId: u.userId, email: u.email, revokedSessions: 1 });
     const [d] = await eventually(() => deliveries({ userId: u.userId, template: 'password-changed' }), (x) => x[0]?.status === DeliveryStatus.DELIVERY_STATUS_SENT, 'resent after the lease');
     expect(d!.lastError).toMatch(/resent once/);
@@ -136,6 +140,17 @@ describe('notifications', () => {
     expect(copies).toHaveLength(2);
     expect(copies[0]!.headers['message-id']).toBe(copies[1]!.headers['message-id']);
     expect(copies[0]!.headers['message-id']).toBe(d!.messageId);
+  });
+
+  it('a sender that dies twice with the outcome unknown is not tried a third time: failed, two copies at most', async () => {
+    const u = newUser();
+    await register(u);
+    crashAfterSend.set(u.email, 2);
+    await publish(identityEvents.passwordChanged, { userId: u.userId, email: u.email, revokedSessions: 0 });
+    const [d] = await eventually(() => deliveries({ userId: u.userId, template: 'password-changed' }), (x) => x[0]?.status === DeliveryStatus.DELIVERY_STATUS_FAILED, 'given up');
+    expect(d!.lastError).toMatch(/outcome unknown.*twice/);
+    await svc.dispatch();
+    expect((await mail.to(u.email)).filter((m) => m.subject === 'Your Flix password was changed')).toHaveLength(2);
   });
 
   it('a relay that is down is retried with backoff and the mail is delivered when it is back', async () => {
