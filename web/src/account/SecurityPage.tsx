@@ -69,7 +69,8 @@ function EmailSection() {
   const change = useMutation({
     mutationFn: () => api.account.changeEmail(newEmail.trim(), password),
     onSuccess: (next) => {
-      if (user) session.updateUser({ ...user, ...next });
+      // proto3 JSON leaves false out: an absent emailVerified means not verified.
+      if (user) session.updateUser({ ...user, ...next, emailVerified: !!next.emailVerified });
       setNewEmail('');
       setPassword('');
       setAnnouncement(`Your e-mail address is now ${next.email}. We sent a link to it: open it to verify the address.`);
