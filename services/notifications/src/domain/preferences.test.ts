@@ -23,6 +23,14 @@ describe('preferences', () => {
     expect(both).toMatchObject({ reminders: false, productNews: false });
   });
 
+  it('the read-only transactional list may be sent back unchanged, and anything else is refused', () => {
+    const roundTrip = applyPreferences(DEFAULT_PREFERENCES, { reminders: false, transactionalCategories: ['account', 'security', 'billing'] }, ['reminders'], now);
+    expect(roundTrip.reminders).toBe(false);
+    expect(() => applyPreferences(DEFAULT_PREFERENCES, { reminders: false, transactionalCategories: ['account'] }, ['reminders'], now)).toThrow(
+      expect.objectContaining({ kind: 'invalid_argument', fieldViolations: [expect.objectContaining({ field: 'preferences.transactionalCategories' })] }),
+    );
+  });
+
   it('a mask naming an unknown field is refused, naming it', () => {
     try {
       applyPreferences(DEFAULT_PREFERENCES, {}, ['reminders', 'billing'], now);

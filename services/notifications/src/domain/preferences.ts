@@ -1,5 +1,5 @@
 import { Violations } from '@flix/errors';
-import { isOptionalCategory, type Category, type OptionalCategory, type Preferences } from './model.js';
+import { isOptionalCategory, TRANSACTIONAL_CATEGORIES, type Category, type OptionalCategory, type Preferences } from './model.js';
 
 /** The fields UpdateNotificationPreferences may change, as a field mask names them. */
 const MASK_FIELDS: Record<string, keyof Omit<Preferences, 'updatedAt'>> = {
@@ -11,6 +11,8 @@ const MASK_FIELDS: Record<string, keyof Omit<Preferences, 'updatedAt'>> = {
 export interface PreferencesPatch {
   reminders?: boolean | undefined;
   productNews?: boolean | undefined;
+  /** Read-only; a client may send back what it read, anything else is refused. */
+  transactionalCategories?: readonly string[] | undefined;
 }
 
 /**
@@ -25,6 +27,11 @@ export function applyPreferences(current: Preferences, patch: PreferencesPatch, 
     if (!field) v.add('updateMask', `unknown field "${path}"; updatable: reminders, product_news`);
     else fields.add(field);
   }
+  // Sent back unchanged from a GET it is harmless; a different list would pretend transactional
+  // mail can be switched off, so it is refused rather than silently ignored.
+  const sent = patch.transactionalCategories ?? [];
+  if (sent.length > 0 && (sent.length !== TRANSACTIONAL_CATEGORIES.length || sent.some((c, i) => c !== TRANSACTIONAL_CATEGORIES[i])))
+    v.add('preferences.transactionalCategories', `read-only: transactional mail (${TRANSACTIONAL_CATEGORIES.join(', ')}) always goes; send it back unchanged or leave it out`);
   v.throwIfAny();
   if (mask.length === 0) {
     fields.add('reminders');

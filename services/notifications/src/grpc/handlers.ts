@@ -24,7 +24,7 @@ export function notificationsHandlers(notifier: Notifier): ServiceHandlers<typeo
     },
     async updateNotificationPreferences(req, ctx) {
       const p = req.preferences;
-      const prefs = await notifier.updatePreferences(ctx.principal, { reminders: p?.reminders, productNews: p?.productNews }, req.updateMask ?? []);
+      const prefs = await notifier.updatePreferences(ctx.principal, { reminders: p?.reminders, productNews: p?.productNews, transactionalCategories: p?.transactionalCategories }, req.updateMask ?? []);
       return preferencesToProto(prefs);
     },
     async unsubscribe(req) {
