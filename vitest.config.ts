@@ -7,7 +7,9 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // A whole stack starts in a beforeAll: ~10 s alone, over 60 s on a loaded CI box (a file whose
+    // start timed out there skipped all its tests). Hooks guard against hangs, not speed.
+    hookTimeout: 180_000,
     projects: [
       {
         extends: true,

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, onTestFailed } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const ROOT = join(import.meta.dirname, '../../..');
@@ -47,7 +47,36 @@ export async function newDevice(browser: Browser, opts: { viewport?: { width: nu
     else problems.consoleErrors.push(text);
   });
   page.on('pageerror', (err) => problems.pageErrors.push(err.message));
+  reportOnFailure(page, problems);
   return { context, page, problems };
+}
+
+/**
+ * When the test that opened this device fails, what its page showed: a CI log otherwise only
+ * says which locator timed out, not whether the page was an error, a spinner or another screen.
+ */
+function reportOnFailure(page: Page, problems: PageProblems): void {
+  try {
+    onTestFailed(async ({ task }) => {
+      if (page.isClosed()) return;
+      const dir = join(ROOT, 'test-artefacts', 'failures');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${task.name.replace(/[^\w-]+/g, '-').slice(0, 80)}-${Date.now()}.png`);
+      const shown = await page.evaluate(() => document.body?.innerText.slice(0, 600) ?? '').catch((err: Error) => `(unreadable: ${err.message})`);
+      await page.screenshot({ path: file }).catch(() => undefined);
+      console.error(
+        [
+          `browser device of "${task.name}" at failure: ${page.url()}`,
+          `  text: ${JSON.stringify(shown)}`,
+          `  page errors: ${JSON.stringify(problems.pageErrors)}; console errors: ${JSON.stringify(problems.consoleErrors.slice(-5))}`,
+          `  last API answers: ${problems.api.slice(-8).map((a) => `${a.method} ${a.path} ${a.status}`).join(', ') || 'none'}`,
+          `  screenshot: ${file}`,
+        ].join('\n'),
+      );
+    });
+  } catch {
+    // Opened in a beforeAll, outside any test: nothing to attach to.
+  }
 }
 
 export async function cspViolations(page: Page): Promise<string[]> {
