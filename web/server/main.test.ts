@@ -3,9 +3,9 @@
  * `node --import tsx web/server/main.ts` starts, serves, and stops cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@flix/testkit';
 import { DEFAULT_MEDIA_ORIGINS, parseMediaOrigin, readWebConfig } from './config.js';
 import { createFixtureDist, type FixtureDist } from './fixture-dist.js';
 import { startWeb } from './main.js';
@@ -73,13 +73,6 @@ describe('startWeb', () => {
   });
 });
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'web/server/main.ts'], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { Client, credentials, Metadata, type ServiceDefinition } from '@grpc/grpc-js';
 import { DomainError } from '@flix/errors';
 import { createLogger } from '@flix/logging';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@flix/testkit';
 import { rawMethod } from './raw-method.js';
 import { createClient, GrpcServer } from '../src/index.js';
 
@@ -104,14 +104,6 @@ describe('load shedding', () => {
   });
 });
 
-/** A port nothing listens on (bound, read, released). */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 async function shedCount(): Promise<number> {
   const metric = await register.getSingleMetric('flix_grpc_server_shed_total')?.get();
