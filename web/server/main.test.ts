@@ -73,7 +73,6 @@ describe('startWeb', () => {
   });
 });
 
-
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'web/server/main.ts'], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -104,7 +104,6 @@ describe('load shedding', () => {
   });
 });
 
-
 async function shedCount(): Promise<number> {
   const metric = await register.getSingleMetric('flix_grpc_server_shed_total')?.get();
   return (metric?.values ?? []).filter((v) => v.labels.service === 'restest').reduce((n, v) => n + v.value, 0);
