@@ -12,8 +12,9 @@
  */
 import { Agent } from 'node:http';
 import { MongoClient } from 'mongodb';
-import { freePort } from '@flix/testkit';
+import { freePort, readInbox } from '@flix/testkit';
 import { startFaultStack } from '../test/faults/lib/stack.js';
+import { findMentions } from '../test/support/db-snapshot.js';
 import { arg } from './lib/args.js';
 import { httpJson } from './lib/http.js';
 import { printTable, summarise, type LoadResult } from './lib/stats.js';
@@ -22,12 +23,6 @@ const viewers = arg('viewers', 20);
 const erasures = Math.min(arg('erasures', 5), viewers);
 const PASSWORD = 'bench viewer passphrase 1';
 const NEW_PASSWORD = 'bench viewer passphrase 2';
-
-interface Mail {
-  to: { address: string }[];
-  subject: string;
-  text: string;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const agents = new Map<number, Agent>();
@@ -38,35 +33,17 @@ const from = (i: number) => {
 
 const mailPort = await freePort();
 const stack = await startFaultStack({ env: { FLIX_MAIL_WEB_PORT: String(mailPort) } });
-const inbox = `http://127.0.0.1:${mailPort}/api/email`;
+const inbox = readInbox(`http://127.0.0.1:${mailPort}`);
 const mongo = new MongoClient(stack.mongoUrl);
 
 /** Milliseconds from `since` until a mail to `address` whose subject matches arrives, and its text. */
 async function waitForMail(address: string, subject: RegExp, since: number): Promise<{ ms: number; text: string }> {
   for (;;) {
-    const mails = (await (await fetch(inbox)).json()) as Mail[];
-    const m = mails.find((x) => x.to.some((t) => t.address === address) && subject.test(x.subject));
+    const m = (await inbox.to(address)).find((x) => subject.test(x.subject));
     if (m) return { ms: performance.now() - since, text: m.text };
     if (performance.now() - since > 60_000) throw new Error(`no "${subject.source}" mail to ${address} within 60 s`);
     await sleep(20);
   }
-}
-
-/** Whether any document of any collection of any database still mentions one of the needles. */
-async function mentioned(needles: string[]): Promise<boolean> {
-  const { databases } = await mongo.db('admin').admin().listDatabases();
-  for (const { name: dbName } of databases) {
-    if (['admin', 'local', 'config'].includes(dbName)) continue;
-    const db = mongo.db(dbName);
-    for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
-      if (name.startsWith('system.')) continue;
-      for await (const doc of db.collection(name).find({})) {
-        const json = JSON.stringify(doc);
-        if (needles.some((n) => json.includes(n))) return true;
-      }
-    }
-  }
-  return false;
 }
 
 const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
@@ -125,8 +102,8 @@ try {
     if (del.status !== 200) throw new Error(`delete: ${del.status} ${del.text}`);
     samples.del.push(delMs);
     const since = performance.now() - delMs;
-    while (await mentioned([p.userId, p.email])) {
-      if (performance.now() - since > 60_000) throw new Error(`${p.userId} still stored 60 s after its deletion`);
+    for (let hits = await findMentions(mongo, [p.userId, p.email]); hits.length > 0; hits = await findMentions(mongo, [p.userId, p.email])) {
+      if (performance.now() - since > 60_000) throw new Error(`${p.userId} still stored 60 s after its deletion:\n${hits.join('\n')}`);
       await sleep(50);
     }
     samples.erased.push(performance.now() - since);

@@ -17,6 +17,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { StripeEmulator } from '@flix/stripe-emulator';
 import { eventually as until } from '@flix/testkit';
+import { findMentions } from '../support/db-snapshot.js';
 import { call, type TestStack } from '../support/stack.js';
 import { startJourneyStack, type JourneyStack } from '../support/journey-stack.js';
 
@@ -44,24 +45,6 @@ async function signUp(tag: string): Promise<Viewer> {
   const token = reg.body.accessToken as string;
   const profiles = (await gw('GET', '/v1/users/me/profiles', { token })).body.profiles as { id: string }[];
   return { email, userId: reg.body.user.id, token, refreshToken: reg.body.refreshToken, profileIds: profiles.map((p) => p.id) };
-}
-
-/** Every document of every collection of every database, as JSON, that contains one of `needles`. */
-async function findEverywhere(needles: string[]): Promise<string[]> {
-  const hits: string[] = [];
-  const { databases } = await mongo.db('admin').admin().listDatabases();
-  for (const { name: dbName } of databases) {
-    const db = mongo.db(dbName);
-    for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
-      if (name.startsWith('system.')) continue;
-      for await (const doc of db.collection(name).find({})) {
-        const json = JSON.stringify(doc);
-        const found = needles.filter((n) => json.includes(n));
-        if (found.length > 0) hits.push(`${dbName}.${name}: ${json.slice(0, 400)} (contains ${found.join(', ')})`);
-      }
-    }
-  }
-  return hits;
 }
 
 /** True once every durable consumer of these streams has nothing pending or unacknowledged. */
@@ -204,7 +187,7 @@ describe('account deletion and data export', () => {
 
   it('deletes the account, and afterwards no collection of any database holds the id, e-mail, customer or profile ids', async () => {
     // The search sees them before: in every service's database.
-    const before = await findEverywhere([a.userId, a.email, customerId, ...a.profileIds]);
+    const before = await findMentions(mongo, [a.userId, a.email, customerId, ...a.profileIds]);
     const dbs = new Set(before.map((hit) => hit.slice(0, hit.indexOf('_'))));
     expect([...dbs]).toEqual(expect.arrayContaining(['analytics', 'billing', 'engagement', 'identity', 'playback', 'recommendations']));
 
@@ -229,7 +212,7 @@ describe('account deletion and data export', () => {
       async () => {
         await stripe.whenDelivered();
         if (!(await consumersIdle(['IDENTITY', 'BILLING', 'PLAYBACK', 'ENGAGEMENT']))) return false;
-        leftovers = await findEverywhere(needles);
+        leftovers = await findMentions(mongo, needles);
         return leftovers.length === 0;
       },
       (clean) => clean,

@@ -2,7 +2,8 @@
  * A fingerprint of every service database on the test stack's MongoDB: per collection, the number
  * of documents and a hash of all of them (sorted by _id, canonical JSON). Two snapshots that are
  * equal mean no document was added, removed or changed in between — what "a bad request changes
- * nothing" means for a test that cannot list every collection each service may touch.
+ * nothing" means for a test that cannot list every collection each service may touch. And the
+ * whole-server search for documents that mention given values (`findMentions`).
  */
 import { createHash } from 'node:crypto';
 import { MongoClient } from 'mongodb';
@@ -70,4 +71,25 @@ export async function listDatabases(mongoUrl: string): Promise<string[]> {
 export function diffSnapshots(before: DbSnapshot, after: DbSnapshot): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
+}
+
+/**
+ * Every document of every collection of every database, as JSON, that contains one of `needles`
+ * (the proof that an erased account is gone everywhere).
+ */
+export async function findMentions(client: MongoClient, needles: string[]): Promise<string[]> {
+  const hits: string[] = [];
+  const { databases } = await client.db('admin').admin().listDatabases();
+  for (const { name: dbName } of databases) {
+    const db = client.db(dbName);
+    for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+      if (name.startsWith('system.')) continue;
+      for await (const doc of db.collection(name).find({})) {
+        const json = JSON.stringify(doc);
+        const found = needles.filter((n) => json.includes(n));
+        if (found.length > 0) hits.push(`${dbName}.${name}: ${json.slice(0, 400)} (contains ${found.join(', ')})`);
+      }
+    }
+  }
+  return hits;
 }

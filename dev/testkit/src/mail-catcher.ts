@@ -34,6 +34,19 @@ export interface MailCatcher {
   stop(): Promise<void>;
 }
 
+/** The inbox of a maildev whose web UI is at `webUrl` (this process's catcher, or the one `make run` starts). */
+export function readInbox(webUrl: string): Pick<MailCatcher, 'messages' | 'to'> {
+  const messages = async (): Promise<CaughtMail[]> => {
+    const res = await fetch(`${webUrl}/api/email`);
+    if (!res.ok) throw new Error(`mail catcher answered ${res.status}`);
+    return (await res.json()) as CaughtMail[];
+  };
+  return {
+    messages,
+    to: async (address) => (await messages()).filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase())),
+  };
+}
+
 /**
  * A real SMTP mail catcher for tests: maildev (npm, the same catcher `make run` starts) on free
  * ports, in this process, keeping its mail in a temporary directory of its own. Tests read the
@@ -47,17 +60,11 @@ export async function startMailCatcher(opts: { smtpPort?: number; webPort?: numb
   const maildev = new MailDev({ smtp: smtpPort, web: webPort, ip: '127.0.0.1', webIp: '127.0.0.1', mailDirectory: dir, silent: true });
   await maildev.start();
   const webUrl = `http://127.0.0.1:${webPort}`;
-  const messages = async (): Promise<CaughtMail[]> => {
-    const res = await fetch(`${webUrl}/api/email`);
-    if (!res.ok) throw new Error(`mail catcher answered ${res.status}`);
-    return (await res.json()) as CaughtMail[];
-  };
   return {
     smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
     smtpPort,
     webUrl,
-    messages,
-    to: async (address) => (await messages()).filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase())),
+    ...readInbox(webUrl),
     rawHeaders: async (id) => {
       const res = await fetch(`${webUrl}/api/email/${encodeURIComponent(id)}/source`);
       if (!res.ok) throw new Error(`mail catcher answered ${res.status} for the source of ${id}`);
