@@ -93,6 +93,22 @@ export class ErasedUsers {
   }
 
   /**
+   * The accounts among `userIds` erased here, from the database. For a write about an account
+   * made outside its erasure (an event consumer, a call already past the token check), asked
+   * *after* the write: an erasure records its tombstone before it deletes, so either its delete
+   * came after the write and removed it, or this finds the tombstone and the caller erases what
+   * it wrote. The in-memory `isErased` alone cannot close that race (another instance's erasure,
+   * or this one's running at the same moment).
+   */
+  async erasedAmong(userIds: Iterable<string>): Promise<Set<string>> {
+    const byPseudonym = new Map([...userIds].map((id) => [pseudonymOf(id), id]));
+    if (byPseudonym.size === 0) return new Set();
+    const found = await this.coll.find({ _id: { $in: [...byPseudonym.keys()] } }).toArray();
+    for (const d of found) this.known.set(d._id, d.erasedAt);
+    return new Set(found.map((d) => byPseudonym.get(d._id)!));
+  }
+
+  /**
    * Records the erasure; the first time wins. Inside the caller's transaction when given: then
    * memory learns it only from `erasedAt` or `refresh` after the commit, so an aborted
    * transaction never leaves the account refused here.

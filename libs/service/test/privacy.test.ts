@@ -37,6 +37,17 @@ describe('deleted-account tombstones', () => {
     expect(JSON.stringify(docs)).not.toContain('user-1');
   });
 
+  it('erasedAmong reads the database: it finds another instance\'s erasure before this one\'s refresh', async () => {
+    const here = new ErasedUsers(db);
+    const there = new ErasedUsers(db);
+    await Promise.all([here.init(), there.init()]);
+    await there.record('user-among', new Date());
+    expect(here.isErased('user-among')).toBe(false);
+    expect(await here.erasedAmong(['user-among', 'user-kept', 'user-among'])).toEqual(new Set(['user-among']));
+    expect(here.isErased('user-among')).toBe(true);
+    expect(await here.erasedAmong([])).toEqual(new Set());
+  });
+
   it('one written in an aborted transaction never refuses the account', async () => {
     const erased = new ErasedUsers(db);
     await erased.init();

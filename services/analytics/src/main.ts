@@ -73,7 +73,7 @@ export function startAnalytics(env: Record<string, string | undefined> = process
         async start() {
           // Its own durable: the 'analytics' consumers store every event; this one erases.
           consumer(await startUserDeletedConsumer({ nats, durable: 'analytics-privacy', idempotency, logger, erase: (e) => privacy.erase(e) }));
-          const ingest = { rollups, events, alerts, reportingCurrency: cfg.FLIX_REPORTING_CURRENCY, erased };
+          const ingest = { rollups, events, alerts, reportingCurrency: cfg.FLIX_REPORTING_CURRENCY, erased: privacy };
           for (const c of await startStreamConsumers({ nats, logger, batchSize: cfg.FLIX_CONSUMER_BATCH, ingest })) consumer(c);
           every('alert evaluation', cfg.FLIX_ALERT_EVALUATE_SECONDS * 1000, () => alerts.evaluate());
         },

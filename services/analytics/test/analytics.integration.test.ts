@@ -7,6 +7,7 @@ import { createClient, type PromiseClient } from '@flix/grpc';
 import { AnalyticsServiceService, type GetSummaryResponse } from '@flix/proto/flix/analytics/v1/analytics_service';
 import { AlertKind } from '@flix/proto/flix/analytics/v1/resources';
 import { PaymentKind, PaymentStatus, SubscriptionStatus } from '@flix/proto/flix/billing/v1/resources';
+import { ErasedUsers } from '@flix/service';
 import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import { startAnalytics, type AnalyticsHandle } from '../src/main.js';
 import { consumersIdle, emit, emitAgain, eventually, startTestKeys } from './helpers.js';
@@ -206,6 +207,20 @@ describe('rollups', () => {
     expect(day('2025-04-20')).toMatchObject({ activeSubscriptions: 3, churnedSubscriptions: 1 });
     expect(day('2025-04-25')).toMatchObject({ paymentsSucceeded: 1, revenueMinor: 1799, paymentSuccessRate: 1 });
     expect(s.days.reduce((n, d) => n + d.newSubscriptions, 0)).toBe(3);
+  });
+});
+
+describe('an erased account', () => {
+  it('an event about an account another instance erased moments ago is counted but leaves no raw copy or active-day marker', async () => {
+    // Another analytics instance erased the account: this one learns it from memory only at its
+    // next refresh (2 s), so the event is written first and must be erased again afterwards.
+    const userId = `erased-${randomBytes(4).toString('hex')}`;
+    await new ErasedUsers(svc.db).record(userId, new Date());
+    await emit(nats, identityEvents.loginSucceeded, { occurTime: at('2025-05-02T09:00:00Z'), userId });
+    await idle();
+    expect(await svc.db.collection('events').countDocuments({ userId })).toBe(0);
+    expect(await svc.db.collection('active_users').countDocuments({ _id: { $regex: `:${userId}$` } as never })).toBe(0);
+    expect((await summary('2025-05-02T00:00:00Z', '2025-05-03T00:00:00Z')).auth).toMatchObject({ loginsSucceeded: 1 });
   });
 });
 

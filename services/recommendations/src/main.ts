@@ -61,7 +61,7 @@ export function startRecommendations(env: Record<string, string | undefined> = p
         ],
         verifier: jwksVerifierRefusingErased(cfg, erased),
         async start() {
-          const deps = { nats, interactions, titles, preferences, idempotency, logger, privacy, erased };
+          const deps = { nats, interactions, titles, preferences, idempotency, logger, privacy };
           for (const startConsumer of [startCatalogConsumer, startEngagementConsumer, startPlaybackConsumer, startIdentityConsumer]) consumer(await startConsumer(deps));
           every('retrain', cfg.FLIX_RECS_REFRESH_SECONDS * 1000, async () => {
             const r = await recs.retrain();

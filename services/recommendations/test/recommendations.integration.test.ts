@@ -6,6 +6,8 @@ import { createClient, type PromiseClient } from '@flix/grpc';
 import { MaturityRating, MovieStatus } from '@flix/proto/flix/catalog/v1/resources';
 import { RecommendationsServiceService } from '@flix/proto/flix/recommendations/v1/recommendations_service';
 import { ReasonKind, type Recommendation } from '@flix/proto/flix/recommendations/v1/resources';
+import { MongoClient } from 'mongodb';
+import { ErasedUsers } from '@flix/service';
 import { freePort, startMongo, startNats, type MongoHandle, type NatsHandle } from '@flix/testkit';
 import { startRecommendations, type RecommendationsHandle } from '../src/main.js';
 import { eventually, fakeProfiles, startTestKeys } from './helpers.js';
@@ -196,6 +198,26 @@ describe('recommendations from events', () => {
     await expect(client.listRecommendations({ profileId: 'p-1', pageSize: -1, pageToken: '' }, await as('u-main'))).rejects.toMatchObject({ kind: 'invalid_argument', message: expect.stringContaining('pageSize') });
     await expect(client.listRecommendations({ profileId: 'p-1', pageSize: 10, pageToken: '' })).rejects.toMatchObject({ kind: 'unauthenticated' });
     await expect(client.listSimilarMovies({ movieId: 'nope', profileId: '', pageSize: 10, pageToken: '' })).rejects.toMatchObject({ kind: 'not_found', message: expect.stringContaining('movieId') });
+  });
+
+  it('a signal about an account another instance erased moments ago is not kept', async () => {
+    // This instance learns of another's erasure from memory only at its next refresh (2 s), so
+    // the signal is written first and must be erased again afterwards.
+    const mongoClient = new MongoClient(mongo.url);
+    const db = mongoClient.db(env.MONGO_DB!);
+    const user = `u-erased-${uid()}`;
+    try {
+      await new ErasedUsers(db).record(user, new Date());
+      const { seq } = await publish(engagementEvents.ratingSet, { userId: user, profileId: `p-${uid()}`, movieId: 'd1', stars: 5 });
+      await eventually(
+        () => nats.jsm.consumers.info('ENGAGEMENT', 'recommendations'),
+        (c) => c.ack_floor.stream_seq >= seq && c.num_ack_pending === 0,
+        'the rating handled',
+      );
+      expect(await db.collection('interactions').countDocuments({ userId: user })).toBe(0);
+    } finally {
+      await mongoClient.close();
+    }
   });
 
   it('a second instance on the same database rebuilds the same model from it', async () => {

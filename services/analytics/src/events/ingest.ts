@@ -11,7 +11,14 @@ export interface IngestDeps {
   reportingCurrency: string;
   now?: () => Date;
   /** Deleted accounts (issue 14): events about them still count, but are not kept raw or per account. */
-  erased?: { isErased(userId: string): boolean };
+  erased?: ErasureGuard;
+}
+
+export interface ErasureGuard {
+  /** Known erased here (memory): nothing is written about the account. */
+  isErased(userId: string): boolean;
+  /** After the writes: accounts erased meanwhile have what was written about them erased again. */
+  eraseIfErasedMeanwhile(userIds: string[]): Promise<void>;
 }
 
 export interface IncomingEvent {
@@ -88,6 +95,9 @@ export async function ingestBatch(deps: IngestDeps, events: IncomingEvent[], log
   for (const doc of repeats.filter((d) => !erasedDocs.has(d))) {
     if (await deps.events.ensureStored(doc)) logger.info({ eventId: doc.eventId }, 'redelivered event: raw copy was missing, stored now');
   }
+  const written = prepared.filter((p) => !p.aboutErased).flatMap((p) => [p.facts.userId, p.facts.activeUserId, p.facts.subscription?.userId]);
+  const accounts = [...new Set(written.filter((id): id is string => !!id))];
+  if (deps.erased && accounts.length > 0) await deps.erased.eraseIfErasedMeanwhile(accounts);
   if (prepared.some((p) => fresh.has(p.key) && p.facts.signals)) await deps.alerts.evaluate();
   return results;
 }

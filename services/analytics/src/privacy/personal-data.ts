@@ -45,11 +45,29 @@ export class AnalyticsPersonalData {
   }
 
   async erase(e: UserDeleted): Promise<void> {
-    const { db, erased } = this.deps;
     // First: an event about them ingested meanwhile is then not stored raw.
-    await erased.record(e.userId, new Date());
-    await db.collection(this.deps.eventsCollection).deleteMany(this.filter(e.userId, e.email));
-    await db.collection('active_users').deleteMany({ _id: { $regex: `:${e.userId}$` } as never });
-    await db.collection('subscriptions').updateMany({ userId: e.userId }, { $set: { userId: erasedOwner(e.userId) } });
+    await this.deps.erased.record(e.userId, new Date());
+    await this.forget(e.userId, e.email);
+  }
+
+  /** As far as this instance knows (memory): ingestion then writes nothing per account. */
+  isErased(userId: string): boolean {
+    return this.deps.erased.isErased(userId);
+  }
+
+  /**
+   * After ingestion wrote about these accounts: one erased meanwhile (its erasure may have
+   * deleted before the write landed, e.g. the raw copy of identity.user.deleted itself, stored
+   * by the 'analytics' consumer while 'analytics-privacy' erased) is erased again.
+   */
+  async eraseIfErasedMeanwhile(userIds: string[]): Promise<void> {
+    for (const userId of await this.deps.erased.erasedAmong(userIds)) await this.forget(userId, '');
+  }
+
+  private async forget(userId: string, email: string): Promise<void> {
+    const { db } = this.deps;
+    await db.collection(this.deps.eventsCollection).deleteMany(this.filter(userId, email));
+    await db.collection('active_users').deleteMany({ _id: { $regex: `:${userId}$` } as never });
+    await db.collection('subscriptions').updateMany({ userId }, { $set: { userId: erasedOwner(userId) } });
   }
 }

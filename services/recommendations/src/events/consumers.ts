@@ -12,7 +12,7 @@ import {
 } from '@flix/contracts';
 import { on, PoisonMessageError, startConsumer, type ConsumerHandle, type IdempotencyStore, type NatsClients } from '@flix/events';
 import type { Logger } from '@flix/logging';
-import { userDeletedHandler, type ErasedUsers } from '@flix/service';
+import { userDeletedHandler } from '@flix/service';
 import type { RecommendationsPersonalData } from '../privacy/personal-data.js';
 import type { Movie } from '@flix/proto/flix/catalog/v1/resources';
 import { titleFromMovie } from '../catalog/titles.js';
@@ -28,7 +28,16 @@ export interface ConsumerDeps {
   logger: Logger;
   /** Account deletion: identity.user.deleted erases; signals about an erased account are ignored. */
   privacy: RecommendationsPersonalData;
-  erased: Pick<ErasedUsers, 'isErased'>;
+}
+
+/**
+ * A write about an account from an event: skipped when the account is known erased; afterwards,
+ * erased again if its erasure (on another consumer) ran while the write was in flight.
+ */
+async function aboutAccount(d: ConsumerDeps, userId: string, write: () => Promise<unknown>): Promise<void> {
+  if (userId && d.privacy.isErased(userId)) return;
+  await write();
+  if (userId) await d.privacy.eraseIfErasedMeanwhile(userId);
 }
 
 const DURABLE = 'recommendations';
@@ -45,17 +54,18 @@ interface ProfileSignal {
 function signal(d: ConsumerDeps, kind: SignalKind, value: (e: ProfileSignal & { stars?: number }) => number) {
   return async (e: ProfileSignal & { stars?: number }, ctx: { logger: Logger }) => {
     if (!e.profileId || !e.movieId) throw new PoisonMessageError(`${kind} signal without a profile or movie id`);
-    if (e.userId && d.erased.isErased(e.userId)) return;
-    const outcome = await d.interactions.apply({
-      userId: e.userId,
-      profileId: e.profileId,
-      movieId: e.movieId,
-      kind,
-      value: value(e),
-      at: e.occurTime ?? new Date(0),
-      eventId: e.eventId,
+    await aboutAccount(d, e.userId, async () => {
+      const outcome = await d.interactions.apply({
+        userId: e.userId,
+        profileId: e.profileId,
+        movieId: e.movieId,
+        kind,
+        value: value(e),
+        at: e.occurTime ?? new Date(0),
+        eventId: e.eventId,
+      });
+      ctx.logger.debug({ profileId: e.profileId, movieId: e.movieId, kind, outcome }, 'signal recorded');
     });
-    ctx.logger.debug({ profileId: e.profileId, movieId: e.movieId, kind, outcome }, 'signal recorded');
   };
 }
 
@@ -93,8 +103,9 @@ export function startPlaybackConsumer(d: ConsumerDeps): Promise<ConsumerHandle> 
       on(playbackEvents.sessionStarted, signal(d, 'started', () => 1)),
       on(playbackEvents.historyRemoved, async (e) => {
         if (!e.profileId || !e.movieId) throw new PoisonMessageError(`${playbackEvents.historyRemoved.subject} without a profile or movie id`);
-        if (e.userId && d.erased.isErased(e.userId)) return;
-        await d.interactions.forgetPlayback({ userId: e.userId, profileId: e.profileId, movieId: e.movieId, at: e.occurTime ?? new Date(0), eventId: e.eventId });
+        await aboutAccount(d, e.userId, () =>
+          d.interactions.forgetPlayback({ userId: e.userId, profileId: e.profileId, movieId: e.movieId, at: e.occurTime ?? new Date(0), eventId: e.eventId }),
+        );
       }),
     ),
   });
@@ -104,7 +115,7 @@ export function startPlaybackConsumer(d: ConsumerDeps): Promise<ConsumerHandle> 
 export function startIdentityConsumer(d: ConsumerDeps): Promise<ConsumerHandle> {
   const prefs = async (e: { userId: string; preferredLanguage: string; favouriteGenres: string[]; occurTime?: Date | undefined }) => {
     if (!e.userId) throw new PoisonMessageError('identity user event without a user id');
-    await d.preferences.upsert({ userId: e.userId, language: e.preferredLanguage, genres: e.favouriteGenres, at: e.occurTime ?? new Date(0) });
+    await aboutAccount(d, e.userId, () => d.preferences.upsert({ userId: e.userId, language: e.preferredLanguage, genres: e.favouriteGenres, at: e.occurTime ?? new Date(0) }));
   };
   return startConsumer({
     js: d.nats.js,

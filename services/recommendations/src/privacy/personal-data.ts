@@ -25,11 +25,28 @@ export class RecommendationsPersonalData {
   }
 
   async erase(e: UserDeleted): Promise<void> {
-    const { db, erased } = this.deps;
     // First: a signal about them handled meanwhile is then ignored instead of re-created.
-    await erased.record(e.userId, new Date());
-    await db.collection('interactions').deleteMany({ userId: e.userId });
-    await db.collection('preferences').deleteOne({ _id: e.userId as never });
+    await this.deps.erased.record(e.userId, new Date());
+    await this.forget(e.userId);
+  }
+
+  /** As far as this instance knows (memory): a signal about the account is then ignored. */
+  isErased(userId: string): boolean {
+    return this.deps.erased.isErased(userId);
+  }
+
+  /**
+   * After a consumer wrote about the account: if it was erased meanwhile (the erasure, on
+   * another consumer, may have deleted before the write landed), erase it again.
+   */
+  async eraseIfErasedMeanwhile(userId: string): Promise<void> {
+    if ((await this.deps.erased.erasedAmong([userId])).size > 0) await this.forget(userId);
+  }
+
+  private async forget(userId: string): Promise<void> {
+    const { db } = this.deps;
+    await db.collection('interactions').deleteMany({ userId });
+    await db.collection('preferences').deleteOne({ _id: userId as never });
     await this.deps.retrainFully();
   }
 }
